@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// NearExpiryWindow is how far ahead a code counts as near expiry (SPEC sections 5 and 6).
+const NearExpiryWindow = 30 * 24 * time.Hour
+
+// Device statuses (SPEC sections 6 and 8).
+const (
+	StatusActive   = "active"
+	StatusExpiring = "expiring" // expires within NearExpiryWindow
+	StatusExpired  = "expired"  // expired, the renewal worker has not reached it yet
+	StatusLapsed   = "lapsed"
+	StatusWaiting  = "waiting" // refused for lack of a code, never activated
+	StatusDeleted  = "deleted"
+	StatusNew      = "new" // known, never activated, never refused
+)
+
+// Renewal outlooks (SPEC section 5).
+const (
+	OutlookWillRenew    = "will_renew"
+	OutlookAutoRenewOff = "auto_renew_off"
+	OutlookBlacklisted  = "blacklisted"
+	OutlookAtRisk       = "at_risk"
+)
+
+// Device is a device with its latest activation and renewal outlook.
+type Device struct {
+	ID           int64      `db:"id"`
+	ProductID    int64      `db:"product_id"`
+	ProductKey   string     `db:"product_key"`
+	ProductName  string     `db:"product_name"`
+	DeviceKey    string     `db:"device_key"`
+	ActivatedAt  *time.Time `db:"activated_at"`
+	ExpiresAt    *time.Time `db:"expires_at"`
+	LastKind     *string    `db:"last_kind"`
+	Activations  int        `db:"activations"`
+	WaitingSince *time.Time `db:"waiting_since"`
+	LapsedAt     *time.Time `db:"lapsed_at"`
+	LapseReason  *string    `db:"lapse_reason"`
+	DeletedAt    *time.Time `db:"deleted_at"`
+	Blacklisted  bool       `db:"blacklisted"`
+	AutoRenew    bool       `db:"auto_renew"`
+	Available    int64      `db:"available"` // the product's available codes
+	Status       string     `db:"-"`
+	Outlook      string     `db:"-"`
+}
+
+const deviceColumns = `d.id, d.product_id, p.product_key, p.name AS product_name, d.device_key, d.activated_at, d.expires_at,
+	d.last_kind, d.activations, d.waiting_since, d.lapsed_at, d.lapse_reason, d.deleted_at,
+	EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key) AS blacklisted,
+	p.auto_renew, p.available`
+
+// deviceStatus derives a device's status at now.
+func deviceStatus(d Device, now time.Time) string {
+	switch {
+	case d.DeletedAt != nil:
+		return StatusDeleted
+	case d.LapsedAt != nil:
+		return StatusLapsed
+	case d.ExpiresAt == nil && d.WaitingSince != nil:
+		return StatusWaiting
+	case d.ExpiresAt == nil:
+		return StatusNew
+	case !d.ExpiresAt.After(now):
+		return StatusExpired
+	case d.ExpiresAt.Before(now.Add(NearExpiryWindow)):
+		return StatusExpiring
+	}
+	return StatusActive
+}
+
+// deviceOutlook says whether a device's code will renew. dueByProduct holds,
+// per product, the devices due to auto-renew within NearExpiryWindow.
+func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) string {
+	switch {
+	case !d.AutoRenew:
+		return OutlookAutoRenewOff
+	case d.Blacklisted:
+		return OutlookBlacklisted
+	case d.ExpiresAt != nil && d.ExpiresAt.Before(now.Add(NearExpiryWindow)) && d.Available < dueByProduct[d.ProductID]:
+		return OutlookAtRisk
+	}
+	return OutlookWillRenew
+}
+
+// dueToRenew counts, per product, the live devices whose codes will expire
+// within NearExpiryWindow and that would auto-renew.
+func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
+	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, count(*) FROM devices d
+		WHERE d.product_id = ANY($1) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at < $2
+		AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key)
+		GROUP BY d.product_id`, pq.Array(productIDs), now.Add(NearExpiryWindow))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	due := map[int64]int64{}
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		due[id] = n
+	}
+	return due, rows.Err()
+}
+
+// withOutlooks fills Status and Outlook of devices.
+func withOutlooks(ctx context.Context, q sqlx.QueryerContext, devices []Device, now time.Time) error {
+	ids := map[int64]bool{}
+	var productIDs []int64
+	for _, d := range devices {
+		if !ids[d.ProductID] {
+			ids[d.ProductID] = true
+			productIDs = append(productIDs, d.ProductID)
+		}
+	}
+	due, err := dueToRenew(ctx, q, productIDs, now)
+	if err != nil {
+		return err
+	}
+	for i := range devices {
+		devices[i].Status = deviceStatus(devices[i], now)
+		devices[i].Outlook = deviceOutlook(devices[i], now, due)
+	}
+	return nil
+}
+
+// DeviceByKey reads a device of a live product, platform-wide (for the API).
+func (s *Store) DeviceByKey(ctx context.Context, productKey, deviceKey string) (Device, error) {
+	if err := checkKey("product_key", productKey); err != nil {
+		return Device{}, err
+	}
+	if err := checkKey("device_key", deviceKey); err != nil {
+		return Device{}, err
+	}
+	p, err := s.ProductByKey(ctx, productKey)
+	if err != nil {
+		return Device{}, err
+	}
+	var d []Device
+	if err := s.db.SelectContext(ctx, &d, `SELECT `+deviceColumns+` FROM devices d JOIN products p ON p.id = d.product_id
+		WHERE d.product_id = $1 AND d.device_key = $2`, p.ID, deviceKey); err != nil {
+		return Device{}, err
+	}
+	if len(d) == 0 {
+		return Device{}, notFoundErr(CodeUnknownDevice, "product %s has no device %q", productKey, deviceKey)
+	}
+	err = withOutlooks(ctx, s.db, d, s.Now())
+	return d[0], err
+}

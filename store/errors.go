@@ -1,0 +1,90 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+)
+
+// Kind says which family an Error belongs to; the handlers map it to a status.
+type Kind int
+
+// The kinds of Error.
+const (
+	KindInvalid   Kind = iota + 1 // the input breaks a rule of form (400)
+	KindNotFound                  // something named does not exist for the caller (404)
+	KindConflict                  // the ledger refuses the operation as things stand (409)
+	KindForbidden                 // the caller may not do this (403)
+)
+
+// Error is an error whose message is safe to show to the person or program
+// that caused it. Code is the API's error code (SPEC section 8).
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Field   string // the input field at fault, when one
+	Reason  string // why a device's activation expired, for activation_expired
+}
+
+func (e *Error) Error() string { return "store: " + e.Code + ": " + e.Message }
+
+// AsError returns the *Error inside err, if there is one.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// HasCode tells whether err is an *Error with the given code.
+func HasCode(err error, code string) bool {
+	e, ok := AsError(err)
+	return ok && e.Code == code
+}
+
+func invalid(field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Code: "invalid_request", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFoundErr(code, format string, args ...any) *Error {
+	return &Error{Kind: KindNotFound, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func conflict(code, format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Error codes of SPEC section 8 and of the console.
+const (
+	CodeInvalid          = "invalid_request"
+	CodeUnknownAccount   = "unknown_account"
+	CodeUnknownProduct   = "unknown_product"
+	CodeUnknownDevice    = "unknown_device"
+	CodeUnknownPackage   = "unknown_package"
+	CodeUnknownDC        = "unknown_data_center"
+	CodeProductExists    = "product_exists"
+	CodeOrderConflict    = "order_conflict"
+	CodePackageMismatch  = "package_mismatch"
+	CodeNoActivationCode = "no_activation_code"
+	CodeExpired          = "activation_expired"
+	CodeNotEnoughCodes   = "not_enough_codes"
+	CodeNotLapsed        = "not_lapsed"
+	CodeExists           = "already_exists"
+)
+
+// isUniqueViolation tells whether err is PostgreSQL's unique_violation (23505),
+// optionally on the named constraint or index.
+func isUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pqErr.Constraint == constraint
+}
+
+// isCheckViolation tells whether err is PostgreSQL's check_violation (23514).
+func isCheckViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23514"
+}

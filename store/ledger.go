@@ -1,0 +1,273 @@
+package store
+
+// The ledger: where codes come from and where they go (SPEC sections 2-5).
+// Every operation is one transaction; the counters of products and pools move
+// in the same statement as the rows that justify them, and the schema's
+// CHECKs and triggers refuse anything that would break SPEC section 12.
+//
+//   ledger.go          section 2 (purchase, free grant) and 3 (assign)
+//   ledger_connect.go  section 4 (connect, delete device, delete product) and renew now
+//   ledger_renewal.go  section 5 (automatic renewal: switch, blacklist, the worker's pass)
+//
+// Lock order, everywhere: device rows, then product rows (by id), then pools.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Free codes of the default package for a new account (SPEC section 2).
+const (
+	freeCodesEnterprise = 10
+	freeCodesIndividual = 5
+)
+
+func grantFreeCodes(ctx context.Context, tx *sqlx.Tx, accountID int64, accountType, dc string) error {
+	n := freeCodesIndividual
+	if accountType == "enterprise" {
+		n = freeCodesEnterprise
+	}
+	var pkg int64
+	if err := tx.GetContext(ctx, &pkg, `SELECT id FROM packages WHERE is_default`); err != nil {
+		return fmt.Errorf("store: no default package: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO credits (kind, account_id, dc, package_id, quantity) VALUES ('grant', $1, $2, $3, $4)`,
+		accountID, dc, pkg, n); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO pools (account_id, dc, package_id, granted, unassigned) VALUES ($1, $2, $3, $4, $4)
+		ON CONFLICT (account_id, dc, package_id) DO UPDATE SET granted = pools.granted + $4, unassigned = pools.unassigned + $4`,
+		accountID, dc, pkg, n)
+	return err
+}
+
+// PurchaseOrder is a purchase as sales or billing records it (SPEC section 2).
+type PurchaseOrder struct {
+	OrderNo     string
+	AccountID   int64
+	DataCenter  string
+	PackageCode string
+	Quantity    int64
+	ProductKey  string // optional: the codes go straight to this product
+	CreatedAt   time.Time
+}
+
+func (o PurchaseOrder) sameContent(p PurchaseOrder) bool {
+	return o.OrderNo == p.OrderNo && o.AccountID == p.AccountID && o.DataCenter == p.DataCenter &&
+		o.PackageCode == p.PackageCode && o.Quantity == p.Quantity && o.ProductKey == p.ProductKey
+}
+
+// Purchase records an order and credits its codes. The same order again
+// credits nothing and returns the recorded order with replayed=true; the
+// same order number with other content is an order_conflict.
+func (s *Store) Purchase(ctx context.Context, in PurchaseOrder) (order PurchaseOrder, replayed bool, err error) {
+	if !orderNoPattern.MatchString(in.OrderNo) {
+		return in, false, invalid("order_no", "order_no must be 1-64 letters, digits, '.', '_', '/' or '-'")
+	}
+	if err := checkQuantity(in.Quantity); err != nil {
+		return in, false, err
+	}
+	if in.ProductKey != "" {
+		if err := checkKey("product_key", in.ProductKey); err != nil {
+			return in, false, err
+		}
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		prior, err := orderByNo(ctx, tx, in.OrderNo)
+		if err == nil {
+			order, replayed = prior, true
+			if !prior.sameContent(in) {
+				return conflict(CodeOrderConflict, "order %s was recorded with other content", in.OrderNo)
+			}
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		if err := checkDC(ctx, tx, in.DataCenter); err != nil {
+			return err
+		}
+		var pkg int64
+		if err := tx.GetContext(ctx, &pkg, `SELECT id FROM packages WHERE code = $1`, in.PackageCode); err != nil {
+			return notFound(err, notFoundErr(CodeUnknownPackage, "there is no package %q", in.PackageCode))
+		}
+		var product *lockedProduct
+		if in.ProductKey != "" {
+			p, err := lockProductByKey(ctx, tx, in.ProductKey, in.AccountID, in.DataCenter)
+			if err != nil {
+				return err
+			}
+			if p.PackageID != nil && *p.PackageID != pkg {
+				return conflict(CodePackageMismatch, "product %s uses package %s; it cannot take codes of another package", p.ProductKey, *p.PackageCode)
+			}
+			product = &p
+		}
+		var productID sql.NullInt64
+		if product != nil {
+			productID = sql.NullInt64{Int64: product.ID, Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO credits (kind, order_no, account_id, dc, package_id, quantity, product_id, created_at)
+			VALUES ('purchase', $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_no) DO NOTHING`,
+			in.OrderNo, in.AccountID, in.DataCenter, pkg, in.Quantity, productID, s.Now())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// The same order number committed meanwhile: answer as a replay would.
+			return errOrderRaced
+		}
+		assigned := int64(0)
+		if product != nil {
+			assigned = in.Quantity
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pools (account_id, dc, package_id, purchased, unassigned, assigned) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (account_id, dc, package_id) DO UPDATE SET purchased = pools.purchased + $4,
+				unassigned = pools.unassigned + $5, assigned = pools.assigned + $6`,
+			in.AccountID, in.DataCenter, pkg, in.Quantity, in.Quantity-assigned, assigned); err != nil {
+			return err
+		}
+		if product != nil {
+			actor := SystemActor("order " + in.OrderNo)
+			if err := creditProduct(ctx, tx, *product, pkg, in.Quantity, actor, s.Now()); err != nil {
+				return err
+			}
+		}
+		order, err = orderByNo(ctx, tx, in.OrderNo)
+		return err
+	})
+	if err == errOrderRaced {
+		return s.Purchase(ctx, in)
+	}
+	return order, replayed, err
+}
+
+var errOrderRaced = fmt.Errorf("store: order recorded concurrently")
+
+func orderByNo(ctx context.Context, q sqlx.QueryerContext, orderNo string) (PurchaseOrder, error) {
+	var o PurchaseOrder
+	err := q.QueryRowxContext(ctx, `SELECT c.order_no, c.account_id, c.dc, k.code, c.quantity, coalesce(p.product_key, ''), c.created_at
+		FROM credits c JOIN packages k ON k.id = c.package_id LEFT JOIN products p ON p.id = c.product_id
+		WHERE c.order_no = $1`, orderNo).Scan(&o.OrderNo, &o.AccountID, &o.DataCenter, &o.PackageCode, &o.Quantity, &o.ProductKey, &o.CreatedAt)
+	return o, err
+}
+
+// lockedProduct is a live product row held FOR UPDATE by the transaction.
+type lockedProduct struct {
+	ID          int64   `db:"id"`
+	AccountID   int64   `db:"account_id"`
+	DC          string  `db:"dc"`
+	ProductKey  string  `db:"product_key"`
+	Name        string  `db:"name"`
+	PackageID   *int64  `db:"package_id"`
+	PackageCode *string `db:"package_code"`
+}
+
+const lockProductSQL = `SELECT p.id, p.account_id, p.dc, p.product_key, p.name, p.package_id,
+	(SELECT code FROM packages WHERE id = p.package_id) AS package_code
+	FROM products p WHERE p.deleted_at IS NULL AND p.account_id = $2 AND p.dc = $3 AND `
+
+func lockProductByKey(ctx context.Context, tx *sqlx.Tx, productKey string, accountID int64, dc string) (lockedProduct, error) {
+	var p lockedProduct
+	err := tx.GetContext(ctx, &p, lockProductSQL+`p.product_key = $1 FOR UPDATE`, productKey, accountID, dc)
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q in this account and data center", productKey))
+}
+
+func lockProductByID(ctx context.Context, tx *sqlx.Tx, productID, accountID int64, dc string) (lockedProduct, error) {
+	var p lockedProduct
+	err := tx.GetContext(ctx, &p, lockProductSQL+`p.id = $1 FOR UPDATE`, productID, accountID, dc)
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product in this account and data center"))
+}
+
+// creditProduct makes quantity codes of package pkg available to a locked
+// product, fixing its package on the first assignment, and records it.
+func creditProduct(ctx context.Context, tx *sqlx.Tx, p lockedProduct, pkg, quantity int64, actor Actor, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE products SET package_id = $2, assigned = assigned + $3, available = available + $3 WHERE id = $1`,
+		p.ID, pkg, quantity); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (account_id, dc, product_id, package_id, quantity, user_id, operator, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.AccountID, p.DC, p.ID, pkg, quantity, actor.userID(), actor.Name, now)
+	return err
+}
+
+// Assignment is one assignment of codes to a product (SPEC section 3).
+type Assignment struct {
+	ProductID   int64
+	ProductKey  string
+	ProductName string
+	PackageCode string
+	Quantity    int64
+	Operator    string
+	CreatedAt   time.Time
+}
+
+// AssignInput names what to assign: quantity unassigned codes of a package
+// of the account's pool in dc, to one of its products.
+type AssignInput struct {
+	AccountID   int64
+	DataCenter  string
+	ProductID   int64
+	PackageCode string // may be empty when the product has a package already
+	Quantity    int64
+	Actor       Actor
+}
+
+// Assign moves unassigned codes to a product, irrevocably (SPEC section 3).
+// The pool's conditional decrement makes concurrent assignments unable to
+// take more than the pool holds.
+func (s *Store) Assign(ctx context.Context, in AssignInput) (Assignment, error) {
+	if err := checkQuantity(in.Quantity); err != nil {
+		return Assignment{}, err
+	}
+	var out Assignment
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		p, err := lockProductByID(ctx, tx, in.ProductID, in.AccountID, in.DataCenter)
+		if err != nil {
+			return err
+		}
+		code := in.PackageCode
+		if p.PackageCode != nil {
+			if code != "" && code != *p.PackageCode {
+				return &Error{Kind: KindConflict, Code: CodePackageMismatch, Field: "package",
+					Message: fmt.Sprintf("%s uses package %s; only codes of that package can be assigned to it", p.Name, *p.PackageCode)}
+			}
+			code = *p.PackageCode
+		}
+		if code == "" {
+			return invalid("package", "choose the package whose codes to assign")
+		}
+		var pkg int64
+		if err := tx.GetContext(ctx, &pkg, `SELECT id FROM packages WHERE code = $1`, code); err != nil {
+			return notFound(err, &Error{Kind: KindNotFound, Code: CodeUnknownPackage, Field: "package", Message: fmt.Sprintf("there is no package %q", code)})
+		}
+		var left int64
+		err = tx.GetContext(ctx, &left, `UPDATE pools SET unassigned = unassigned - $4, assigned = assigned + $4
+			WHERE account_id = $1 AND dc = $2 AND package_id = $3 AND unassigned >= $4 RETURNING unassigned`,
+			in.AccountID, in.DataCenter, pkg, in.Quantity)
+		if err == sql.ErrNoRows {
+			var have int64
+			if err := tx.GetContext(ctx, &have, `SELECT coalesce(max(unassigned), 0) FROM pools WHERE account_id = $1 AND dc = $2 AND package_id = $3`,
+				in.AccountID, in.DataCenter, pkg); err != nil {
+				return err
+			}
+			return &Error{Kind: KindConflict, Code: CodeNotEnoughCodes, Field: "quantity",
+				Message: fmt.Sprintf("only %d unassigned codes of package %s are left; enter at most %d", have, code, have)}
+		}
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		if err := creditProduct(ctx, tx, p, pkg, in.Quantity, in.Actor, now); err != nil {
+			return err
+		}
+		out = Assignment{ProductID: p.ID, ProductKey: p.ProductKey, ProductName: p.Name, PackageCode: code,
+			Quantity: in.Quantity, Operator: in.Actor.Name, CreatedAt: now}
+		return audit(ctx, tx, in.AccountID, in.Actor, "license", "assign",
+			fmt.Sprintf("assigned %d codes of package %s to %s (%s)", in.Quantity, code, p.Name, p.ProductKey))
+	})
+	return out, err
+}

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Results of Connect (SPEC section 8).
+const (
+	ResultActivated = "activated" // a first code was consumed
+	ResultValid     = "valid"     // the current code is valid; nothing consumed
+	ResultRestored  = "restored"  // a deleted device came back within its validity
+	ResultRenewed   = "renewed"   // an expired code was renewed on connect
+)
+
+// Reasons a device's expired code was not renewed (SPEC section 5).
+const (
+	ReasonAutoRenewOff = "auto_renew_off"
+	ReasonBlacklisted  = "blacklisted"
+	ReasonNoCode       = "no_activation_code"
+)
+
+// Kinds of activation.
+const (
+	KindFirst   = "first"
+	KindRenewal = "renewal"
+	KindManual  = "manual" // an owner's "renew now"
+)
+
+// ConnectResult is the answer to a device that connected.
+type ConnectResult struct {
+	Result      string
+	ActivatedAt time.Time
+	ExpiresAt   time.Time
+}
+
+// deviceRow is the state of a device that the ledger decides on.
+type deviceRow struct {
+	ID          int64      `db:"id"`
+	ProductID   int64      `db:"product_id"`
+	ActivatedAt *time.Time `db:"activated_at"`
+	ExpiresAt   *time.Time `db:"expires_at"`
+	LapsedAt    *time.Time `db:"lapsed_at"`
+	DeletedAt   *time.Time `db:"deleted_at"`
+}
+
+func (d deviceRow) validAt(now time.Time) bool {
+	return d.ExpiresAt != nil && d.ExpiresAt.After(now) && d.LapsedAt == nil && d.DeletedAt == nil
+}
+
+// Connect handles a device connecting (SPEC section 4). dc is the data center
+// it connected through; the codes are always those of its product's DC.
+func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (ConnectResult, error) {
+	if err := checkKey("product_key", productKey); err != nil {
+		return ConnectResult{}, err
+	}
+	if err := checkKey("device_key", deviceKey); err != nil {
+		return ConnectResult{}, err
+	}
+	now := s.Now()
+	// Fast path, no transaction: most connects come from devices whose code is valid.
+	var fast deviceRow // ID is 0 when the device is new
+	err := s.db.GetContext(ctx, &fast, `SELECT p.id AS product_id, coalesce(d.id, 0) AS id, d.activated_at, d.expires_at, d.lapsed_at, d.deleted_at
+		FROM products p LEFT JOIN devices d ON d.product_id = p.id AND d.device_key = $2
+		WHERE p.product_key = $1 AND p.deleted_at IS NULL`, productKey, deviceKey)
+	if err != nil {
+		return ConnectResult{}, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
+	}
+	if fast.validAt(now) {
+		return ConnectResult{Result: ResultValid, ActivatedAt: *fast.ActivatedAt, ExpiresAt: *fast.ExpiresAt}, nil
+	}
+	if err := checkDC(ctx, s.db, dc); err != nil {
+		return ConnectResult{}, err
+	}
+
+	var out ConnectResult
+	var refusal *Error
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Create or lock the device row: concurrent connects of one device queue here,
+		// and each sees the state the previous one left.
+		var d deviceRow
+		if err := tx.GetContext(ctx, &d, `INSERT INTO devices (account_id, dc, product_id, device_key, last_connect_at, last_connect_dc)
+			SELECT account_id, dc, id, $2, $3, $4 FROM products WHERE id = $1
+			ON CONFLICT (product_id, device_key) DO UPDATE SET last_connect_at = EXCLUDED.last_connect_at, last_connect_dc = EXCLUDED.last_connect_dc
+			RETURNING id, product_id, activated_at, expires_at, lapsed_at, deleted_at`,
+			fast.ProductID, deviceKey, now, dc); err != nil {
+			return err
+		}
+		switch {
+		case d.validAt(now):
+			// A concurrent connect of the same device activated it a moment ago.
+			out = ConnectResult{Result: ResultValid, ActivatedAt: *d.ActivatedAt, ExpiresAt: *d.ExpiresAt}
+			return nil
+
+		case d.DeletedAt != nil && d.ExpiresAt != nil && d.ExpiresAt.After(now):
+			// Rule 3: a deleted device within its last code's validity is restored.
+			if _, err := tx.ExecContext(ctx, `UPDATE devices SET deleted_at = NULL, lapsed_at = NULL, lapse_reason = NULL WHERE id = $1`, d.ID); err != nil {
+				return err
+			}
+			out = ConnectResult{Result: ResultRestored, ActivatedAt: *d.ActivatedAt, ExpiresAt: *d.ExpiresAt}
+			return nil
+
+		case d.ExpiresAt == nil || d.DeletedAt != nil:
+			// Rule 1: a new device, one that never got a code, or a deleted one past its validity.
+			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, KindFirst, now, now)
+			if err != nil || ok {
+				out, out.Result = r, ResultActivated
+				return err
+			}
+			refusal = conflict(CodeNoActivationCode, "product %s has no activation code available", productKey)
+			_, err = tx.ExecContext(ctx, `UPDATE devices SET waiting_since = coalesce(waiting_since, $2), deleted_at = NULL WHERE id = $1`, d.ID, now)
+			return err
+		}
+
+		// Rule 4: the code expired. A device the worker has not reached yet renews
+		// from its old expiry, so coverage stays continuous; a lapsed one from now.
+		from := *d.ExpiresAt
+		if d.LapsedAt != nil {
+			from = now
+		}
+		reason, err := renewalBlocker(ctx, tx, fast.ProductID, deviceKey)
+		if err != nil {
+			return err
+		}
+		if reason == "" {
+			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, KindRenewal, from, now)
+			if err != nil || ok {
+				out, out.Result = r, ResultRenewed
+				return err
+			}
+			reason = ReasonNoCode
+		}
+		refusal = &Error{Kind: KindConflict, Code: CodeExpired, Reason: reason,
+			Message: fmt.Sprintf("the activation code of device %s expired and was not renewed: %s", deviceKey, reasonText(reason))}
+		if d.LapsedAt == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE devices SET lapsed_at = $2, lapse_reason = $3 WHERE id = $1`, d.ID, now, reason)
+		}
+		return err
+	})
+	if err != nil {
+		return ConnectResult{}, err
+	}
+	if refusal != nil {
+		return ConnectResult{}, refusal
+	}
+	return out, nil
+}
+
+// reasonText words a lapse reason for people.
+func reasonText(reason string) string {
+	switch reason {
+	case ReasonAutoRenewOff:
+		return "automatic renewal is off for its product"
+	case ReasonBlacklisted:
+		return "the device is on its product's renewal blacklist"
+	default:
+		return "its product has no activation code available"
+	}
+}
+
+// renewalBlocker says why a device of a product may not auto-renew, or "".
+// The product's switch comes first: while it is off, the blacklist is moot.
+func renewalBlocker(ctx context.Context, tx *sqlx.Tx, productID int64, deviceKey string) (string, error) {
+	var r struct {
+		AutoRenew   bool `db:"auto_renew"`
+		Blacklisted bool `db:"blacklisted"`
+	}
+	err := tx.GetContext(ctx, &r, `SELECT p.auto_renew, EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = p.id AND b.device_key = $2) AS blacklisted
+		FROM products p WHERE p.id = $1`, productID, deviceKey)
+	switch {
+	case err != nil:
+		return "", err
+	case !r.AutoRenew:
+		return ReasonAutoRenewOff, nil
+	case r.Blacklisted:
+		return ReasonBlacklisted, nil
+	}
+	return "", nil
+}
+
+// consumeCode spends one of the product's available codes on a device, in one
+// statement: the product's counters, the activation row and the device's
+// mirror of it. The activation starts at from, or at now when from plus the
+// package's validity would already be over. ok is false when the product has
+// no available code.
+func consumeCode(ctx context.Context, tx *sqlx.Tx, deviceID, productID int64, kind string, from, now time.Time) (ConnectResult, bool, error) {
+	var r ConnectResult
+	err := tx.QueryRowxContext(ctx, `WITH p AS (
+			UPDATE products SET available = available - 1, consumed = consumed + 1
+			WHERE id = $1 AND available > 0 AND deleted_at IS NULL
+			RETURNING id, account_id, package_id
+		), a AS (
+			INSERT INTO activations (account_id, product_id, device_id, kind, activated_at, expires_at, created_at)
+			SELECT p.account_id, p.id, $2, $3, s.start, s.start + k.validity, $5
+			FROM p JOIN packages k ON k.id = p.package_id
+			CROSS JOIN LATERAL (SELECT CASE WHEN $4::timestamptz + k.validity > $5 THEN $4::timestamptz ELSE $5 END AS start) s
+			RETURNING activated_at, expires_at
+		)
+		UPDATE devices d SET activated_at = a.activated_at, expires_at = a.expires_at, last_kind = $3,
+			activations = d.activations + 1, waiting_since = NULL, lapsed_at = NULL, lapse_reason = NULL, deleted_at = NULL
+		FROM a WHERE d.id = $2
+		RETURNING d.activated_at, d.expires_at`, productID, deviceID, kind, from, now).Scan(&r.ActivatedAt, &r.ExpiresAt)
+	if err == sql.ErrNoRows {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
+// DeleteDevice deletes a device (SPEC section 4): its consumed codes stay consumed.
+func (s *Store) DeleteDevice(ctx context.Context, productKey, deviceKey string) error {
+	if err := checkKey("product_key", productKey); err != nil {
+		return err
+	}
+	if err := checkKey("device_key", deviceKey); err != nil {
+		return err
+	}
+	p, err := s.ProductByKey(ctx, productKey)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE devices SET deleted_at = $3 WHERE product_id = $1 AND device_key = $2 AND deleted_at IS NULL`,
+		p.ID, deviceKey, s.Now())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFoundErr(CodeUnknownDevice, "product %s has no device %q", productKey, deviceKey)
+	}
+	return nil
+}
+
+// DeleteProduct deletes a product (SPEC section 4): its available codes are
+// forfeited and nothing returns to the pool. Its devices are marked deleted
+// afterwards in batches; every read already ignores a deleted product's devices.
+func (s *Store) DeleteProduct(ctx context.Context, productKey string) error {
+	if err := checkKey("product_key", productKey); err != nil {
+		return err
+	}
+	now := s.Now()
+	var id int64
+	err := s.db.GetContext(ctx, &id, `UPDATE products SET deleted_at = $2, forfeited = forfeited + available, available = 0
+		WHERE product_key = $1 AND deleted_at IS NULL RETURNING id`, productKey, now)
+	if err != nil {
+		return notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
+	}
+	return s.sweepDeletedProduct(ctx, id, now)
+}
+
+// sweepDeletedProduct marks a deleted product's devices deleted, a batch per
+// statement so no transaction holds many locks.
+func (s *Store) sweepDeletedProduct(ctx context.Context, productID int64, now time.Time) error {
+	for {
+		res, err := s.db.ExecContext(ctx, `UPDATE devices SET deleted_at = $2 WHERE id IN (
+			SELECT id FROM devices WHERE product_id = $1 AND deleted_at IS NULL LIMIT 5000)`, productID, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+	}
+}
+
+// RenewNow spends one code on a lapsed device of the account, valid from now
+// (SPEC section 5): an owner's decision, so switch and blacklist do not apply.
+func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, deviceID int64, actor Actor) (ConnectResult, error) {
+	var out ConnectResult
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var d struct {
+			deviceRow
+			DeviceKey  string `db:"device_key"`
+			ProductKey string `db:"product_key"`
+		}
+		err := tx.GetContext(ctx, &d, `SELECT d.id, d.product_id, d.activated_at, d.expires_at, d.lapsed_at, d.deleted_at, d.device_key, p.product_key
+			FROM devices d JOIN products p ON p.id = d.product_id
+			WHERE d.id = $1 AND d.account_id = $2 AND d.dc = $3 AND p.deleted_at IS NULL AND d.deleted_at IS NULL
+			FOR UPDATE OF d`, deviceID, accountID, dc)
+		if err != nil {
+			return notFound(err, notFoundErr(CodeUnknownDevice, "there is no such device"))
+		}
+		now := s.Now()
+		if d.LapsedAt == nil {
+			return conflict(CodeNotLapsed, "device %s has not lapsed; only lapsed devices can be renewed by hand", d.DeviceKey)
+		}
+		r, ok, err := consumeCode(ctx, tx, d.ID, d.ProductID, KindManual, now, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return conflict(CodeNotEnoughCodes, "product %s has no activation code available; assign codes to it first", d.ProductKey)
+		}
+		out, out.Result = r, ResultRenewed
+		return audit(ctx, tx, accountID, actor, "license", "renew now",
+			fmt.Sprintf("renewed device %s of product %s by hand until %s", d.DeviceKey, d.ProductKey, r.ExpiresAt.Format(time.RFC3339)))
+	})
+	return out, err
+}

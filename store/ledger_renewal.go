@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// SetAutoRenew turns a product's automatic renewal switch on or off (SPEC section 5).
+func (s *Store) SetAutoRenew(ctx context.Context, accountID int64, dc string, productID int64, on bool, actor Actor) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		p, err := lockProductByID(ctx, tx, productID, accountID, dc)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE products SET auto_renew = $2 WHERE id = $1`, p.ID, on); err != nil {
+			return err
+		}
+		state := map[bool]string{true: "on", false: "off"}[on]
+		return audit(ctx, tx, accountID, actor, "renewal", "automatic renewal "+state,
+			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey))
+	})
+}
+
+// ParseDeviceKeys splits pasted text (one DK per line; commas and spaces work
+// too) into distinct keys, refusing the first malformed one.
+func ParseDeviceKeys(text string) ([]string, error) {
+	seen := map[string]bool{}
+	var keys []string
+	for _, k := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' || r == ';' }) {
+		if err := checkKey("device_keys", k); err != nil {
+			return nil, invalid("device_keys", "%q is not a DeviceKey: use 1-64 letters, digits, '-', '_' or '.'", k)
+		}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, invalid("device_keys", "enter at least one DeviceKey, one per line")
+	}
+	if len(keys) > 10000 {
+		return nil, invalid("device_keys", "enter at most 10,000 DeviceKeys at once")
+	}
+	return keys, nil
+}
+
+// SetBlacklisted puts devices of a product on its renewal blacklist, or takes
+// them off. The per-device toggle is the same data, and can be changed only
+// while the product's switch is on. It returns how many entries changed.
+func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, productID int64, deviceKeys []string, blacklisted bool, actor Actor) (int, error) {
+	for _, k := range deviceKeys {
+		if err := checkKey("device_keys", k); err != nil {
+			return 0, err
+		}
+	}
+	var changed int64
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		p, err := lockProductByID(ctx, tx, productID, accountID, dc)
+		if err != nil {
+			return err
+		}
+		var on bool
+		if err := tx.GetContext(ctx, &on, `SELECT auto_renew FROM products WHERE id = $1`, p.ID); err != nil {
+			return err
+		}
+		if !on {
+			return conflict(ReasonAutoRenewOff, "automatic renewal is off for %s: turn it on to change which devices renew", p.Name)
+		}
+		q := `INSERT INTO blacklist (account_id, product_id, device_key) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`
+		op, verb := "blacklist add", "added to"
+		if !blacklisted {
+			q = `DELETE FROM blacklist WHERE account_id = $1 AND product_id = $2 AND device_key = ANY($3::text[])`
+			op, verb = "blacklist remove", "removed from"
+		}
+		res, err := tx.ExecContext(ctx, q, accountID, p.ID, pq.Array(deviceKeys))
+		if err != nil {
+			return err
+		}
+		changed, _ = res.RowsAffected()
+		return audit(ctx, tx, accountID, actor, "renewal", op,
+			fmt.Sprintf("%s %s the renewal blacklist of %s (%s): %s", describeKeys(deviceKeys), verb, p.Name, p.ProductKey, strings.Join(firstN(deviceKeys, 20), ", ")))
+	})
+	return int(changed), err
+}
+
+func describeKeys(keys []string) string {
+	if len(keys) == 1 {
+		return "device " + keys[0] + " was"
+	}
+	return fmt.Sprintf("%d devices were", len(keys))
+}
+
+func firstN(keys []string, n int) []string {
+	if len(keys) <= n {
+		return keys
+	}
+	return append(keys[:n:n], "…")
+}
+
+// RenewalStats counts what one renewal pass did.
+type RenewalStats struct {
+	Renewed, Lapsed, Swept int
+}
+
+// renewalBatch is how many expiries one transaction of the pass handles.
+const renewalBatch = 1000
+
+// RenewalPass handles every expiry due by now (SPEC section 5), a batch per
+// transaction. Each batch claims its devices FOR UPDATE SKIP LOCKED and moves
+// each out of the queue (renewed or lapsed) before it commits, so several
+// instances running passes at once handle each expiry exactly once. Within a
+// product, the earliest expiries get the codes when codes run short.
+func (s *Store) RenewalPass(ctx context.Context) (RenewalStats, error) {
+	var total RenewalStats
+	for {
+		st, err := s.renewBatch(ctx, s.Now())
+		total.Renewed += st.Renewed
+		total.Lapsed += st.Lapsed
+		total.Swept += st.Swept
+		if err != nil || st.Renewed+st.Lapsed+st.Swept == 0 {
+			return total, err
+		}
+	}
+}
+
+type dueDevice struct {
+	ID          int64     `db:"id"`
+	ProductID   int64     `db:"product_id"`
+	ExpiresAt   time.Time `db:"expires_at"`
+	Blacklisted bool      `db:"blacklisted"`
+}
+
+type renewalProduct struct {
+	ID        int64 `db:"id"`
+	AutoRenew bool  `db:"auto_renew"`
+	Available int64 `db:"available"`
+	Deleted   bool  `db:"deleted"`
+}
+
+func (s *Store) renewBatch(ctx context.Context, now time.Time) (RenewalStats, error) {
+	var st RenewalStats
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var due []dueDevice
+		if err := tx.SelectContext(ctx, &due, `SELECT d.id, d.product_id, d.expires_at,
+				EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key) AS blacklisted
+			FROM devices d
+			WHERE d.expires_at <= $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+			ORDER BY d.expires_at, d.id LIMIT $2
+			FOR UPDATE OF d SKIP LOCKED`, now, renewalBatch); err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		productIDs := make([]int64, 0, len(due))
+		for _, d := range due {
+			productIDs = append(productIDs, d.ProductID)
+		}
+		var products []renewalProduct
+		if err := tx.SelectContext(ctx, &products, `SELECT id, auto_renew, available, deleted_at IS NOT NULL AS deleted
+			FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Array(productIDs)); err != nil {
+			return err
+		}
+		left := make(map[int64]*renewalProduct, len(products))
+		for i := range products {
+			left[products[i].ID] = &products[i]
+		}
+		var renew, renewProducts, lapse, swept []int64
+		var renewFrom []time.Time
+		var lapseReasons []string
+		for _, d := range due { // earliest expiry first
+			p := left[d.ProductID]
+			reason := ""
+			switch {
+			case p.Deleted:
+				swept = append(swept, d.ID)
+				continue
+			case !p.AutoRenew:
+				reason = ReasonAutoRenewOff
+			case d.Blacklisted:
+				reason = ReasonBlacklisted
+			case p.Available == 0:
+				reason = ReasonNoCode
+			}
+			if reason != "" {
+				lapse, lapseReasons = append(lapse, d.ID), append(lapseReasons, reason)
+				continue
+			}
+			p.Available--
+			renew, renewProducts, renewFrom = append(renew, d.ID), append(renewProducts, d.ProductID), append(renewFrom, d.ExpiresAt)
+		}
+		if len(renew) > 0 {
+			if err := renewDevices(ctx, tx, renew, renewProducts, renewFrom, now); err != nil {
+				return err
+			}
+		}
+		if len(lapse) > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE devices d SET lapsed_at = $3, lapse_reason = l.reason
+				FROM unnest($1::bigint[], $2::text[]) AS l(id, reason) WHERE d.id = l.id`,
+				pq.Array(lapse), pq.Array(lapseReasons), now); err != nil {
+				return err
+			}
+		}
+		if len(swept) > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE devices SET deleted_at = $2 WHERE id = ANY($1)`, pq.Array(swept), now); err != nil {
+				return err
+			}
+		}
+		st = RenewalStats{Renewed: len(renew), Lapsed: len(lapse), Swept: len(swept)}
+		return nil
+	})
+	return st, err
+}
+
+// renewDevices spends one code per device in bulk: each product's counters
+// once, one activation per device starting at its old expiry (or now, when a
+// late pass would otherwise start an activation already over), and the
+// devices' mirror of it.
+func renewDevices(ctx context.Context, tx *sqlx.Tx, deviceIDs, productIDs []int64, from []time.Time, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE products p SET available = p.available - c.n, consumed = p.consumed + c.n
+		FROM (SELECT id, count(*) AS n FROM unnest($1::bigint[]) AS id GROUP BY id) c WHERE p.id = c.id`, pq.Array(productIDs))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `WITH r AS (
+			SELECT r.device_id, p.account_id, p.id AS product_id, k.validity,
+				CASE WHEN r.old_expiry + k.validity > $4 THEN r.old_expiry ELSE $4 END AS start
+			FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS r(device_id, product_id, old_expiry)
+			JOIN products p ON p.id = r.product_id JOIN packages k ON k.id = p.package_id
+		), a AS (
+			INSERT INTO activations (account_id, product_id, device_id, kind, activated_at, expires_at, created_at)
+			SELECT account_id, product_id, device_id, 'renewal', start, start + validity, $4 FROM r
+			RETURNING device_id, activated_at, expires_at
+		)
+		UPDATE devices d SET activated_at = a.activated_at, expires_at = a.expires_at, last_kind = 'renewal', activations = d.activations + 1
+		FROM a WHERE d.id = a.device_id`, pq.Array(deviceIDs), pq.Array(productIDs), pq.Array(from), now)
+	return err
+}

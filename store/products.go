@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Product is a product with its code counters (SPEC section 1).
+type Product struct {
+	ID          int64      `db:"id"`
+	AccountID   int64      `db:"account_id"`
+	DC          string     `db:"dc"`
+	ProductKey  string     `db:"product_key"`
+	Name        string     `db:"name"`
+	PackageID   *int64     `db:"package_id"`
+	PackageCode *string    `db:"package_code"`
+	PackageName *string    `db:"package_name"`
+	AutoRenew   bool       `db:"auto_renew"`
+	Assigned    int64      `db:"assigned"`
+	Available   int64      `db:"available"`
+	Consumed    int64      `db:"consumed"`
+	Forfeited   int64      `db:"forfeited"`
+	CreatedAt   time.Time  `db:"created_at"`
+	DeletedAt   *time.Time `db:"deleted_at"`
+}
+
+// Total is every code the product was given that it still counts: consumed and available.
+func (p Product) Total() int64 { return p.Consumed + p.Available }
+
+const productColumns = `p.id, p.account_id, p.dc, p.product_key, p.name, p.package_id, k.code AS package_code, k.name AS package_name,
+	p.auto_renew, p.assigned, p.available, p.consumed, p.forfeited, p.created_at, p.deleted_at`
+
+const productFrom = ` FROM products p LEFT JOIN packages k ON k.id = p.package_id `
+
+// CreateProduct registers a product the platform created (SPEC section 8).
+func (s *Store) CreateProduct(ctx context.Context, accountID int64, dc, productKey, name string) (Product, error) {
+	if err := checkKey("product_key", productKey); err != nil {
+		return Product{}, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return Product{}, invalid("name", "the product needs a name of at most 200 characters")
+	}
+	if err := checkDC(ctx, s.db, dc); err != nil {
+		return Product{}, err
+	}
+	var id int64
+	err := s.db.GetContext(ctx, &id, `INSERT INTO products (account_id, dc, product_key, name) VALUES ($1, $2, $3, $4) RETURNING id`,
+		accountID, dc, productKey, name)
+	if isUniqueViolation(err, "products_key") {
+		return Product{}, conflict(CodeProductExists, "a product with key %q exists already", productKey)
+	}
+	if err != nil {
+		return Product{}, err
+	}
+	return s.productByID(ctx, id)
+}
+
+func (s *Store) productByID(ctx context.Context, id int64) (Product, error) {
+	var p Product
+	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $1`, id)
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %d", id))
+}
+
+// ProductByKey finds a live product by its ProductKey, platform-wide (for the API).
+func (s *Store) ProductByKey(ctx context.Context, productKey string) (Product, error) {
+	if err := checkKey("product_key", productKey); err != nil {
+		return Product{}, err
+	}
+	var p Product
+	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.product_key = $1 AND p.deleted_at IS NULL`, productKey)
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
+}
+
+// AccountProduct reads a live product of one account and DC; any other
+// product is unknown to that account.
+func (s *Store) AccountProduct(ctx context.Context, accountID int64, dc string, productID int64) (Product, error) {
+	var p Product
+	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`
+		WHERE p.id = $1 AND p.account_id = $2 AND p.dc = $3 AND p.deleted_at IS NULL`, productID, accountID, dc)
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
+}

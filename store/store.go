@@ -1,0 +1,95 @@
+// Package store is the console's only door to PostgreSQL. The ledger rules
+// of SPEC sections 2-5 live in ledger.go; the other files hold the queries of
+// one aggregate each.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver
+)
+
+// Store runs every query of the console.
+type Store struct {
+	db  *sqlx.DB
+	now func() time.Time
+}
+
+// Option changes how a Store is built.
+type Option func(*Store)
+
+// WithClock replaces the wall clock, so tests can move time forward.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// WithPoolSize caps the connections the store opens (default 32).
+func WithPoolSize(n int) Option {
+	return func(s *Store) {
+		s.db.SetMaxOpenConns(n)
+		s.db.SetMaxIdleConns(n)
+	}
+}
+
+// Open connects to the database at url (a lib/pq connection string with an
+// explicit sslmode) and checks that it answers.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the pool for health checks, benchmarks and tests.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Now is the store's clock, truncated to what PostgreSQL keeps.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Ping tells whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// inTx runs fn in one transaction, committed when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// notFound turns sql.ErrNoRows into the typed error e (or into no error when
+// e is nil), leaving other errors alone.
+func notFound(err error, e *Error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		if e == nil {
+			return nil
+		}
+		return e
+	}
+	return err
+}

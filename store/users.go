@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/jmoiron/sqlx"
+)
+
+// The roles of SPEC section 7.
+const (
+	RoleOwner   = "owner"
+	RoleMember  = "member" // a sub-account
+	RoleSupport = "support"
+)
+
+// MinPasswordLength is the shortest password the console accepts.
+const MinPasswordLength = 12
+
+// User is a person who signs in to the console.
+type User struct {
+	ID             int64      `db:"id"`
+	AccountID      *int64     `db:"account_id"`
+	Role           string     `db:"role"`
+	Email          string     `db:"email"`
+	Name           string     `db:"name"`
+	PasswordHash   string     `db:"password_hash"`
+	ManageLicenses bool       `db:"manage_licenses"`
+	AllProducts    bool       `db:"all_products"`
+	DisabledAt     *time.Time `db:"disabled_at"`
+	CreatedAt      time.Time  `db:"created_at"`
+}
+
+const userColumns = `id, account_id, role, email, name, password_hash, manage_licenses, all_products, disabled_at, created_at`
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	AccountID      int64 // 0 for support staff
+	Role           string
+	Email, Name    string
+	Password       string
+	ManageLicenses bool
+	passwordHash   string
+}
+
+// argonParams are argon2id's recommended defaults, lighter on memory so that
+// sign-ins under load do not exhaust a small machine.
+var argonParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+func hashPassword(pw string) (string, error) {
+	if len(pw) < MinPasswordLength {
+		return "", invalid("password", "the password must have at least %d characters", MinPasswordLength)
+	}
+	return argon2id.CreateHash(pw, argonParams)
+}
+
+// CheckEmail validates an e-mail address and returns it trimmed.
+func CheckEmail(field, email string) (string, error) {
+	email = strings.TrimSpace(email)
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") {
+		return "", invalid(field, "%q is not an e-mail address", email)
+	}
+	return email, nil
+}
+
+// CreateUser creates a support user or a member of an account.
+func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
+	hash, err := hashPassword(in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	in.passwordHash = hash
+	id, err := insertUser(ctx, s.db, in)
+	if err != nil {
+		return User{}, err
+	}
+	var u User
+	err = s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	return u, err
+}
+
+func insertUser(ctx context.Context, q sqlx.ExtContext, in NewUser) (int64, error) {
+	email, err := CheckEmail("email", in.Email)
+	if err != nil {
+		return 0, err
+	}
+	var account *int64
+	if in.AccountID != 0 {
+		account = &in.AccountID
+	}
+	var id int64
+	err = sqlx.GetContext(ctx, q, &id, `INSERT INTO users (account_id, role, email, name, password_hash, manage_licenses)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, account, in.Role, email, in.Name, in.passwordHash, in.ManageLicenses || in.Role == RoleOwner)
+	if isUniqueViolation(err, "users_email") {
+		return 0, &Error{Kind: KindConflict, Code: CodeExists, Field: "email", Message: "a user with this e-mail exists already"}
+	}
+	return id, err
+}
+
+// ErrBadCredentials is returned for an unknown e-mail and a wrong password alike.
+var ErrBadCredentials = errors.New("store: the e-mail or the password is wrong")
+
+// Authenticate returns the enabled user with this e-mail and password.
+func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
+	var u User
+	err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL`, strings.TrimSpace(email))
+	if err != nil {
+		// Spend the same time as a real check, so timing does not tell which e-mails exist.
+		argon2id.ComparePasswordAndHash(password, dummyHash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return User{}, ErrBadCredentials
+		}
+		return User{}, err
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
+	if err != nil || !ok {
+		return User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+var dummyHash, _ = argon2id.CreateHash("not a password of anyone", argonParams)
