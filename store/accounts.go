@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -44,14 +45,39 @@ func (s *Store) DataCenters(ctx context.Context) ([]DataCenter, error) {
 }
 
 func checkDC(ctx context.Context, q sqlx.QueryerContext, dc string) error {
-	var ok bool
-	if err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM data_centers WHERE code = $1)`, dc); err != nil {
+	known, err := knownDCs(ctx, q)
+	if err != nil {
 		return err
 	}
-	if !ok {
+	if !known[dc] {
 		return invalid("data_center", "there is no data center %q", dc)
 	}
 	return nil
+}
+
+// dataCenterSet caches the data centers: they come only from migrations, and
+// the connect path checks one on every request.
+var dataCenterSet struct {
+	sync.Mutex
+	known map[string]bool
+}
+
+func knownDCs(ctx context.Context, q sqlx.QueryerContext) (map[string]bool, error) {
+	dataCenterSet.Lock()
+	defer dataCenterSet.Unlock()
+	if dataCenterSet.known != nil {
+		return dataCenterSet.known, nil
+	}
+	var codes []string
+	if err := sqlx.SelectContext(ctx, q, &codes, `SELECT code FROM data_centers`); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, c := range codes {
+		known[c] = true
+	}
+	dataCenterSet.known = known
+	return known, nil
 }
 
 // CreateAccount creates an account with its owner and gives it the free

@@ -64,7 +64,7 @@ func deviceStatus(d Device, now time.Time) string {
 		return StatusDeleted
 	case d.LapsedAt != nil:
 		return StatusLapsed
-	case d.ExpiresAt == nil && d.WaitingSince != nil:
+	case d.WaitingSince != nil:
 		return StatusWaiting
 	case d.ExpiresAt == nil:
 		return StatusNew
@@ -84,6 +84,9 @@ func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) string
 		return OutlookAutoRenewOff
 	case d.Blacklisted:
 		return OutlookBlacklisted
+	case d.LapsedAt != nil && d.Available == 0:
+		// A lapsed device renews only when it comes back, and then only if a code is left.
+		return OutlookAtRisk
 	case d.ExpiresAt != nil && d.ExpiresAt.Before(now.Add(NearExpiryWindow)) && d.Available < dueByProduct[d.ProductID]:
 		return OutlookAtRisk
 	}
@@ -91,12 +94,21 @@ func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) string
 }
 
 // dueToRenew counts, per product, the live devices whose codes will expire
-// within NearExpiryWindow and that would auto-renew.
+// within NearExpiryWindow and that would auto-renew. A product may have tens
+// of thousands due, so the valid codes are counted from devices_product_expiry
+// alone (an index-only range: a device waiting for a code never holds a valid
+// one); the expired codes the worker has not reached yet and the blacklisted
+// devices, both few, are read row by row.
 func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
-	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, count(*) FROM devices d
-		WHERE d.product_id = ANY($1) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at < $2
-		AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key)
-		GROUP BY d.product_id`, pq.Array(productIDs), now.Add(NearExpiryWindow))
+	rows, err := q.QueryxContext(ctx, `SELECT p.id,
+		(SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+			AND d.expires_at > $2 AND d.expires_at < $3)
+		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+			AND d.expires_at <= $2 AND d.waiting_since IS NULL
+			AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key))
+		- (SELECT count(*) FROM blacklist b JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key
+			WHERE b.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $2 AND d.expires_at < $3)
+		FROM unnest($1::bigint[]) AS p(id)`, pq.Array(productIDs), now, now.Add(NearExpiryWindow))
 	if err != nil {
 		return nil, err
 	}

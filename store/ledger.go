@@ -65,8 +65,8 @@ func (o PurchaseOrder) sameContent(p PurchaseOrder) bool {
 // credits nothing and returns the recorded order with replayed=true; the
 // same order number with other content is an order_conflict.
 func (s *Store) Purchase(ctx context.Context, in PurchaseOrder) (order PurchaseOrder, replayed bool, err error) {
-	if !orderNoPattern.MatchString(in.OrderNo) {
-		return in, false, invalid("order_no", "order_no must be 1-64 letters, digits, '.', '_', '/' or '-'")
+	if err := CheckOrderNo(in.OrderNo); err != nil {
+		return in, false, err
 	}
 	if err := checkQuantity(in.Quantity); err != nil {
 		return in, false, err

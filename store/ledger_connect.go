@@ -46,6 +46,8 @@ type deviceRow struct {
 	ExpiresAt   *time.Time `db:"expires_at"`
 	LapsedAt    *time.Time `db:"lapsed_at"`
 	DeletedAt   *time.Time `db:"deleted_at"`
+	// WaitingSince is set while a device is refused for lack of a first code.
+	WaitingSince *time.Time `db:"waiting_since"`
 }
 
 func (d deviceRow) validAt(now time.Time) bool {
@@ -70,11 +72,11 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 	if err != nil {
 		return ConnectResult{}, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
 	}
-	if fast.validAt(now) {
-		return ConnectResult{Result: ResultValid, ActivatedAt: *fast.ActivatedAt, ExpiresAt: *fast.ExpiresAt}, nil
-	}
 	if err := checkDC(ctx, s.db, dc); err != nil {
 		return ConnectResult{}, err
+	}
+	if fast.validAt(now) {
+		return ConnectResult{Result: ResultValid, ActivatedAt: *fast.ActivatedAt, ExpiresAt: *fast.ExpiresAt}, nil
 	}
 
 	var out ConnectResult
@@ -86,7 +88,7 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 		if err := tx.GetContext(ctx, &d, `INSERT INTO devices (account_id, dc, product_id, device_key, last_connect_at, last_connect_dc)
 			SELECT account_id, dc, id, $2, $3, $4 FROM products WHERE id = $1
 			ON CONFLICT (product_id, device_key) DO UPDATE SET last_connect_at = EXCLUDED.last_connect_at, last_connect_dc = EXCLUDED.last_connect_dc
-			RETURNING id, product_id, activated_at, expires_at, lapsed_at, deleted_at`,
+			RETURNING id, product_id, activated_at, expires_at, lapsed_at, deleted_at, waiting_since`,
 			fast.ProductID, deviceKey, now, dc); err != nil {
 			return err
 		}
@@ -104,8 +106,9 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			out = ConnectResult{Result: ResultRestored, ActivatedAt: *d.ActivatedAt, ExpiresAt: *d.ExpiresAt}
 			return nil
 
-		case d.ExpiresAt == nil || d.DeletedAt != nil:
-			// Rule 1: a new device, one that never got a code, or a deleted one past its validity.
+		case d.ExpiresAt == nil || d.DeletedAt != nil || d.WaitingSince != nil:
+			// Rule 1: a new device, one that never got a code, or a deleted one past its
+			// validity (still new while it waits: its old code is not renewed).
 			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, KindFirst, now, now)
 			if err != nil || ok {
 				out, out.Result = r, ResultActivated

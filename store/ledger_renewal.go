@@ -149,7 +149,7 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time) (RenewalStats, er
 		if err := tx.SelectContext(ctx, &due, `SELECT d.id, d.product_id, d.expires_at,
 				EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key) AS blacklisted
 			FROM devices d
-			WHERE d.expires_at <= $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+			WHERE d.expires_at <= $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.waiting_since IS NULL
 			ORDER BY d.expires_at, d.id LIMIT $2
 			FOR UPDATE OF d SKIP LOCKED`, now, renewalBatch); err != nil {
 			return err

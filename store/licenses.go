@@ -33,31 +33,38 @@ func (l LicenseSummary) UnassignedTotal() int64 {
 // Total is consumed + available + unassigned (SPEC section 6.1).
 func (l LicenseSummary) Total() int64 { return l.Consumed + l.Available + l.UnassignedTotal() }
 
-// Licenses reads an account's figures in a DC from the maintained counters
-// and two index range counts; it never counts codes row by row.
+// Licenses reads an account's figures in a DC (SPEC sections 6.1 and 8).
 func (s *Store) Licenses(ctx context.Context, accountID int64, dc string) (LicenseSummary, error) {
-	if err := checkDC(ctx, s.db, dc); err != nil {
+	return s.LicensesIn(ctx, Scope{AccountID: accountID, DC: dc})
+}
+
+// LicensesIn reads the figures a scope may see from the maintained counters
+// and index-only range counts; it never counts codes row by row. A
+// sub-account with chosen products sees the product figures of those
+// products; the unassigned pool belongs to the whole account.
+func (s *Store) LicensesIn(ctx context.Context, sc Scope) (LicenseSummary, error) {
+	if err := checkDC(ctx, s.db, sc.DC); err != nil {
 		return LicenseSummary{}, err
 	}
-	sum := LicenseSummary{DataCenter: dc}
+	sum := LicenseSummary{DataCenter: sc.DC}
 	now := s.Now()
+	args := append(sc.args(), now, now.Add(NearExpiryWindow))
 	// Consumed counts deleted products too: their consumed codes stay consumed.
-	err := s.db.QueryRowxContext(ctx, `SELECT coalesce(sum(consumed), 0), coalesce(sum(available), 0)
-		FROM products WHERE account_id = $1 AND dc = $2`, accountID, dc).Scan(&sum.Consumed, &sum.Available)
+	// Devices are counted per live product, so that the counts run on the
+	// product indexes alone and skip a deleted product's devices at once.
+	err := s.db.QueryRowxContext(ctx, `SELECT
+		(SELECT coalesce(sum(p.consumed), 0) FROM products p WHERE `+sc.productFilter(1)+`),
+		(SELECT coalesce(sum(p.available), 0) FROM products p WHERE `+sc.productFilter(1)+`),
+		(SELECT count(*) FROM devices d WHERE d.product_id = ANY(ARRAY(SELECT p.id FROM products p WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL))
+			AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $4 AND d.expires_at < $5),
+		(SELECT count(*) FROM devices d JOIN products p ON p.id = d.product_id AND p.deleted_at IS NULL
+			WHERE d.account_id = $1 AND d.dc = $2 AND `+sc.productFilter(1)+` AND d.waiting_since IS NOT NULL AND d.deleted_at IS NULL)`,
+		args...).Scan(&sum.Consumed, &sum.Available, &sum.NearExpiryDevices, &sum.WaitingDevices)
 	if err != nil {
 		return sum, err
 	}
-	if err := s.db.SelectContext(ctx, &sum.Unassigned, `SELECT k.code, k.name, l.unassigned AS quantity
+	err = s.db.SelectContext(ctx, &sum.Unassigned, `SELECT k.code, k.name, l.unassigned AS quantity
 		FROM pools l JOIN packages k ON k.id = l.package_id
-		WHERE l.account_id = $1 AND l.dc = $2 AND l.unassigned > 0 ORDER BY k.id`, accountID, dc); err != nil {
-		return sum, err
-	}
-	err = s.db.QueryRowxContext(ctx, `SELECT
-		(SELECT count(*) FROM devices d JOIN products p ON p.id = d.product_id AND p.deleted_at IS NULL
-			WHERE d.account_id = $1 AND d.dc = $2 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
-			AND d.expires_at > $3 AND d.expires_at < $4),
-		(SELECT count(*) FROM devices d JOIN products p ON p.id = d.product_id AND p.deleted_at IS NULL
-			WHERE d.account_id = $1 AND d.dc = $2 AND d.waiting_since IS NOT NULL AND d.deleted_at IS NULL)`,
-		accountID, dc, now, now.Add(NearExpiryWindow)).Scan(&sum.NearExpiryDevices, &sum.WaitingDevices)
+		WHERE l.account_id = $1 AND l.dc = $2 AND l.unassigned > 0 ORDER BY k.id`, sc.AccountID, sc.DC)
 	return sum, err
 }

@@ -34,9 +34,10 @@ type User struct {
 	AllProducts    bool       `db:"all_products"`
 	DisabledAt     *time.Time `db:"disabled_at"`
 	CreatedAt      time.Time  `db:"created_at"`
+	TimeZone       string     `db:"time_zone"`
 }
 
-const userColumns = `id, account_id, role, email, name, password_hash, manage_licenses, all_products, disabled_at, created_at`
+const userColumns = `id, account_id, role, email, name, password_hash, manage_licenses, all_products, disabled_at, created_at, time_zone`
 
 // NewUser is the input of CreateUser.
 type NewUser struct {

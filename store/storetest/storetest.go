@@ -43,12 +43,18 @@ var (
 // process started using one. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// Cleanup releases the embedded server, if this process started using one.
+// A package whose TestMain must do more after its tests calls it instead of Main.
+func Cleanup() {
 	if cluster != nil {
 		if err := cluster.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "storetest:", err)
 		}
 	}
-	os.Exit(code)
 }
 
 func server() (string, error) {

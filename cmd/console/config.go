@@ -1,0 +1,137 @@
+package main
+
+// Settings (SPEC section 11): every flag's default comes from its environment
+// variable when that is set, so a flag given on the command line wins.
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// envOr returns the environment variable name, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// newFlagSet makes a subcommand's flag set, with --data-dir, which every
+// subcommand takes to find the embedded database.
+func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("console "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", envOr("CONSOLE_DATA_DIR", "./data"),
+		"data directory: the embedded PostgreSQL (unless DATABASE_URL is set) and the session keys [CONSOLE_DATA_DIR]")
+	return fs, dataDir
+}
+
+// parseFlags parses args, flags and positional arguments in any order, and
+// returns the positional ones. The flag package has printed any problem.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, exitError{code: exitUsage}
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// parseNoArgs parses a command that takes flags only.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	rest, err := parseFlags(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = usagef("unexpected argument %q", rest[0])
+	}
+	return err
+}
+
+// required names the first of the named flags that was left empty.
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, name := range names {
+		if strings.TrimSpace(fs.Lookup(name).Value.String()) == "" {
+			return usagef("--%s is required", name)
+		}
+	}
+	return nil
+}
+
+// databaseURL returns DATABASE_URL ("" when unset), refusing one that leaves
+// sslmode to the driver's default: whether a connection is encrypted must be
+// a decision, not an accident (SPEC section 10).
+func databaseURL() (string, error) {
+	u := os.Getenv("DATABASE_URL")
+	if u == "" || hasSSLMode(u) {
+		return u, nil
+	}
+	return "", errors.New("DATABASE_URL must set sslmode explicitly, for example " +
+		"postgres://user@db.example:5432/console?sslmode=verify-full (or sslmode=disable for a server on this machine)")
+}
+
+// hasSSLMode tells whether a connection string, URL or key=value form, names sslmode.
+func hasSSLMode(conn string) bool {
+	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
+		parsed, err := url.Parse(conn)
+		return err == nil && parsed.Query().Get("sslmode") != ""
+	}
+	for _, field := range strings.Fields(conn) {
+		if key, value, ok := strings.Cut(field, "="); ok && strings.TrimSpace(key) == "sslmode" && value != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// serveSettings are the settings of `console serve`.
+type serveSettings struct {
+	dataDir       string
+	addr          string
+	dcs           []string // empty: every data center
+	renewInterval time.Duration
+	smtpURL       string // for resource alerts (SPEC section 9); not sent yet
+	sessionKeys   string // CONSOLE_SESSION_KEYS; empty: kept in the data directory
+}
+
+func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) {
+	fs, dataDir := newFlagSet("serve", stderr)
+	s := serveSettings{smtpURL: os.Getenv("SMTP_URL"), sessionKeys: os.Getenv("CONSOLE_SESSION_KEYS")}
+	fs.StringVar(&s.addr, "addr", envOr("CONSOLE_ADDR", "127.0.0.1:8080"), "address to listen on [CONSOLE_ADDR]")
+	dcs := fs.String("dc", envOr("CONSOLE_DC", ""), "comma-separated data centers this instance serves; empty: all [CONSOLE_DC]")
+	interval, err := time.ParseDuration(envOr("CONSOLE_RENEW_INTERVAL", "1m"))
+	if err != nil {
+		return s, usagef("CONSOLE_RENEW_INTERVAL: %q is not a duration like 1m or 30s", os.Getenv("CONSOLE_RENEW_INTERVAL"))
+	}
+	fs.DurationVar(&s.renewInterval, "renew-interval", interval, "how often the renewal worker looks for expired codes [CONSOLE_RENEW_INTERVAL]")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: console serve [flags]\n\nflags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "\nenvironment: DATABASE_URL (with sslmode), SMTP_URL, CONSOLE_SESSION_KEYS (base64 keys, comma-separated, in pairs)")
+	}
+	if err := parseNoArgs(fs, args); err != nil {
+		return s, err
+	}
+	s.dataDir = *dataDir
+	for _, dc := range strings.Split(*dcs, ",") {
+		if dc = strings.TrimSpace(dc); dc != "" {
+			s.dcs = append(s.dcs, dc)
+		}
+	}
+	if s.renewInterval <= 0 {
+		return s, usagef("--renew-interval must be positive")
+	}
+	return s, nil
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"activation-console/handlers"
+	"activation-console/store"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish.
+const shutdownTimeout = 15 * time.Second
+
+// runServe runs the console until ctx is cancelled (SIGINT, SIGTERM), then
+// drains in-flight requests, stops the renewal worker and the embedded cluster.
+func runServe(ctx context.Context, s streams, args []string) error {
+	cfg, err := parseServeSettings(args, s.errs)
+	if err != nil {
+		return err
+	}
+	keys, err := loadSessionKeys(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, cfg.dataDir, s.errs)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log := slog.New(slog.NewTextHandler(s.errs, nil))
+	if err := checkDataCenters(ctx, db.store, cfg.dcs); err != nil {
+		return err
+	}
+	signIns, err := demoOnFirstRun(ctx, db, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	h := handlers.New(handlers.Config{Store: db.store, Logger: log, SessionKeys: keys})
+	srv := &http.Server{
+		Handler:           handlers.NewServer(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	var worker sync.WaitGroup
+	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.renewInterval, log) })
+
+	printWelcome(s, ln.Addr(), signIns)
+
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: draining requests")
+	case err = <-served: // the listener failed
+	}
+	stopWorker()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if shutdownErr := srv.Shutdown(shutdownCtx); shutdownErr != nil {
+		err = errors.Join(err, fmt.Errorf("draining requests: %w", shutdownErr))
+	}
+	worker.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	log.Info("stopped")
+	return err
+}
+
+// loadSessionKeys takes CONSOLE_SESSION_KEYS when set (every instance behind
+// one load balancer needs the same keys), else the keys of the data directory.
+func loadSessionKeys(cfg serveSettings) ([][]byte, error) {
+	if cfg.sessionKeys != "" {
+		keys, err := parseSessionKeys(cfg.sessionKeys)
+		if err != nil {
+			return nil, fmt.Errorf("CONSOLE_SESSION_KEYS: %w", err)
+		}
+		return keys, nil
+	}
+	return sessionKeys(cfg.dataDir)
+}
+
+// checkDataCenters refuses a --dc naming a data center that does not exist.
+func checkDataCenters(ctx context.Context, st *store.Store, want []string) error {
+	all, err := st.DataCenters(ctx)
+	if err != nil {
+		return err
+	}
+	var known []string
+	for _, dc := range all {
+		known = append(known, dc.Code)
+	}
+	for _, dc := range want {
+		if !slices.Contains(known, dc) {
+			return fmt.Errorf("--dc: there is no data center %q; there are %s", dc, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+// demoOnFirstRun loads the demo data set when the console runs its own
+// PostgreSQL and the database has no account yet (SPEC section 10), and
+// returns the demo's sign-ins whenever the demo account exists.
+func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.DemoSignIns, error) {
+	if db.Embedded() {
+		has, err := db.store.HasAccounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			log.Info("first run: loading the demo data set")
+			start := time.Now()
+			if _, err := db.store.LoadDemo(ctx, db.store.Now()); err != nil {
+				return nil, err
+			}
+			log.Info("demo data loaded", "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
+	signIns, _, err := db.store.DemoSignInsIfLoaded(ctx)
+	return signIns, err
+}
+
+// renewalWorker runs a renewal pass at start and then every interval until
+// ctx is cancelled. A pass cut short by the cancellation rolls its current
+// batch back whole; those expiries stay due for the next start.
+func renewalWorker(ctx context.Context, st *store.Store, interval time.Duration, log *slog.Logger) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		stats, err := st.RenewalPass(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Error("renewal pass failed; retrying at the next interval", "err", err)
+		case stats.Renewed+stats.Lapsed+stats.Swept > 0:
+			log.Info("renewal pass", "renewed", stats.Renewed, "lapsed", stats.Lapsed, "deleted_with_product", stats.Swept)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// printWelcome tells the person who started the console where it is and how
+// to sign in.
+func printWelcome(s streams, addr net.Addr, signIns store.DemoSignIns) {
+	fmt.Fprintf(s.out, "Activation code console: %s\n", consoleURL(addr))
+	if len(signIns) > 0 {
+		fmt.Fprintln(s.out, "Demo sign-ins (e-mail / password):")
+		for _, si := range signIns {
+			fmt.Fprintf(s.out, "  %-8s %-32s %s\n", si.Role, si.Email, si.Password)
+		}
+	}
+	fmt.Fprintln(s.out, "Press Ctrl-C to stop.")
+}
+
+// consoleURL is the address to open in a browser: an unspecified listen
+// address (":8080", "0.0.0.0:8080") is reachable as localhost.
+func consoleURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// The assign dialog (SPEC section 3) in three steps: pick a product (GET),
+// choose the package and the quantity (GET with ?product=, then POST),
+// confirm (POST with confirm=1), which assigns and goes back to the page the
+// dialog was opened from.
+
+// assignForm shows step 1, or step 2 when ?product= names a product.
+func (h *Handler) assignForm(c echo.Context) error {
+	p := h.page(c, "Assign activation codes", "overview")
+	if !currentViewer(c).canManage() {
+		return h.render(c, http.StatusOK, p, views.AssignNotAllowed(p, false), views.AssignNotAllowed(p, true))
+	}
+	f := views.AssignForm{Step: views.AssignPick, Return: assignReturn(c, c.QueryParam("return")),
+		Search: strings.TrimSpace(c.QueryParam("q"))}
+	status := http.StatusOK
+	if raw := c.QueryParam("product"); raw != "" {
+		id, _ := strconv.ParseInt(raw, 10, 64)
+		t, err := h.store.AssignTargetOf(c.Request().Context(), h.scope(c), id)
+		if err == nil {
+			f.Step, f.Target = views.AssignQuantity, t
+			return h.renderAssign(c, status, p, f)
+		}
+		if !store.HasCode(err, store.CodeUnknownProduct) {
+			return err
+		}
+		f.Errors = map[string]string{"product": "That product does not exist any more: choose one from the list."}
+		status = http.StatusUnprocessableEntity
+	}
+	if err := h.assignProducts(c, &f); err != nil {
+		return err
+	}
+	return h.renderAssign(c, status, p, f)
+}
+
+// assignProducts fills step 1's product list.
+func (h *Handler) assignProducts(c echo.Context, f *views.AssignForm) error {
+	ctx, sc := c.Request().Context(), h.scope(c)
+	ps, err := h.store.AssignProducts(ctx, sc, f.Search)
+	if err != nil {
+		return err
+	}
+	if f.More = len(ps) > store.AssignProductLimit; f.More {
+		ps = ps[:store.AssignProductLimit]
+	}
+	f.Products = ps
+	if len(ps) == 0 && f.Search != "" {
+		// Tell "no match" from "no product at all".
+		all, err := h.store.AssignProducts(ctx, sc, "")
+		if err != nil {
+			return err
+		}
+		f.NoProducts = len(all) == 0
+	} else {
+		f.NoProducts = len(ps) == 0
+	}
+	return nil
+}
+
+// assign takes step 2's package and quantity to the confirmation, step 3
+// back to step 2, and step 3's Confirm to the ledger.
+func (h *Handler) assign(c echo.Context) error {
+	ctx, sc := c.Request().Context(), h.scope(c)
+	p := h.page(c, "Assign activation codes", "overview")
+	in := parseAssignInput(c)
+	f := views.AssignForm{Step: views.AssignQuantity, Return: assignReturn(c, c.FormValue("return")),
+		Package: in.Package, Quantity: in.Quantity}
+	t, err := h.store.AssignTargetOf(ctx, sc, in.ProductID)
+	if store.HasCode(err, store.CodeUnknownProduct) {
+		f.Step, f.Errors = views.AssignPick, map[string]string{"product": "That product does not exist any more: choose one from the list."}
+		if err := h.assignProducts(c, &f); err != nil {
+			return err
+		}
+		return h.renderAssign(c, http.StatusUnprocessableEntity, p, f)
+	}
+	if err != nil {
+		return err
+	}
+	f.Target = t
+	if in.Back {
+		return h.renderAssign(c, http.StatusOK, p, f)
+	}
+	pkg, n, errs := in.validate(t)
+	if len(errs) > 0 {
+		f.Errors = errs
+		return h.renderAssign(c, http.StatusUnprocessableEntity, p, f)
+	}
+	f.Package, f.Quantity, f.Count = pkg.Code, strconv.FormatInt(n, 10), n
+	if !in.Confirm {
+		f.Step = views.AssignConfirm
+		return h.renderAssign(c, http.StatusOK, p, f)
+	}
+	a, err := h.store.Assign(ctx, store.AssignInput{AccountID: sc.AccountID, DataCenter: sc.DC, ProductID: t.Product.ID,
+		PackageCode: pkg.Code, Quantity: n, Actor: h.actor(c)})
+	if e, ok := store.AsError(err); ok && e.Kind != store.KindForbidden {
+		// Someone changed the pool or the product since the form was shown:
+		// show the numbers as they are now, with what went wrong.
+		fresh, rerr := h.store.AssignTargetOf(ctx, sc, t.Product.ID)
+		if rerr != nil {
+			return err
+		}
+		field, msg := assignError(e, fresh, pkg)
+		f.Target, f.Errors = fresh, map[string]string{field: msg}
+		return h.renderAssign(c, http.StatusUnprocessableEntity, p, f)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Assigned "+codeCount(a.Quantity)+" to "+a.ProductName+".")
+	return redirect(c, f.Return)
+}
+
+// renderAssign shows the dialog: the whole dialog when it opens, only the
+// form when a step of it is posted, the same content as a page without htmx.
+func (h *Handler) renderAssign(c echo.Context, status int, p views.Page, f views.AssignForm) error {
+	partial := views.AssignDialog(p, f)
+	if c.Request().Method == http.MethodPost {
+		partial = views.AssignFormView(p, f)
+	}
+	return h.render(c, status, p, views.AssignPage(p, f), partial)
+}

@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// maxAssignQuantity is the most codes one assignment may move (the ledger's limit).
+const maxAssignQuantity = 1_000_000
+
+// assignInput is what the assign dialog posts.
+type assignInput struct {
+	ProductID int64
+	Package   string
+	Quantity  string // as typed
+	Back      bool   // from the confirmation back to the quantity
+	Confirm   bool   // the confirmation's Confirm
+}
+
+func parseAssignInput(c echo.Context) assignInput {
+	id, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue("product")), 10, 64)
+	return assignInput{ProductID: id, Package: strings.TrimSpace(c.FormValue("package")),
+		Quantity: strings.TrimSpace(c.FormValue("quantity")), Back: c.FormValue("back") != "", Confirm: c.FormValue("confirm") == "1"}
+}
+
+// validate checks the package and the quantity against what the product can
+// take now. It returns the package and the number of codes, or the messages
+// by field.
+func (in assignInput) validate(t store.AssignTarget) (pkg store.UnassignedPackage, n int64, errs map[string]string) {
+	errs = map[string]string{}
+	name := t.Product.Name
+	chosen := false
+	switch {
+	case t.Fixed():
+		pkg, chosen = t.Packages[0], true
+		if in.Package != "" && in.Package != pkg.Code {
+			errs["package"] = name + " uses the package " + pkg.Name + " now; only codes of that package can be assigned to it."
+		}
+	case len(t.Packages) == 0:
+		errs["package"] = "No unassigned codes are left. Purchase codes to assign them."
+	case in.Package == "":
+		errs["package"] = "Choose a package."
+	default:
+		if pkg, chosen = t.Package(in.Package); !chosen {
+			errs["package"] = "No unassigned codes of that package are left: choose one of the packages listed."
+		}
+	}
+	n, err := strconv.ParseInt(in.Quantity, 10, 64)
+	switch {
+	case chosen && pkg.Quantity == 0:
+		errs["quantity"] = "No unassigned codes of " + pkg.Name + " are left."
+	case chosen && (err != nil || n < 1 || n > assignMax(pkg)):
+		errs["quantity"] = "Enter a number from 1 to " + views.Num(assignMax(pkg)) + "."
+	case !chosen && (err != nil || n < 1):
+		errs["quantity"] = "Enter a number of codes: 1 or more."
+	}
+	return pkg, n, errs
+}
+
+// assignMax is the most codes of a package one assignment can take.
+func assignMax(pkg store.UnassignedPackage) int64 { return min(pkg.Quantity, maxAssignQuantity) }
+
+// assignError words a refusal of the ledger, which can happen when someone
+// else assigned codes after the form was shown, for the field it concerns.
+// fresh is the product's target as it is now, chosen the package tried.
+func assignError(e *store.Error, fresh store.AssignTarget, chosen store.UnassignedPackage) (field, message string) {
+	switch e.Code {
+	case store.CodeNotEnoughCodes:
+		pkg, ok := fresh.Package(chosen.Code)
+		if !ok || pkg.Quantity == 0 {
+			return "quantity", "No unassigned codes of " + chosen.Name + " are left now: someone else assigned them meanwhile."
+		}
+		return "quantity", "Only " + views.Num(pkg.Quantity) + " codes of " + pkg.Name + " are left now: someone else assigned codes meanwhile. " +
+			"Enter a number from 1 to " + views.Num(assignMax(pkg)) + "."
+	case store.CodePackageMismatch:
+		if fresh.Fixed() {
+			return "package", fresh.Product.Name + " uses the package " + *fresh.Product.PackageName +
+				" now; only codes of that package can be assigned to it."
+		}
+	case store.CodeUnknownPackage:
+		return "package", "That package does not exist: choose one of the packages listed."
+	}
+	field = e.Field
+	if field != "package" {
+		field = "quantity"
+	}
+	return field, upperFirst(e.Message) + "."
+}
+
+// codeCount words a number of codes: "1 code", "1,200 codes".
+func codeCount(n int64) string {
+	if n == 1 {
+		return "1 code"
+	}
+	return views.Num(n) + " codes"
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// assignReturn is where the dialog goes back to: the page it was opened
+// from, when that is a page of this data center, else the overview.
+func assignReturn(c echo.Context, raw string) string {
+	prefix := "/" + c.Param("dc") + "/"
+	ok := func(p string) bool {
+		u, err := url.Parse(p)
+		if err != nil || !localPath(p) || u.Host != "" {
+			return false
+		}
+		clean := path.Clean(u.Path)
+		return strings.HasPrefix(clean, prefix) && clean != prefix+"assign"
+	}
+	if raw != "" && ok(raw) {
+		return raw
+	}
+	// Links of other pages that open the dialog without a return field:
+	// htmx names the page they are on.
+	if cur, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && cur.Path != "" && ok(cur.RequestURI()) {
+		return cur.RequestURI()
+	}
+	return prefix + "licenses"
+}

@@ -1,0 +1,147 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// activationHistory shows every code a device consumed, in order (SPEC
+// section 6.4): a dialog for htmx, a page otherwise.
+func (h *Handler) activationHistory(c echo.Context) error {
+	prod, d, err := h.productDevice(c)
+	if err != nil {
+		return err
+	}
+	acts, err := h.store.DeviceActivations(c.Request().Context(), h.scope(c), prod, d.ID)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Activation history of "+d.DeviceKey, "overview")
+	hist := views.DeviceHistory{DC: p.DC, ProductID: prod.ID, ProductName: prod.Name, Device: d, Activations: acts}
+	return h.render(c, http.StatusOK, p, views.DeviceHistoryPage(p, hist), views.DeviceHistoryModal(p, hist))
+}
+
+// renewNow spends one code on a lapsed device, valid from now (SPEC section
+// 5). Without confirm=yes (a plain form; htmx asks with hx-confirm) it asks first.
+func (h *Handler) renewNow(c echo.Context) error {
+	v := currentViewer(c)
+	prod, d, err := h.productDevice(c)
+	if err != nil {
+		return err
+	}
+	ret := returnTo(c, prod)
+	p := h.page(c, "Renew device "+d.DeviceKey, "overview")
+	dlg := views.RenewDialog{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, ProductName: prod.Name, DeviceID: d.ID,
+		DeviceKey: d.DeviceKey, Return: ret}
+	if c.FormValue("confirm") != "yes" {
+		return h.render(c, http.StatusOK, p, views.RenewPage(dlg), views.RenewModal(dlg))
+	}
+	r, err := h.store.RenewNow(c.Request().Context(), v.account.ID, p.DC, d.ID, h.actor(c))
+	if e, ok := store.AsError(err); ok && e.Kind == store.KindConflict {
+		switch e.Code {
+		case store.CodeNotEnoughCodes:
+			dlg.Error = "No codes available for this product: assign codes first."
+			dlg.AssignURL = assignURL(p, prod.ID, ret)
+		case store.CodeNotLapsed:
+			dlg.Error = "Device " + d.DeviceKey + " has not lapsed: its code is still running or renews automatically. Only lapsed devices are renewed by hand."
+		default:
+			dlg.Error = sentence(e.Message)
+		}
+		return h.render(c, http.StatusUnprocessableEntity, p, views.RenewPage(dlg), views.RenewModal(dlg))
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Device "+d.DeviceKey+" renewed until "+views.DateTime(r.ExpiresAt, v.loc)+". One code used.")
+	return redirect(c, ret)
+}
+
+// setDeviceAutoRenew is the per-device toggle (SPEC section 5): on takes the
+// device off its product's blacklist, off puts it on. htmx gets the toggle
+// back with the row's outlook (and, on the product page, the renewal card)
+// swapped out of band; a plain form goes back to the list.
+func (h *Handler) setDeviceAutoRenew(c echo.Context) error {
+	v := currentViewer(c)
+	ctx := c.Request().Context()
+	prod, d, err := h.productDevice(c)
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("auto_renew") == "on"
+	refusal := ""
+	_, err = h.store.SetBlacklisted(ctx, v.account.ID, c.Param("dc"), prod.ID, []string{d.DeviceKey}, !on, h.actor(c))
+	if e, ok := store.AsError(err); ok && e.Code == store.ReasonAutoRenewOff {
+		refusal, err = "Product switch is off: turn automatic renewal on to change this.", nil
+	}
+	if err != nil {
+		return err
+	}
+	ret := returnTo(c, prod)
+	if c.Request().Header.Get("HX-Request") != "true" {
+		msg := "Device " + d.DeviceKey + " will renew automatically."
+		if !on {
+			msg = "Device " + d.DeviceKey + " will not renew automatically: it is on the renewal blacklist."
+		}
+		if refusal != "" {
+			msg = refusal
+		}
+		h.flash(c, msg)
+		return redirect(c, ret)
+	}
+	// Fresh state: the switch may have changed since the page was shown.
+	if prod, err = h.scopedProduct(c); err != nil {
+		return err
+	}
+	if d, err = h.store.ProductDevice(ctx, h.scope(c), prod, d.ID); err != nil {
+		return err
+	}
+	p := h.page(c, prod.Name, "overview")
+	toggle := views.NewRenewToggle(p, d, v.canManage(), ret)
+	comps := []templ.Component{views.DeviceRenewToggle(toggle), views.OutlookBadgeOOB(d.ID, d.Outlook)}
+	if strings.SplitN(ret, "?", 2)[0] == views.ProductPath(p.DC, prod.ID) {
+		card, err := h.renewalCard(c, prod)
+		if err != nil {
+			return err
+		}
+		card.OOB = true
+		comps = append(comps, views.RenewalCardView(card))
+	}
+	status := http.StatusOK
+	if refusal != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	all := templ.Join(comps...)
+	return h.render(c, status, p, all, all)
+}
+
+// productDevice is the device of the :device path parameter, when it is a
+// live device of the product of :id in the viewer's scope.
+func (h *Handler) productDevice(c echo.Context) (store.Product, store.Device, error) {
+	prod, err := h.scopedProduct(c)
+	if err != nil {
+		return prod, store.Device{}, err
+	}
+	id, err := strconv.ParseInt(c.Param("device"), 10, 64)
+	if err != nil {
+		return prod, store.Device{}, echo.ErrNotFound
+	}
+	d, err := h.store.ProductDevice(c.Request().Context(), h.scope(c), prod, id)
+	return prod, d, err
+}
+
+// returnTo is the list a device form came from (its return field), when that
+// is a page of this data center; the product page otherwise.
+func returnTo(c echo.Context, prod store.Product) string {
+	ret := c.FormValue("return")
+	if localPath(ret) && strings.HasPrefix(ret, "/"+c.Param("dc")+"/") {
+		return ret
+	}
+	return views.ProductPath(c.Param("dc"), prod.ID)
+}

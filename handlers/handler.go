@@ -1,0 +1,84 @@
+// Package handlers is the console's HTTP surface: the pages of SPEC section 6
+// and the platform API of section 8. Every route is listed in routes.go;
+// handlers stay thin: they parse input, call one store operation and render.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"activation-console/store"
+)
+
+// Handler carries the dependencies of every route.
+type Handler struct {
+	store    *store.Store
+	log      *slog.Logger
+	cookies  *sessions.CookieStore
+	cookie   string // the session cookie's name
+	secure   bool
+	idle     time.Duration
+	lifetime time.Duration
+	dcs      []store.DataCenter
+	tokens   sync.Map // sha256 of an API token -> time.Time until which it is trusted
+	alerts   AlertSender
+}
+
+// Config is what New needs.
+type Config struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// SessionKeys sign and encrypt the session cookie: pairs of a 32- or
+	// 64-byte signing key and a 32-byte encryption key, newest first; older
+	// pairs still open cookies issued before a rotation.
+	SessionKeys [][]byte
+	// SecureCookies marks cookies Secure and names the session cookie with
+	// the __Host- prefix; set it when the console is served over HTTPS.
+	SecureCookies   bool
+	IdleTimeout     time.Duration // default 30 minutes
+	SessionLifetime time.Duration // default 12 hours
+	// AlertSender delivers resource alerts (SPEC section 9); without one they
+	// are written to the log.
+	AlertSender AlertSender
+}
+
+// New builds the handler set. It reads the list of data centers once.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if len(cfg.SessionKeys) == 0 {
+		cfg.SessionKeys = [][]byte{randomKey(64), randomKey(32)}
+	}
+	h := &Handler{store: cfg.Store, log: cfg.Logger, secure: cfg.SecureCookies,
+		idle: cfg.IdleTimeout, lifetime: cfg.SessionLifetime, cookie: "console_session"}
+	if h.secure {
+		h.cookie = "__Host-console_session"
+	}
+	if h.alerts = cfg.AlertSender; h.alerts == nil {
+		h.alerts = logAlertSender{log: cfg.Logger}
+	}
+	h.cookies = sessions.NewCookieStore(cfg.SessionKeys...)
+	h.cookies.Options = &sessions.Options{Path: "/", MaxAge: int(cfg.SessionLifetime.Seconds()), HttpOnly: true,
+		Secure: cfg.SecureCookies, SameSite: 2 /* http.SameSiteLaxMode */}
+	if cfg.Store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		dcs, err := cfg.Store.DataCenters(ctx)
+		if err != nil {
+			h.log.Error("handlers: reading data centers", "err", err)
+		}
+		h.dcs = dcs
+	}
+	return h
+}

@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// members lists the account's sub-accounts (owner only).
+func (h *Handler) members(c echo.Context) error {
+	v := currentViewer(c)
+	ms, err := h.store.Members(c.Request().Context(), v.account.ID)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Sub-accounts", "members")
+	return h.render(c, http.StatusOK, p, views.Members(p, views.MemberList{Members: ms}), nil)
+}
+
+// memberForm is the empty form for a new sub-account.
+func (h *Handler) memberForm(c echo.Context) error {
+	return h.renderMemberForm(c, http.StatusOK, views.MemberForm{AllProducts: true})
+}
+
+// editMemberForm is the form of an existing sub-account.
+func (h *Handler) editMemberForm(c echo.Context) error {
+	v := currentViewer(c)
+	m, err := h.store.Member(c.Request().Context(), v.account.ID, idParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	chosen := map[int64]bool{}
+	for _, id := range m.ProductIDs {
+		chosen[id] = true
+	}
+	return h.renderMemberForm(c, http.StatusOK, views.MemberForm{ID: m.ID, Name: m.Name, Email: m.Email,
+		ManageLicenses: m.ManageLicenses, AllProducts: m.AllProducts, Chosen: chosen})
+}
+
+func (h *Handler) renderMemberForm(c echo.Context, status int, f views.MemberForm) error {
+	v := currentViewer(c)
+	products, err := h.store.ProductChoices(c.Request().Context(), v.account.ID)
+	if err != nil {
+		return err
+	}
+	f.Products = products
+	title := "Add a sub-account"
+	if f.ID != 0 {
+		title = "Edit " + f.Name
+	}
+	p := h.page(c, title, "members")
+	return h.render(c, status, p, views.MemberEdit(p, f), nil)
+}
+
+// parseMemberForm reads the sub-account form.
+func parseMemberForm(c echo.Context) (store.MemberInput, views.MemberForm) {
+	in := store.MemberInput{Name: strings.TrimSpace(c.FormValue("name")), Email: strings.TrimSpace(c.FormValue("email")),
+		Password: c.FormValue("password"), ManageLicenses: c.FormValue("manage_licenses") == "1",
+		AllProducts: c.FormValue("scope") != "chosen"}
+	form := views.MemberForm{Name: in.Name, Email: in.Email, ManageLicenses: in.ManageLicenses, AllProducts: in.AllProducts,
+		Chosen: map[int64]bool{}, Errors: map[string]string{}}
+	params, _ := c.FormParams()
+	for _, raw := range params["product"] {
+		if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
+			in.ProductIDs = append(in.ProductIDs, id)
+			form.Chosen[id] = true
+		}
+	}
+	return in, form
+}
+
+// createMember adds a sub-account.
+func (h *Handler) createMember(c echo.Context) error {
+	v := currentViewer(c)
+	in, form := parseMemberForm(c)
+	_, err := h.store.CreateMember(c.Request().Context(), v.account.ID, in, h.actor(c))
+	if e, ok := store.AsError(err); ok {
+		form.Errors[memberField(e)] = upperFirst(e.Message) + "."
+		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Added sub-account "+in.Name+".")
+	return redirect(c, "/"+c.Param("dc")+"/members")
+}
+
+// updateMember saves a sub-account's changes.
+func (h *Handler) updateMember(c echo.Context) error {
+	v := currentViewer(c)
+	id := idParam(c, "id")
+	in, form := parseMemberForm(c)
+	form.ID = id
+	m, err := h.store.Member(c.Request().Context(), v.account.ID, id)
+	if err != nil {
+		return err
+	}
+	form.Email = m.Email
+	_, err = h.store.UpdateMember(c.Request().Context(), v.account.ID, id, in, h.actor(c))
+	if e, ok := store.AsError(err); ok && e.Kind != store.KindNotFound {
+		form.Errors[memberField(e)] = upperFirst(e.Message) + "."
+		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Saved "+in.Name+".")
+	return redirect(c, "/"+c.Param("dc")+"/members")
+}
+
+// memberField is the form field a store error is about.
+func memberField(e *store.Error) string {
+	switch e.Field {
+	case "name", "email", "password", "products":
+		return e.Field
+	}
+	return ""
+}
+
+// disableMember disables a sub-account; its sessions end at once.
+func (h *Handler) disableMember(c echo.Context) error { return h.setMemberDisabled(c, true) }
+
+// enableMember lets a disabled sub-account sign in again.
+func (h *Handler) enableMember(c echo.Context) error { return h.setMemberDisabled(c, false) }
+
+func (h *Handler) setMemberDisabled(c echo.Context, disabled bool) error {
+	v := currentViewer(c)
+	if err := h.store.SetMemberDisabled(c.Request().Context(), v.account.ID, idParam(c, "id"), disabled, h.actor(c)); err != nil {
+		return err
+	}
+	if disabled {
+		h.flash(c, "The sub-account is disabled and signed out.")
+	} else {
+		h.flash(c, "The sub-account can sign in again.")
+	}
+	return redirect(c, "/"+c.Param("dc")+"/members")
+}
+
+// idParam reads a numeric path parameter; anything else is an id that exists nowhere.
+func idParam(c echo.Context, name string) int64 {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
+}

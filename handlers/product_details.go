@@ -1,0 +1,173 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// productDetails is page 4 (SPEC section 6.4): a product's figures, package,
+// Automatic Renewal card and devices; its device list is also the htmx
+// fragment of search and paging, and a CSV export.
+func (h *Handler) productDetails(c echo.Context) error {
+	v := currentViewer(c)
+	sc := h.scope(c)
+	ctx := c.Request().Context()
+	prod, err := h.scopedProduct(c)
+	if err != nil {
+		return err
+	}
+	in := parseDeviceFilter(c, v.loc)
+	if wantsCSV(c) {
+		return h.productDevicesCSV(c, sc, prod, in.filter, v.loc)
+	}
+	devices, err := h.store.ProductDevices(ctx, sc, prod, in.filter, pageRequest(c))
+	if err != nil {
+		return err
+	}
+	p := h.page(c, prod.Name, "overview")
+	path := views.ProductPath(p.DC, prod.ID)
+	list := views.DeviceList{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, Filter: in.form, Rows: devices.Devices,
+		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), ListURL: listReturn(c),
+		PrevURL: cursorURL(path, in.values, "before", devices.Prev), NextURL: cursorURL(path, in.values, "after", devices.Next),
+		CSVURL: cursorURL(path, in.values, "format", "csv"), ByKey: in.filter.SortedByKey()}
+	status := http.StatusOK
+	if len(in.form.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	partial := views.DeviceResults(p, list)
+	if isPartial(c) {
+		return h.render(c, status, p, partial, partial)
+	}
+	details := views.ProductDetails{Product: prod, CanManage: v.canManage(), Devices: list, AssignURL: assignURL(p, prod.ID, path)}
+	if prod.PackageCode != nil {
+		pkg, err := h.store.PackageByCode(ctx, *prod.PackageCode)
+		if err != nil {
+			return err
+		}
+		details.Package = &pkg
+	}
+	if details.Renewal, err = h.renewalCard(c, prod); err != nil {
+		return err
+	}
+	return h.render(c, status, p, views.ProductPage(p, details), partial)
+}
+
+// scopedProduct is the product of the :id path parameter, when the viewer's
+// scope holds it; anything else is not found.
+func (h *Handler) scopedProduct(c echo.Context) (store.Product, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.Product{}, echo.ErrNotFound
+	}
+	return h.store.ScopedProduct(c.Request().Context(), h.scope(c), id)
+}
+
+// deviceFilter is the device list's query, read and checked.
+type deviceFilter struct {
+	filter store.DeviceFilter
+	form   views.DeviceFilterForm
+	values url.Values // the filters to keep in page and CSV links
+}
+
+// parseDeviceFilter reads the DK, the status and the two date ranges; the
+// dates are days in the viewer's zone, from 00:00 of the first to 24:00 of
+// the last. A filter that cannot be used is left out, with the reason.
+func parseDeviceFilter(c echo.Context, loc *time.Location) deviceFilter {
+	in := deviceFilter{values: url.Values{}, form: views.DeviceFilterForm{Errors: map[string]string{}}}
+	f := &in.form
+	f.DeviceKey = strings.TrimSpace(c.QueryParam("dk"))
+	if f.DeviceKey != "" {
+		in.filter.DeviceKey = f.DeviceKey
+		in.values.Set("dk", f.DeviceKey)
+	}
+	f.Status = c.QueryParam("status")
+	switch {
+	case f.Status == "":
+	case knownStatus(f.Status):
+		in.filter.Status = f.Status
+		in.values.Set("status", f.Status)
+	default:
+		f.Errors["status"] = "Choose a status from the list."
+	}
+	in.filter.ActivatedFrom, in.filter.ActivatedTo = parseDayRange(c, loc, "activated", &f.ActivatedFrom, &f.ActivatedTo, in.values, f.Errors)
+	in.filter.ExpiresFrom, in.filter.ExpiresTo = parseDayRange(c, loc, "expires", &f.ExpiresFrom, &f.ExpiresTo, in.values, f.Errors)
+	return in
+}
+
+func knownStatus(s string) bool {
+	for _, k := range store.DeviceStatuses {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseDayRange reads the query parameters name_from and name_to as a range
+// of days: [00:00 of from, 24:00 of to).
+func parseDayRange(c echo.Context, loc *time.Location, name string, from, to *string, values url.Values, errs map[string]string) (*time.Time, *time.Time) {
+	label := map[string]string{"activated": "activation", "expires": "expiration"}[name]
+	*from, *to = strings.TrimSpace(c.QueryParam(name+"_from")), strings.TrimSpace(c.QueryParam(name+"_to"))
+	var start, end *time.Time
+	if *from != "" {
+		if d, err := time.ParseInLocation("2006-01-02", *from, loc); err != nil {
+			errs[name+"_from"] = "The first " + label + " date is not a date: pick one from the calendar, or type it as YYYY-MM-DD."
+		} else {
+			start = &d
+			values.Set(name+"_from", *from)
+		}
+	}
+	if *to != "" {
+		d, err := time.ParseInLocation("2006-01-02", *to, loc)
+		switch {
+		case err != nil:
+			errs[name+"_to"] = "The last " + label + " date is not a date: pick one from the calendar, or type it as YYYY-MM-DD."
+		case start != nil && d.Before(*start):
+			errs[name+"_to"] = "The last " + label + " date is before the first: pick a day on or after " + *from + "."
+		default:
+			next := d.AddDate(0, 0, 1)
+			end = &next
+			values.Set(name+"_to", *to)
+		}
+	}
+	return start, end
+}
+
+// productDevicesCSV streams the device list with times in the viewer's zone.
+func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, prod store.Product, f store.DeviceFilter, loc *time.Location) error {
+	w, err := startCSV(c, "devices-"+prod.ProductKey+".csv",
+		"DeviceKey", "Activated at", "Expires at", "Kind", "Status", "Renewal outlook", "Auto-renew")
+	if err != nil {
+		return err
+	}
+	at := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(loc).Format(time.RFC3339)
+	}
+	err = h.store.EachProductDevice(c.Request().Context(), sc, prod, f, func(d store.Device) error {
+		renew := "on"
+		if d.Blacklisted {
+			renew = "off (blacklisted)"
+		}
+		return w.Row(d.DeviceKey, at(d.ActivatedAt), at(d.ExpiresAt), views.KindText(d.LastKind),
+			views.StatusText(d.Status, d.LapseReason), views.OutlookText(d.Outlook), renew)
+	})
+	return h.endCSV(c, w, err)
+}
+
+// renewalCard reads the figures of a product's Automatic Renewal card.
+func (h *Handler) renewalCard(c echo.Context, prod store.Product) (views.RenewalCard, error) {
+	v := currentViewer(c)
+	fig, err := h.store.ProductRenewal(c.Request().Context(), h.scope(c), prod)
+	return views.RenewalCard{DC: c.Param("dc"), CSRF: v.session.CSRFToken, ProductID: prod.ID, Figures: fig, CanManage: v.canManage()}, err
+}

@@ -1,0 +1,205 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// setAutoRenew turns a product's automatic renewal switch on or off (SPEC
+// section 5). htmx gets the fresh card back and a renewalChanged event that
+// makes the device list reload its outlooks; a plain form goes back to the page.
+func (h *Handler) setAutoRenew(c echo.Context) error {
+	v := currentViewer(c)
+	ctx := c.Request().Context()
+	prod, err := h.scopedProduct(c)
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("on") == "on"
+	if err := h.store.SetAutoRenew(ctx, v.account.ID, c.Param("dc"), prod.ID, on, h.actor(c)); err != nil {
+		return err
+	}
+	if c.Request().Header.Get("HX-Request") != "true" {
+		h.flash(c, "Automatic renewal is "+onOff(on)+" for "+prod.Name+".")
+		return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
+	}
+	if prod, err = h.scopedProduct(c); err != nil {
+		return err
+	}
+	card, err := h.renewalCard(c, prod)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("HX-Trigger", "renewalChanged")
+	comp := views.RenewalCardView(card)
+	return h.render(c, http.StatusOK, h.page(c, prod.Name, "overview"), comp, comp)
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// blacklistDialog shows a product's renewal blacklist with its add and remove
+// forms (SPEC section 6.6): a dialog for htmx, a page otherwise.
+func (h *Handler) blacklistDialog(c echo.Context) error {
+	prod, err := h.scopedProduct(c)
+	if err != nil {
+		return err
+	}
+	b, err := h.blacklistView(c, prod, pageRequest(c))
+	if err != nil {
+		return err
+	}
+	partial := views.BlacklistModal(b)
+	if c.Request().Header.Get("HX-Target") == "blacklist-list" { // a page of the list
+		partial = views.BlacklistList(b)
+	}
+	return h.renderBlacklist(c, http.StatusOK, b, partial)
+}
+
+// blacklistAdd puts the pasted DKs on the blacklist. A key that is not a DK,
+// or the switch being off, keeps the dialog open with the reason.
+func (h *Handler) blacklistAdd(c echo.Context) error {
+	v := currentViewer(c)
+	prod, err := h.scopedProduct(c)
+	if err != nil {
+		return err
+	}
+	text := c.FormValue("device_keys")
+	keys, err := store.ParseDeviceKeys(text)
+	n := 0
+	if err == nil {
+		n, err = h.store.SetBlacklisted(c.Request().Context(), v.account.ID, c.Param("dc"), prod.ID, keys, true, h.actor(c))
+	}
+	if msg, ok := blacklistRefusal(err); ok {
+		b, err := h.blacklistView(c, prod, store.PageRequest{})
+		if err != nil {
+			return err
+		}
+		b.Keys, b.AddError = text, msg
+		return h.renderBlacklist(c, http.StatusUnprocessableEntity, b, views.BlacklistAddForm(b))
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Added %s to the renewal blacklist of %s.", devicesText(n), prod.Name)
+	if already := len(keys) - n; already > 0 {
+		msg += fmt.Sprintf(" %s on it already.", wasWere(already))
+	}
+	h.flash(c, msg)
+	return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
+}
+
+// blacklistRemove takes DKs off the blacklist: the checked ones, or the one
+// of the row whose Remove button was pressed.
+func (h *Handler) blacklistRemove(c echo.Context) error {
+	v := currentViewer(c)
+	prod, err := h.scopedProduct(c)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	keys := form["device_key"]
+	if one := form.Get("one"); one != "" {
+		keys = []string{one}
+	}
+	n := 0
+	if len(keys) == 0 {
+		err = &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Message: "Select the devices to remove, or press the Remove button of one."}
+	} else {
+		n, err = h.store.SetBlacklisted(c.Request().Context(), v.account.ID, c.Param("dc"), prod.ID, keys, false, h.actor(c))
+	}
+	if msg, ok := blacklistRefusal(err); ok {
+		b, err := h.blacklistView(c, prod, store.PageRequest{})
+		if err != nil {
+			return err
+		}
+		b.RemoveError = msg
+		return h.renderBlacklist(c, http.StatusUnprocessableEntity, b, views.BlacklistList(b))
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, fmt.Sprintf("Removed %s from the renewal blacklist of %s: they renew automatically again.", devicesText(n), prod.Name))
+	return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
+}
+
+// blacklistRefusal words why the blacklist refused a change, when it did
+// for a reason the person can fix.
+func blacklistRefusal(err error) (string, bool) {
+	e, ok := store.AsError(err)
+	switch {
+	case !ok:
+		return "", false
+	case e.Code == store.ReasonAutoRenewOff:
+		return "Automatic renewal is off for this product: turn it on to change the blacklist.", true
+	case e.Kind == store.KindInvalid:
+		return sentence(e.Message), true
+	}
+	return "", false
+}
+
+// blacklistView reads one page of the blacklist and what the dialog shows with it.
+func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.PageRequest) (views.BlacklistDialog, error) {
+	v := currentViewer(c)
+	ctx := c.Request().Context()
+	sc := h.scope(c)
+	list, err := h.store.ProductBlacklist(ctx, sc, prod, page)
+	if err != nil {
+		return views.BlacklistDialog{}, err
+	}
+	fig, err := h.store.ProductRenewal(ctx, sc, prod)
+	if err != nil {
+		return views.BlacklistDialog{}, err
+	}
+	path := views.ProductPath(c.Param("dc"), prod.ID) + "/blacklist"
+	return views.BlacklistDialog{DC: c.Param("dc"), CSRF: v.session.CSRFToken, ProductID: prod.ID, ProductName: prod.Name,
+		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), Count: fig.Blacklisted, CountMore: fig.BlackMore, Entries: list.Entries,
+		PrevURL: cursorURL(path, nil, "before", list.Prev), NextURL: cursorURL(path, nil, "after", list.Next)}, nil
+}
+
+// renderBlacklist answers htmx with partial, the part of the dialog the
+// request replaces, and other requests with the dialog as a page.
+func (h *Handler) renderBlacklist(c echo.Context, status int, b views.BlacklistDialog, partial templ.Component) error {
+	p := h.page(c, "Renewal blacklist of "+b.ProductName, "overview")
+	return h.render(c, status, p, views.BlacklistPage(b), partial)
+}
+
+func devicesText(n int) string {
+	if n == 1 {
+		return "1 device"
+	}
+	return views.Num(n) + " devices"
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "1 was"
+	}
+	return views.Num(n) + " were"
+}
+
+// sentence makes a store message, written to follow a colon, a sentence.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if last := s[len(s)-1]; last >= 'a' && last <= 'z' || last >= 'A' && last <= 'Z' || last >= '0' && last <= '9' {
+		s += "."
+	}
+	return s
+}

@@ -1,0 +1,403 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"activation-console/handlers"
+	"activation-console/store"
+)
+
+const recipientsPath = "/eu-frankfurt/recipients"
+
+// alertRecorder is an AlertSender that keeps what it is given.
+type alertRecorder struct {
+	mu     sync.Mutex
+	alerts []handlers.Alert
+	how    handlers.Delivery
+}
+
+func (r *alertRecorder) SendAlert(_ context.Context, a handlers.Alert) (handlers.Delivery, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.alerts = append(r.alerts, a)
+	return r.how, nil
+}
+
+// recipientsConsole is the console fixture whose alerts go to a recorder.
+func recipientsConsole(t *testing.T, how handlers.Delivery) (*consoleFixture, *alertRecorder) {
+	t.Helper()
+	f := newConsole(t)
+	rec := &alertRecorder{how: how}
+	f.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, AlertSender: rec}))
+	return f, rec
+}
+
+// recipientRows are the rows of the list as "name | e-mail | last cell".
+func recipientRows(doc *goquery.Document) []string {
+	var rows []string
+	doc.Find("#recipients tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		td := tr.Find("td")
+		rows = append(rows, text(td.Eq(0))+" | "+text(td.Eq(1))+" | "+text(td.Eq(3)))
+	})
+	return rows
+}
+
+func storedRecipients(t *testing.T, f *consoleFixture) []string {
+	t.Helper()
+	rs, err := f.st.Recipients(f.ctx, f.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var emails []string
+	for _, r := range rs {
+		emails = append(emails, r.Email)
+	}
+	return emails
+}
+
+func TestRecipients_PageShowsTheOwnerAlways(t *testing.T) {
+	t.Parallel()
+	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	b := f.owner(t)
+	rec, doc := b.get(recipientsPath, false)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if text(doc.Find("h1")) != "Alert recipients" || text(doc.Find(`nav a[aria-current="page"]`)) != "Alert recipients" {
+		t.Errorf("h1 %q, nav %q", text(doc.Find("h1")), text(doc.Find(`nav a[aria-current="page"]`)))
+	}
+	if got, want := recipientRows(doc), []string{"– | owner@acme.example | Account owner — always notified"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rows = %q, want %q", got, want)
+	}
+	if doc.Find("#recipients tbody tr").First().Find("button").Length() != 0 {
+		t.Error("the owner's row has a button")
+	}
+	if got := text(doc.Find("#recipients-count")); got != "0 of 50 recipients besides the account owner" {
+		t.Errorf("counter = %q", got)
+	}
+	if !strings.Contains(text(doc.Find("#recipients .empty")), "Only the account owner receives alerts") {
+		t.Errorf("empty state = %q", text(doc.Find("#recipients .empty")))
+	}
+	for _, id := range []string{"recipient-name", "recipient-email"} {
+		if doc.Find(`label[for="`+id+`"]`).Length() != 1 || doc.Find("#"+id).Length() != 1 {
+			t.Errorf("%s has no label", id)
+		}
+	}
+	// As an htmx fragment: the list and the form only.
+	rec, part := b.get(recipientsPath, true)
+	if rec.Code != http.StatusOK || !part.Find("body").Children().First().Is("section#recipients") || part.Find("h1").Length() != 0 {
+		t.Errorf("partial: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestAddRecipient_WithHtmxReplacesTheList(t *testing.T) {
+	t.Parallel()
+	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	b := f.owner(t)
+	b.get(recipientsPath, false)
+	rec, doc := b.post(recipientsPath, url.Values{"name": {" Bob Ops "}, "email": {"bob@acme.example"}}, true)
+	if rec.Code != http.StatusOK || !doc.Find("body").Children().First().Is("section#recipients") {
+		t.Fatalf("add: %d %s", rec.Code, rec.Body)
+	}
+	if got, want := recipientRows(doc), []string{"– | owner@acme.example | Account owner — always notified", "Bob Ops | bob@acme.example | Remove bob@acme.example"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rows = %q, want %q", got, want)
+	}
+	if got := text(doc.Find("#recipients-count")); got != "1 of 50 recipients besides the account owner" {
+		t.Errorf("counter = %q", got)
+	}
+	if got := text(doc.Find("#recipients .flash")); got != "Bob Ops (bob@acme.example) will now receive alerts." {
+		t.Errorf("status = %q", got)
+	}
+	if v, _ := doc.Find("#recipient-email").Attr("value"); v != "" {
+		t.Errorf("the form kept %q after adding", v)
+	}
+	if _, ok := doc.Find("#recipient-name").Attr("autofocus"); !ok {
+		t.Error("the focus does not go back to the form")
+	}
+	if got := storedRecipients(t, f); !reflect.DeepEqual(got, []string{"owner@acme.example", "bob@acme.example"}) {
+		t.Errorf("stored = %v", got)
+	}
+	if n := countAudit(t, f, "recipient add"); n != 1 {
+		t.Errorf("audit rows = %d", n)
+	}
+}
+
+func countAudit(t *testing.T, f *consoleFixture, op string) int {
+	t.Helper()
+	var n int
+	if err := f.st.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE account_id = $1 AND operation = $2 AND actor = 'owner@acme.example'`,
+		f.account.ID, op); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestAddRecipient_WithoutJavaScriptRedirects(t *testing.T) {
+	t.Parallel()
+	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	b := f.owner(t)
+	b.get(recipientsPath, false)
+	rec, _ := b.post(recipientsPath, url.Values{"email": {"carol@acme.example"}}, false)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != recipientsPath {
+		t.Fatalf("add: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	_, doc := b.get(recipientsPath, false)
+	if got := text(doc.Find("main > .flash")); got != "carol@acme.example will now receive alerts." {
+		t.Errorf("flash = %q", got)
+	}
+	if got := recipientRows(doc); len(got) != 2 || got[1] != "– | carol@acme.example | Remove carol@acme.example" {
+		t.Errorf("rows = %q", got)
+	}
+}
+
+func TestAddRecipient_RefusalsShowNextToTheField(t *testing.T) {
+	t.Parallel()
+	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test")); err != nil {
+		t.Fatal(err)
+	}
+	b := f.owner(t)
+	b.get(recipientsPath, false)
+	cases := []struct {
+		name, recipientName, email, field, message string
+	}{
+		{"no e-mail", "Dan", "", "email", "Enter the e-mail address that should receive the alerts."},
+		{"not an e-mail", "Dan", "dan at acme", "email", `"dan at acme" is not an e-mail address.`},
+		{"duplicate, other case", "", "BOB@acme.example", "email", "BOB@acme.example is already a recipient."},
+		{"the owner", "", "Owner@Acme.Example", "email", "Owner@Acme.Example is the account owner's address, which always receives the alerts."},
+		{"name too long", strings.Repeat("x", 101), "dan@acme.example", "name", "The name may have at most 100 characters."},
+	}
+	for _, c := range cases {
+		for _, htmx := range []bool{true, false} {
+			rec, doc := b.post(recipientsPath, url.Values{"name": {c.recipientName}, "email": {c.email}}, htmx)
+			if rec.Code != http.StatusUnprocessableEntity {
+				t.Errorf("%s (htmx %v): status %d", c.name, htmx, rec.Code)
+				continue
+			}
+			if htmx && !doc.Find("body").Children().First().Is("section#recipients") {
+				t.Errorf("%s: the answer is not the list and form", c.name)
+			}
+			if !htmx && text(doc.Find("h1")) != "Alert recipients" {
+				t.Errorf("%s: without JavaScript the answer is not the page", c.name)
+			}
+			input := doc.Find("#recipient-" + c.field)
+			if got := text(doc.Find("#recipient-" + c.field + "-error")); got != c.message {
+				t.Errorf("%s: message = %q, want %q", c.name, got, c.message)
+			}
+			if inv, _ := input.Attr("aria-invalid"); inv != "true" {
+				t.Errorf("%s: field not marked invalid", c.name)
+			}
+			if desc, _ := input.Attr("aria-describedby"); desc != "recipient-"+c.field+"-error" {
+				t.Errorf("%s: describedby = %q", c.name, desc)
+			}
+			if v, _ := doc.Find("#recipient-email").Attr("value"); v != c.email {
+				t.Errorf("%s: e-mail kept as %q", c.name, v)
+			}
+			if v, _ := doc.Find("#recipient-name").Attr("value"); v != c.recipientName {
+				t.Errorf("%s: name kept as %q", c.name, v)
+			}
+		}
+	}
+	if got := storedRecipients(t, f); len(got) != 2 {
+		t.Errorf("stored = %v, want nothing added", got)
+	}
+	// Without the anti-forgery token nothing is added either.
+	rec := b.do(http.MethodPost, recipientsPath, url.Values{"email": {"eve@evil.example"}}, false)
+	if rec.Code != http.StatusForbidden || len(storedRecipients(t, f)) != 2 {
+		t.Errorf("without token: %d, stored %v", rec.Code, storedRecipients(t, f))
+	}
+}
+
+func TestAddRecipient_AFullListOffersNoForm(t *testing.T) {
+	t.Parallel()
+	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	for i := 0; i < store.MaxRecipients; i++ {
+		if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", fmt.Sprintf("r%02d@acme.example", i), store.SystemActor("test")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.owner(t)
+	_, doc := b.get(recipientsPath, false)
+	if got := text(doc.Find("#recipients-count")); got != "50 of 50 recipients besides the account owner" {
+		t.Errorf("counter = %q", got)
+	}
+	if doc.Find("#recipient-email").Length() != 0 || !strings.Contains(text(doc.Find("#recipients .notice")), "The list is full") {
+		t.Errorf("a full list still offers the form: notice %q", text(doc.Find("#recipients .notice")))
+	}
+	// A form sent from an older page is refused with the reason.
+	rec, doc := b.post(recipientsPath, url.Values{"email": {"late@acme.example"}}, true)
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(text(doc.Find(".form-error")), "The list is full") {
+		t.Errorf("add to a full list: %d %q", rec.Code, text(doc.Find(".form-error")))
+	}
+	if v, _ := doc.Find("#recipient-email").Attr("value"); v != "late@acme.example" {
+		t.Errorf("e-mail kept as %q", v)
+	}
+}
+
+func TestDeleteRecipient(t *testing.T) {
+	t.Parallel()
+	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	bob, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "carol@acme.example", store.SystemActor("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.owner(t)
+	_, doc := b.get(recipientsPath, false)
+	action, _ := doc.Find(`#recipients tbody tr`).Eq(1).Find("form").Attr("action")
+	if action != fmt.Sprintf("%s/%d/delete", recipientsPath, bob.ID) {
+		t.Fatalf("remove action = %q", action)
+	}
+	// With htmx the list comes back without the row.
+	rec, part := b.post(action, nil, true)
+	if rec.Code != http.StatusOK || !part.Find("body").Children().First().Is("section#recipients") {
+		t.Fatalf("remove: %d %s", rec.Code, rec.Body)
+	}
+	if got := recipientRows(part); len(got) != 2 || !strings.Contains(got[1], "carol@acme.example") {
+		t.Errorf("rows = %q", got)
+	}
+	if got := text(part.Find("#recipients .flash")); got != "Bob (bob@acme.example) no longer receives alerts." {
+		t.Errorf("status = %q", got)
+	}
+	if got := text(part.Find("#recipients-count")); got != "1 of 50 recipients besides the account owner" {
+		t.Errorf("counter = %q", got)
+	}
+	if n := countAudit(t, f, "recipient remove"); n != 1 {
+		t.Errorf("audit rows = %d", n)
+	}
+	// Without JavaScript: back to the page with the message.
+	rec, _ = b.post(fmt.Sprintf("%s/%d/delete", recipientsPath, carol.ID), nil, false)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != recipientsPath {
+		t.Fatalf("remove: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	_, doc = b.get(recipientsPath, false)
+	if got := text(doc.Find("main > .flash")); got != "carol@acme.example no longer receives alerts." {
+		t.Errorf("flash = %q", got)
+	}
+	// A recipient already gone, or another account's, is not removed (again).
+	theirs := addOtherRecipient(t, f)
+	for _, id := range []int64{bob.ID, theirs} {
+		rec, part = b.post(fmt.Sprintf("%s/%d/delete", recipientsPath, id), nil, true)
+		if rec.Code != http.StatusOK || text(part.Find("#recipients .flash")) != "That recipient was already removed." {
+			t.Errorf("remove %d: %d %q", id, rec.Code, text(part.Find("#recipients .flash")))
+		}
+	}
+	if n := countRecipientRows(t, f); n != 1 {
+		t.Errorf("%d recipient rows left, want the other account's", n)
+	}
+	if rec := b.do(http.MethodPost, recipientsPath+"/x/delete", url.Values{"csrf": {b.csrf}}, false); rec.Code != http.StatusNotFound {
+		t.Errorf("remove x: %d", rec.Code)
+	}
+}
+
+// addOtherRecipient creates another account with a recipient, and returns the recipient's id.
+func addOtherRecipient(t *testing.T, f *consoleFixture) int64 {
+	t.Helper()
+	acc, err := f.st.CreateAccount(f.ctx, store.NewAccount{Name: "Other", Type: "individual", DataCenter: "eu-frankfurt",
+		OwnerEmail: "other@example.com", OwnerPassword: ownerPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.st.AddRecipient(f.ctx, acc.ID, "", "theirs@example.com", store.SystemActor("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+func countRecipientRows(t *testing.T, f *consoleFixture) int {
+	t.Helper()
+	var n int
+	if err := f.st.DB().Get(&n, `SELECT count(*) FROM alert_recipients`); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRecipients_SubAccountsMayKeepTheList(t *testing.T) {
+	t.Parallel()
+	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	if _, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Viewer", Email: "viewer@acme.example",
+		Password: ownerPassword, AllProducts: true}, store.SystemActor("test")); err != nil {
+		t.Fatal(err)
+	}
+	b := f.signIn(t, "viewer@acme.example", ownerPassword)
+	b.get(recipientsPath, false)
+	rec, doc := b.post(recipientsPath, url.Values{"email": {"night-shift@acme.example"}}, true)
+	if rec.Code != http.StatusOK || len(recipientRows(doc)) != 2 {
+		t.Fatalf("add as a view-only sub-account: %d %s", rec.Code, rec.Body)
+	}
+	action, _ := doc.Find(`#recipients tbody tr`).Eq(1).Find("form").Attr("action")
+	if rec, _ := b.post(action, nil, true); rec.Code != http.StatusOK || len(storedRecipients(t, f)) != 1 {
+		t.Errorf("remove as a view-only sub-account: %d, stored %v", rec.Code, storedRecipients(t, f))
+	}
+}
+
+func TestSendTestAlert(t *testing.T) {
+	t.Parallel()
+	f, sent := recipientsConsole(t, handlers.DeliveryLogged)
+	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test")); err != nil {
+		t.Fatal(err)
+	}
+	b := f.owner(t)
+	_, doc := b.get(recipientsPath, false)
+	form := doc.Find(`form[action="/eu-frankfurt/recipients/test"]`)
+	if text(form.Find("button")) != "Send test alert" {
+		t.Fatalf("no test alert button: %q", text(form.Find("button")))
+	}
+	rec, part := b.post("/eu-frankfurt/recipients/test", nil, true)
+	want := "Test alert written to the console log for 2 recipients (no mail server is configured)."
+	if rec.Code != http.StatusOK || text(part.Find(".flash")) != want {
+		t.Errorf("htmx: %d %q", rec.Code, rec.Body)
+	}
+	if len(sent.alerts) != 1 || !reflect.DeepEqual(sent.alerts[0].To, []string{"owner@acme.example", "bob@acme.example"}) ||
+		sent.alerts[0].Subject != "Test alert: activation codes of Acme" || !strings.Contains(sent.alerts[0].Body, "fall to 10 or fewer") {
+		t.Errorf("sent = %+v", sent.alerts)
+	}
+	rec, _ = b.post("/eu-frankfurt/recipients/test", nil, false)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != recipientsPath {
+		t.Fatalf("plain: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	_, doc = b.get(recipientsPath, false)
+	if got := text(doc.Find("main > .flash")); got != want {
+		t.Errorf("flash = %q", got)
+	}
+
+	// Once a mail server delivers, the page says it was sent.
+	f2, _ := recipientsConsole(t, handlers.DeliverySent)
+	b2 := f2.owner(t)
+	b2.get(recipientsPath, false)
+	if _, part := b2.post("/eu-frankfurt/recipients/test", nil, true); text(part.Find(".flash")) != "Test alert sent to 1 recipient." {
+		t.Errorf("with a mail server: %q", text(part.Find(".flash")))
+	}
+}
+
+func TestSendTestAlert_WritesToTheLogWithoutAMailServer(t *testing.T) {
+	t.Parallel()
+	f := newConsole(t)
+	logs := &lockedBuffer{}
+	f.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(logs, nil))}))
+	b := f.owner(t)
+	b.get(recipientsPath, false)
+	if rec, _ := b.post("/eu-frankfurt/recipients/test", nil, true); rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "to=owner@acme.example") || !strings.Contains(out, `subject="Test alert: activation codes of Acme"`) ||
+		!strings.Contains(out, "This is a test alert") {
+		t.Errorf("log = %s", out)
+	}
+}

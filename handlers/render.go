@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"activation-console/views"
+)
+
+// isPartial tells whether to answer with a fragment: an htmx request that is
+// neither boosted, nor a history restore, nor aimed at the whole content
+// (#main, as after a form's redirect): those need the whole page.
+func isPartial(c echo.Context) bool {
+	r := c.Request()
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true" &&
+		r.Header.Get("HX-History-Restore-Request") != "true" && r.Header.Get("HX-Target") != "main"
+}
+
+// render writes a page: the full layout around body, or for htmx requests
+// only partial (body again when partial is nil). It renders into a buffer
+// first so that a failing component still becomes a proper error response.
+func (h *Handler) render(c echo.Context, status int, p views.Page, body, partial templ.Component) error {
+	c.Response().Header().Add("Vary", "HX-Request")
+	c.Response().Header().Set("Cache-Control", "no-store")
+	var buf bytes.Buffer
+	var err error
+	if isPartial(c) {
+		if partial == nil {
+			partial = body
+		}
+		err = partial.Render(c.Request().Context(), &buf)
+	} else {
+		err = views.Layout(p).Render(templ.WithChildren(c.Request().Context(), body), &buf)
+	}
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderBare writes a page without the signed-in layout (sign-in, errors).
+func (h *Handler) renderBare(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// redirect sends the browser to url after a successful form: 303 for plain
+// forms; for htmx, HX-Location swaps the new page's #main into this one (and
+// app.js closes the dialog the form was in), so every figure is fresh.
+func redirect(c echo.Context, url string) error {
+	if c.Request().Header.Get("HX-Request") == "true" {
+		loc, _ := json.Marshal(map[string]string{"path": url, "target": "#main", "select": "#main", "swap": "outerHTML"})
+		c.Response().Header().Set("HX-Location", string(loc))
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Redirect(http.StatusSeeOther, url)
+}

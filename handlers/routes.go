@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"activation-console/static"
+)
+
+// NewServer builds the echo server with every route of the console and the
+// platform API, grouped by who may call them.
+func NewServer(h *Handler) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	// Client addresses (sign-in throttling, audit) come from the connection;
+	// X-Forwarded-For is trusted only when a proxy is configured to set it.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(middleware.RequestID())
+	e.Use(middleware.Recover())
+	e.Use(h.secureHeaders)
+
+	// Probes, for load balancers and orchestrators.
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+
+	// The platform API (SPEC section 8): bearer service tokens.
+	api := e.Group("/api/v1", h.requireToken)
+	api.POST("/products", h.apiCreateProduct)
+	api.GET("/products/:pk", h.apiGetProduct)
+	api.DELETE("/products/:pk", h.apiDeleteProduct)
+	api.POST("/purchases", h.apiPurchase)
+	api.GET("/accounts/:account/licenses", h.apiLicenses)
+	api.POST("/devices/connect", h.apiConnect)
+	api.GET("/products/:pk/devices/:dk", h.apiGetDevice)
+	api.DELETE("/products/:pk/devices/:dk", h.apiDeleteDevice)
+
+	// Assets, named by content hash.
+	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, static.Path("favicon.svg")) })
+
+	// Sign-in, before there is a session.
+	e.GET("/signin", h.signinForm)
+	e.POST("/signin", h.signin)
+
+	// The console (SPEC section 6): a signed-in person; every unsafe request
+	// carries the session's anti-forgery token.
+	app := e.Group("", h.requireSignIn, h.checkCSRF)
+	app.GET("/", h.homeRedirect)
+	app.GET("/switch", h.switchDC)
+	app.POST("/signout", h.signout)
+	// Platform support staff find an account and read it (SPEC section 7).
+	app.GET("/support", h.supportSearch, h.requireSupport)
+	app.POST("/support/accounts/:account", h.openSupportView, h.requireSupport)
+
+	// Everything below shows one data center of the viewer's account.
+	dc := app.Group("/:dc", h.requireDC, h.requireAccount)
+	// Pages 1-3: overview, product codes, assignment history, assigning.
+	dc.GET("/licenses", h.overview)
+	dc.GET("/licenses/history", h.assignmentHistory)
+	dc.GET("/licenses/unassigned", h.unassignedDialog)
+	dc.GET("/assign", h.assignForm)
+	dc.POST("/assign", h.assign, h.requireManage)
+	// Pages 4 and 6: a product, its devices, its automatic renewal.
+	dc.GET("/products/:id", h.productDetails)
+	dc.POST("/products/:id/auto-renew", h.setAutoRenew, h.requireManage)
+	dc.GET("/products/:id/blacklist", h.blacklistDialog)
+	dc.POST("/products/:id/blacklist", h.blacklistAdd, h.requireManage)
+	dc.POST("/products/:id/blacklist/remove", h.blacklistRemove, h.requireManage)
+	dc.GET("/products/:id/devices/:device/history", h.activationHistory)
+	dc.POST("/products/:id/devices/:device/renew", h.renewNow, h.requireManage)
+	dc.POST("/products/:id/devices/:device/auto-renew", h.setDeviceAutoRenew, h.requireManage)
+	// Page 5: devices whose codes expire soon.
+	dc.GET("/near-expiry", h.nearExpiry)
+	// Page 7: alert recipients, kept by the owner and every sub-account.
+	dc.GET("/recipients", h.recipients)
+	dc.POST("/recipients", h.addRecipient)
+	dc.POST("/recipients/:id/delete", h.deleteRecipient)
+	dc.POST("/recipients/test", h.sendTestAlert)
+	// The viewer's own settings.
+	dc.GET("/settings", h.settings)
+	dc.POST("/settings", h.saveSettings)
+	dc.GET("/settings/password", h.passwordForm)
+	dc.POST("/settings/password", h.changePassword)
+	// Page 8: the audit log, for the owner and support staff.
+	dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport)
+	// Sub-accounts (SPEC section 7), the owner's to keep.
+	dc.GET("/members", h.members, h.requireOwner)
+	dc.GET("/members/new", h.memberForm, h.requireOwner)
+	dc.POST("/members", h.createMember, h.requireOwner)
+	dc.GET("/members/:id", h.editMemberForm, h.requireOwner)
+	dc.POST("/members/:id", h.updateMember, h.requireOwner)
+	dc.POST("/members/:id/disable", h.disableMember, h.requireOwner)
+	dc.POST("/members/:id/enable", h.enableMember, h.requireOwner)
+	return e
+}

@@ -1,0 +1,240 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// viewer is the signed-in person behind a request and what they may see.
+type viewer struct {
+	sessionID string
+	session   store.Session
+	user      store.User
+	account   store.Account // zero for support staff until they open an account
+	products  []int64       // a sub-account's chosen products; nil: all of the account
+	loc       *time.Location
+}
+
+// support tells whether the viewer is platform support staff (read-only).
+func (v *viewer) support() bool { return v.user.Role == store.RoleSupport }
+
+// canManage tells whether the viewer may change codes and renewal (SPEC section 7).
+func (v *viewer) canManage() bool {
+	return v.user.Role == store.RoleOwner || (v.user.Role == store.RoleMember && v.user.ManageLicenses)
+}
+
+const viewerKey = "viewer"
+
+func currentViewer(c echo.Context) *viewer {
+	v, _ := c.Get(viewerKey).(*viewer)
+	return v
+}
+
+func randomKey(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// sessionID reads the session id from the signed, encrypted cookie.
+func (h *Handler) sessionID(c echo.Context) string {
+	s, err := h.cookies.Get(c.Request(), h.cookie)
+	if err != nil {
+		return ""
+	}
+	id, _ := s.Values["sid"].(string)
+	return id
+}
+
+// setSessionCookie stores a new session id in the cookie, or clears it when id is "".
+func (h *Handler) setSessionCookie(c echo.Context, id string) error {
+	s, _ := h.cookies.New(c.Request(), h.cookie)
+	if id == "" {
+		s.Options.MaxAge = -1
+	} else {
+		s.Values["sid"] = id
+	}
+	return s.Save(c.Request(), c.Response())
+}
+
+// requireSignIn loads the viewer from the session, or sends the browser to
+// the sign-in page and back here afterwards.
+func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := h.sessionID(c)
+		var sess store.Session
+		var err error
+		if id != "" {
+			sess, err = h.store.SessionByID(c.Request().Context(), id, h.idle, h.lifetime)
+		}
+		if id == "" || store.HasCode(err, "no_session") {
+			return h.toSignIn(c)
+		}
+		if err != nil {
+			return err
+		}
+		v := &viewer{sessionID: id, session: sess, user: sess.User, loc: time.UTC}
+		if loc, err := time.LoadLocation(sess.User.TimeZone); err == nil {
+			v.loc = loc
+		}
+		accountID := sess.User.AccountID
+		if v.support() {
+			accountID = sess.SupportAccountID
+		}
+		if accountID != nil {
+			if v.account, err = h.store.Account(c.Request().Context(), *accountID); err != nil {
+				return err
+			}
+		}
+		if v.products, err = h.store.ScopeProducts(c.Request().Context(), sess.User); err != nil {
+			return err
+		}
+		c.Set(viewerKey, v)
+		return next(c)
+	}
+}
+
+func (h *Handler) toSignIn(c echo.Context) error {
+	target := "/signin"
+	if c.Request().Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+	}
+	if c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Redirect", target)
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// checkCSRF refuses a state-changing request that does not carry the
+// session's anti-forgery token (form field csrf, or the X-CSRF-Token header
+// htmx sends).
+func (h *Handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		v := currentViewer(c)
+		token := c.Request().Header.Get("X-CSRF-Token")
+		if token == "" {
+			token = c.FormValue("csrf")
+		}
+		if v == nil || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(v.session.CSRFToken)) != 1 {
+			return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Reload the page and try again.")
+		}
+		return next(c)
+	}
+}
+
+// requireDC checks the data center in the path and remembers it.
+func (h *Handler) requireDC(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !h.knownDC(c.Param("dc")) {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+func (h *Handler) knownDC(dc string) bool {
+	for _, d := range h.dcs {
+		if d.Code == dc {
+			return true
+		}
+	}
+	return false
+}
+
+// requireManage refuses changes to codes and renewal to viewers without the permission.
+func (h *Handler) requireManage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if v := currentViewer(c); v == nil || !v.canManage() {
+			return echo.NewHTTPError(http.StatusForbidden, "You may view these codes but not change them.")
+		}
+		return next(c)
+	}
+}
+
+// page builds the layout's props for the current request.
+func (h *Handler) page(c echo.Context, title, nav string) views.Page {
+	v := currentViewer(c)
+	dc := c.Param("dc")
+	if dc == "" {
+		dc = v.account.HomeDC
+	}
+	return views.Page{Title: title, Nav: nav, UserEmail: v.user.Email, UserRole: v.user.Role,
+		AccountName: v.account.Name, DC: dc, DCs: h.dcs, CSRF: v.session.CSRFToken,
+		Flash: v.session.Flash, Loc: v.loc, Support: v.support(), Enterprise: v.account.Type == "enterprise"}
+}
+
+// flash leaves a message for the page the browser is sent to next.
+func (h *Handler) flash(c echo.Context, message string) {
+	if v := currentViewer(c); v != nil {
+		if err := h.store.SetFlash(c.Request().Context(), v.sessionID, message); err != nil {
+			h.log.Warn("handlers: flash", "err", err)
+		}
+	}
+}
+
+// localPath accepts a redirect target only when it stays on this site.
+func localPath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
+}
+
+// requireAccount keeps the account pages to people of an account. Support
+// staff reach an account through the support search (SPEC section 7); every
+// change is refused to them.
+func (h *Handler) requireAccount(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v := currentViewer(c)
+		if v.support() && v.account.ID == 0 {
+			return c.Redirect(http.StatusSeeOther, "/support")
+		}
+		if v.support() && c.Request().Method != http.MethodGet {
+			return echo.NewHTTPError(http.StatusForbidden, "Support views are read-only.")
+		}
+		return next(c)
+	}
+}
+
+// requireOwner keeps a route to the account's owner.
+func (h *Handler) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if v := currentViewer(c); v.user.Role != store.RoleOwner {
+			return echo.NewHTTPError(http.StatusForbidden, "Only the account owner can do this.")
+		}
+		return next(c)
+	}
+}
+
+// requireSupport keeps a route to platform support staff.
+func (h *Handler) requireSupport(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if v := currentViewer(c); !v.support() {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// scope is what the viewer may see in the data center of the path.
+func (h *Handler) scope(c echo.Context) store.Scope {
+	v := currentViewer(c)
+	return store.Scope{AccountID: v.account.ID, DC: c.Param("dc"), ProductIDs: v.products}
+}
+
+// actor names the viewer in histories and the audit log.
+func (h *Handler) actor(c echo.Context) store.Actor {
+	v := currentViewer(c)
+	return store.Actor{UserID: v.user.ID, Name: v.user.Email}
+}

@@ -1,0 +1,22 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/views"
+)
+
+// unassignedDialog is the "View" of the overview's Unassigned figure: the
+// unassigned codes per package with each package's allowance (SPEC section 6.1).
+func (h *Handler) unassignedDialog(c echo.Context) error {
+	pkgs, err := h.store.UnassignedPackages(c.Request().Context(), h.scope(c))
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Unassigned activation codes", "overview")
+	u := views.Unassigned{Packages: pkgs, CanManage: currentViewer(c).canManage(),
+		AssignURL: assignURL(p, 0, p.DCPath("/licenses"))}
+	return h.render(c, http.StatusOK, p, views.UnassignedPage(p, u), views.UnassignedDialog(p, u))
+}

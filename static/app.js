@@ -1,0 +1,51 @@
+// The console's only script besides htmx. It runs under a Content-Security-
+// Policy without 'unsafe-inline', so behaviour is attached here, not in markup.
+(function () {
+  "use strict";
+
+  // A dialog fragment swapped into #dialog opens as a modal <dialog>: the
+  // browser then traps focus and closes it on Escape. Focus goes back to the
+  // control that opened it.
+  let opener = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (e.detail.target && e.detail.target.id === "dialog") opener = document.activeElement;
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail.target) return; // a history restore swaps without a target
+    const dlg = e.detail.target.querySelector && e.detail.target.querySelector("dialog");
+    if (e.detail.target.id === "dialog" && dlg && !dlg.open) {
+      dlg.addEventListener("close", function () {
+        dlg.remove();
+        if (opener && document.body.contains(opener)) opener.focus();
+      });
+      dlg.showModal();
+      const first = dlg.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      if (first) first.focus();
+    }
+  });
+  // A form's redirect swaps in a new #main: the dialog it came from is done.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && (e.detail.target.id === "main" || e.detail.target.tagName === "MAIN")) {
+      document.querySelectorAll("dialog[open]").forEach(function (d) { d.close(); });
+    }
+  });
+  // Buttons marked data-close close their dialog without a request.
+  document.addEventListener("click", function (e) {
+    const btn = e.target.closest("[data-close]");
+    if (btn) {
+      const dlg = btn.closest("dialog");
+      if (dlg) { e.preventDefault(); dlg.close(); }
+    }
+  });
+  // A control marked data-submit-on-change submits its form when changed
+  // (the data-center switcher), so it works without a submit button.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("[data-submit-on-change]")) e.target.form.requestSubmit();
+  });
+  // Elements marked data-autohide (flash messages) leave after a while.
+  document.addEventListener("htmx:load", function (e) {
+    e.detail.elt.querySelectorAll && e.detail.elt.querySelectorAll("[data-autohide]").forEach(function (el) {
+      setTimeout(function () { el.remove(); }, 6000);
+    });
+  });
+})();

@@ -1,0 +1,237 @@
+package store
+
+// The demo data set of SPEC section 10: one enterprise account with three
+// years of history, built in one transaction with set-based SQL (demo_sql.go).
+// Every counter is computed from the rows it summarises, so the ledger
+// invariants hold by construction.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// DemoSignIn is one person who can sign in to the demo account.
+type DemoSignIn struct {
+	Role     string
+	Email    string
+	Password string
+}
+
+// DemoSignIns are the demo's sign-ins: the owner, a sub-account and a support user.
+type DemoSignIns []DemoSignIn
+
+// The demo's people. The passwords are public on purpose: they are printed
+// at start so that anyone trying the console can sign in.
+var demoSignIns = DemoSignIns{
+	{Role: RoleOwner, Email: "owner@acme-devices.example", Password: "acme-owner-demo-2024"},
+	{Role: RoleMember, Email: "ops@acme-devices.example", Password: "acme-ops-demo-2024"},
+	{Role: RoleSupport, Email: "support@iot-platform.example", Password: "platform-support-demo"},
+}
+
+const demoAccountName = "Acme Devices GmbH"
+
+// demoProduct describes one product of the demo and the story of its devices.
+// Times are days before the load.
+type demoProduct struct {
+	DC, Key, Name, Package string // Package "" leaves the product without codes
+	Prefix                 string // of its DeviceKeys
+	Devices                int    // activated devices
+	Waiting                int    // devices refused for lack of a code
+	LaunchDays             int    // first devices connected this long ago
+	Available              int    // available codes left after the history
+	AutoRenewOffDays       int    // automatic renewal turned off this long ago; 0: on
+	BlacklistRate          float64
+	DeletedRate            float64
+	NoCodeFrom, NoCodeTo   int // the product had no code in this window: renewals in it lapsed
+}
+
+var demoProducts = []demoProduct{
+	{DC: "eu-frankfurt", Key: "acme-thermo-t3", Name: "Smart Thermostat T3", Package: "std-1y", Prefix: "T3",
+		Devices: 12000, LaunchDays: 1090, Available: 1840, BlacklistRate: 0.004, DeletedRate: 0.006},
+	{DC: "eu-frankfurt", Key: "acme-wm200", Name: "Water Meter WM-200", Package: "std-5y", Prefix: "WM200",
+		Devices: 9000, LaunchDays: 1060, Available: 1200, DeletedRate: 0.003},
+	{DC: "eu-frankfurt", Key: "acme-aq1", Name: "Air Quality Sensor AQ-1", Package: "std-1y", Prefix: "AQ1",
+		Devices: 6000, LaunchDays: 900, Available: 420, AutoRenewOffDays: 150},
+	{DC: "eu-frankfurt", Key: "acme-doorlock-dl5", Name: "Door Lock DL-5", Package: "std-1y", Prefix: "DL5",
+		Devices: 5500, LaunchDays: 800, Available: 650, BlacklistRate: 0.06, DeletedRate: 0.004},
+	{DC: "eu-frankfurt", Key: "acme-parking-ps9", Name: "Parking Sensor PS-9", Package: "std-1y", Prefix: "PS9",
+		Devices: 4200, LaunchDays: 700, Available: 7, NoCodeFrom: 80, NoCodeTo: 55},
+	{DC: "eu-frankfurt", Key: "acme-fleet-ft4g", Name: "Fleet Tracker FT-4G", Package: "std-1y", Prefix: "FT4G",
+		Devices: 3200, LaunchDays: 500, Available: 300, BlacklistRate: 0.01, DeletedRate: 0.01},
+	{DC: "eu-frankfurt", Key: "acme-plug-sp10", Name: "Smart Plug SP-10", Prefix: "SP10",
+		Waiting: 140, LaunchDays: 12},
+	{DC: "cn-shanghai", Key: "acme-cn-thermo-t3", Name: "Smart Thermostat T3 (China)", Package: "std-1y", Prefix: "CNT3",
+		Devices: 600, LaunchDays: 620, Available: 90},
+	{DC: "cn-shanghai", Key: "acme-cn-wm200", Name: "Water Meter WM-200 (China)", Package: "std-5y", Prefix: "CNWM200",
+		Devices: 400, LaunchDays: 540, Available: 60},
+	{DC: "cn-shanghai", Key: "acme-cn-ft4g", Name: "Fleet Tracker FT-4G (China)", Package: "std-1y", Prefix: "CNFT4G",
+		Devices: 250, LaunchDays: 300, Available: 25, DeletedRate: 0.02},
+}
+
+// demoUnassigned are the codes left in the account's pools after the history.
+var demoUnassigned = []struct {
+	DC, Package string
+	Quantity    int
+}{
+	{"eu-frankfurt", "std-1y", 2350},
+	{"eu-frankfurt", "std-5y", 900},
+	{"cn-shanghai", "std-1y", 120},
+}
+
+// demoAccountDays is the account's age; the member joined later.
+const (
+	demoAccountDays = 1110
+	demoMemberDays  = 540
+)
+
+// demoLock serialises concurrent loads (two `console demo` at once).
+const demoLock = 727002
+
+// LoadDemo loads the demo data set of SPEC section 10 as seen at now, unless
+// the demo account exists already. Either way it returns the demo's sign-ins.
+func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoSignIns, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Interval arithmetic in UTC, so a year added twice lands where two years do;
+		// no JIT, whose compile time dwarfs these statements' run time.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL TimeZone = 'UTC'; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, demoLock); err != nil {
+			return err
+		}
+		exists, err := demoExists(ctx, tx)
+		if err != nil || exists {
+			return err
+		}
+		return loadDemo(ctx, tx, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: demo: %w", err)
+	}
+	return demoSignIns, nil
+}
+
+// DemoSignInsIfLoaded returns the demo's sign-ins when the demo account exists.
+func (s *Store) DemoSignInsIfLoaded(ctx context.Context) (DemoSignIns, bool, error) {
+	exists, err := demoExists(ctx, s.db)
+	if err != nil || !exists {
+		return nil, false, err
+	}
+	return demoSignIns, true, nil
+}
+
+func demoExists(ctx context.Context, q sqlx.QueryerContext) (bool, error) {
+	var exists bool
+	err := sqlx.GetContext(ctx, q, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1) AND role = 'owner')`,
+		demoSignIns[0].Email)
+	return exists, err
+}
+
+func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	days := func(n int) time.Time { return now.Add(-time.Duration(n) * 24 * time.Hour) }
+	owner, member, support := demoSignIns[0], demoSignIns[1], demoSignIns[2]
+	var account int64
+	if err := tx.GetContext(ctx, &account, `INSERT INTO accounts (name, type, home_dc, created_at) VALUES ($1, 'enterprise', 'eu-frankfurt', $2) RETURNING id`,
+		demoAccountName, days(demoAccountDays)); err != nil {
+		return err
+	}
+	people := []struct {
+		in      NewUser
+		created time.Time
+	}{
+		{NewUser{AccountID: account, Role: RoleOwner, Email: owner.Email, Name: "Anna Schmidt", Password: owner.Password}, days(demoAccountDays)},
+		{NewUser{AccountID: account, Role: RoleMember, Email: member.Email, Name: "Jonas Weber", Password: member.Password, ManageLicenses: true}, days(demoMemberDays)},
+	}
+	for _, p := range people {
+		if err := insertDemoUser(ctx, tx, p.in, p.created); err != nil {
+			return err
+		}
+	}
+	// Support staff belong to the platform: one may exist already under this e-mail.
+	var supportExists bool
+	if err := tx.GetContext(ctx, &supportExists, `SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))`, support.Email); err != nil {
+		return err
+	}
+	if !supportExists {
+		if err := insertDemoUser(ctx, tx, NewUser{Role: RoleSupport, Email: support.Email, Name: "Platform Support", Password: support.Password}, days(demoAccountDays)); err != nil {
+			return err
+		}
+	}
+	if err := grantFreeCodes(ctx, tx, account, "enterprise", "eu-frankfurt"); err != nil {
+		return err
+	}
+	if err := insertDemoProducts(ctx, tx, account, now); err != nil {
+		return err
+	}
+	for _, step := range demoSteps {
+		if _, err := tx.ExecContext(ctx, step.query, step.args(account, now)...); err != nil {
+			return fmt.Errorf("%s: %w", step.name, err)
+		}
+	}
+	return nil
+}
+
+func insertDemoUser(ctx context.Context, tx *sqlx.Tx, in NewUser, created time.Time) error {
+	hash, err := hashPassword(in.Password)
+	if err != nil {
+		return err
+	}
+	in.passwordHash = hash
+	id, err := insertUser(ctx, tx, in)
+	if err != nil {
+		return err
+	}
+	// The account's people work in Frankfurt; support staff keep UTC.
+	_, err = tx.ExecContext(ctx, `UPDATE users SET created_at = $2,
+		time_zone = CASE WHEN account_id IS NULL THEN time_zone ELSE 'Europe/Berlin' END WHERE id = $1`, id, created)
+	return err
+}
+
+// insertDemoProducts creates the products and the temporary table
+// demo_products that carries their stories into the set-based steps.
+func insertDemoProducts(ctx context.Context, tx *sqlx.Tx, account int64, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE demo_products (
+		product_id bigint PRIMARY KEY, dc text, prefix text, key_base bigint, devices int, waiting int,
+		launched_at timestamptz, validity interval, target_available bigint, auto_off_at timestamptz,
+		blacklist_rate float8, deleted_rate float8, nocode_from timestamptz, nocode_to timestamptz) ON COMMIT DROP`); err != nil {
+		return err
+	}
+	at := func(days int) *time.Time {
+		if days == 0 {
+			return nil
+		}
+		t := now.Add(-time.Duration(days) * 24 * time.Hour)
+		return &t
+	}
+	for i, p := range demoProducts {
+		launched := *at(p.LaunchDays)
+		var pkg *string
+		if p.Package != "" {
+			pkg = &p.Package
+		}
+		var id int64
+		if err := tx.GetContext(ctx, &id, `INSERT INTO products (account_id, dc, product_key, name, package_id, auto_renew, created_at)
+			VALUES ($1, $2, $3, $4, (SELECT id FROM packages WHERE code = $5), $6, $7) RETURNING id`,
+			account, p.DC, p.Key, p.Name, pkg, p.AutoRenewOffDays == 0, launched.Add(-5*24*time.Hour)); err != nil {
+			return fmt.Errorf("product %s: %w", p.Key, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO demo_products VALUES ($1, $2, $3, $4, $5, $6, $7,
+			(SELECT validity FROM packages WHERE code = $8), $9, $10, $11, $12, $13, $14)`,
+			id, p.DC, p.Prefix, int64(i+1)*0x100000, p.Devices, p.Waiting, launched, pkg, p.Available,
+			at(p.AutoRenewOffDays), p.BlacklistRate, p.DeletedRate, at(p.NoCodeFrom), at(p.NoCodeTo)); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `CREATE TEMP TABLE demo_unassigned (dc text, package_id bigint, quantity bigint) ON COMMIT DROP`)
+	for _, u := range demoUnassigned {
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO demo_unassigned SELECT $1, id, $3 FROM packages WHERE code = $2`, u.DC, u.Package, u.Quantity)
+	}
+	return err
+}

@@ -1,0 +1,390 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The product details page (SPEC sections 6.4 and 6.6): one product's
+// devices, each device's activation history, and the figures of its
+// Automatic Renewal card and blacklist. The device list walks the index
+// devices_product_list (migration 00004) in expiry order, devices without a
+// code last, so a page costs the same on a product with a million devices as
+// on one with fifty; every filter is also written as a range of that index.
+
+// ScopedProduct reads a live product of the scope; any other product
+// (another account's, another DC's, a deleted one) is unknown.
+func (s *Store) ScopedProduct(ctx context.Context, sc Scope, id int64) (Product, error) {
+	var p Product
+	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $4 AND p.deleted_at IS NULL AND `+
+		sc.productFilter(1), append(sc.args(), id)...)
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
+}
+
+// DeviceFilter narrows a product's device list. Nil times leave a range
+// open; the To bounds are exclusive.
+type DeviceFilter struct {
+	DeviceKey     string // the start of a DeviceKey, any case
+	ActivatedFrom *time.Time
+	ActivatedTo   *time.Time
+	ExpiresFrom   *time.Time
+	ExpiresTo     *time.Time
+	Status        string // one of the Status* values except deleted, or "" for all
+}
+
+// DeviceStatuses are the statuses a product's device list can be filtered by, in display order.
+var DeviceStatuses = []string{StatusActive, StatusExpiring, StatusExpired, StatusLapsed, StatusWaiting, StatusNew}
+
+// ProductDevicesPage is one page of a product's devices with the cursors of
+// its neighbours ("" when there is none).
+type ProductDevicesPage struct {
+	Devices []Device
+	Next    string
+	Prev    string
+}
+
+// The list's orders: by expiry, devices without a code last; by expiry
+// alone while a status with a running code is chosen (devices_product_expiry
+// then skips the lapsed ones); by DK while a DK is searched. Each filter is
+// one range of the index that serves the order.
+const (
+	expiryKey = `coalesce(d.expires_at, 'infinity'::timestamptz)`
+	liveKey   = `d.expires_at`
+	dkKey     = `lower(d.device_key) COLLATE "C"`
+)
+
+// sortKey is the first sort key of the list filtered by f, and how its
+// cursor value is cast.
+func sortKey(f DeviceFilter) (key, cast string) {
+	switch {
+	case strings.TrimSpace(f.DeviceKey) != "":
+		return dkKey, `::text COLLATE "C"`
+	case f.Status == StatusExpired || f.Status == StatusExpiring || f.Status == StatusActive:
+		return liveKey, `::timestamptz`
+	}
+	return expiryKey, `::timestamptz`
+}
+
+// SortedByKey tells whether the list filtered by f is in DeviceKey order.
+func (f DeviceFilter) SortedByKey() bool { k, _ := sortKey(f); return k == dkKey }
+
+// productDevicesWhere builds the FROM and WHERE clauses shared by the list
+// and its CSV export, and their arguments.
+func productDevicesWhere(sc Scope, productID int64, f DeviceFilter, now time.Time) (string, []any, error) {
+	args := append(sc.args(), productID)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(len(args))
+	}
+	where := []string{`d.product_id = $4 AND d.account_id = $1 AND d.dc = $2 AND d.deleted_at IS NULL AND p.deleted_at IS NULL AND ` + sc.productFilter(1)}
+	if k := strings.TrimSpace(f.DeviceKey); k != "" {
+		where = append(where, dkKey+` LIKE `+arg(strings.ToLower(escapeLike(k))+"%")+` ESCAPE '\'`)
+	}
+	// A product has one package, so a code's expiry is its activation plus the
+	// package's validity: an activation range is also an expiry range of the
+	// index (widened by a day for calendar arithmetic), checked exactly after.
+	validity := `(SELECT coalesce(k.validity, interval '0') FROM products q LEFT JOIN packages k ON k.id = q.package_id WHERE q.id = $4)`
+	// Expiry bounds on both sort keys, so that whichever index serves the order gets the range.
+	expiresFrom := func(v string) string { return `d.expires_at >= ` + v + ` AND ` + expiryKey + ` >= ` + v }
+	expiresBefore := func(v, op string) string {
+		return `d.expires_at ` + op + ` ` + v + ` AND ` + expiryKey + ` ` + op + ` ` + v
+	}
+	if f.ActivatedFrom != nil {
+		a := arg(*f.ActivatedFrom)
+		where = append(where, `d.activated_at >= `+a+` AND `+expiresFrom(a+`::timestamptz + `+validity+` - interval '1 day'`))
+	}
+	if f.ActivatedTo != nil {
+		a := arg(*f.ActivatedTo)
+		where = append(where, `d.activated_at < `+a+` AND `+expiresBefore(a+`::timestamptz + `+validity+` + interval '1 day'`, "<="))
+	}
+	if f.ExpiresFrom != nil {
+		where = append(where, expiresFrom(arg(*f.ExpiresFrom)))
+	}
+	if f.ExpiresTo != nil {
+		where = append(where, expiresBefore(arg(*f.ExpiresTo), "<"))
+	}
+	// Each status as deviceStatus decides it, as a range of its order's index.
+	live := `d.lapsed_at IS NULL AND d.waiting_since IS NULL AND `
+	switch f.Status {
+	case "":
+	case StatusLapsed:
+		where = append(where, `d.lapsed_at IS NOT NULL AND `+expiresBefore(arg(now), "<="))
+	case StatusWaiting:
+		where = append(where, `d.lapsed_at IS NULL AND d.waiting_since IS NOT NULL`)
+	case StatusNew:
+		where = append(where, live+expiryKey+` = 'infinity'`)
+	case StatusExpired:
+		where = append(where, live+expiresBefore(arg(now), "<="))
+	case StatusExpiring:
+		where = append(where, live+`d.expires_at > `+arg(now)+` AND `+expiresBefore(arg(now.Add(NearExpiryWindow)), "<"))
+	case StatusActive:
+		where = append(where, live+expiresFrom(arg(now.Add(NearExpiryWindow))))
+	default:
+		return "", nil, invalid("status", "choose a status from the list")
+	}
+	return ` FROM devices d JOIN products p ON p.id = d.product_id WHERE ` + strings.Join(where, " AND "), args, nil
+}
+
+// ProductDevices reads one page of a product's devices with their status
+// and renewal outlook: soonest expiry first (devices without a code last),
+// or by DK while a DK is searched.
+func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f DeviceFilter, page PageRequest) (ProductDevicesPage, error) {
+	now := s.Now()
+	from, args, err := productDevicesWhere(sc, p.ID, f, now)
+	if err != nil {
+		return ProductDevicesPage{}, err
+	}
+	key, cast := sortKey(f)
+	order, cmp, cursor := "ASC", ">", page.After
+	if page.Before != "" {
+		order, cmp, cursor = "DESC", "<", page.Before
+	}
+	q := `SELECT ` + deviceColumns + from
+	if cursor != "" {
+		v, id, err := decodeListCursor(cursor, key)
+		if err != nil {
+			return ProductDevicesPage{}, err
+		}
+		args = append(args, v, id)
+		q += ` AND (` + key + `, d.id) ` + cmp + ` ($` + itoa(len(args)-1) + cast + `, $` + itoa(len(args)) + `)`
+	}
+	q += ` ORDER BY ` + key + ` ` + order + `, d.id ` + order + ` LIMIT ` + itoa(PageSize+1)
+	var rows []Device
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return ProductDevicesPage{}, err
+	}
+	more := len(rows) > PageSize
+	if more {
+		rows = rows[:PageSize]
+	}
+	if page.Before != "" {
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+	}
+	due, err := productDue(ctx, s.db, p, now)
+	if err != nil {
+		return ProductDevicesPage{}, err
+	}
+	for i := range rows {
+		rows[i] = withProductOutlook(rows[i], now, due)
+	}
+	out := ProductDevicesPage{Devices: rows}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	cursorOf := func(d Device) string {
+		if key == dkKey {
+			return encodeCursor(d.DeviceKey, d.ID)
+		}
+		return encodeCursor(d.ExpiresAt, d.ID)
+	}
+	// Coming forward there is a page before; coming back there is one after.
+	if (page.Before == "" && more) || page.Before != "" {
+		out.Next = cursorOf(rows[len(rows)-1])
+	}
+	if (page.Before != "" && more) || page.After != "" {
+		out.Prev = cursorOf(rows[0])
+	}
+	return out, nil
+}
+
+// decodeListCursor unpacks a cursor of the list into the value of its sort key and the id.
+func decodeListCursor(cursor, key string) (any, int64, error) {
+	var id int64
+	if key == dkKey {
+		var dk string
+		err := decodeCursor(cursor, &dk, &id)
+		return strings.ToLower(dk), id, err
+	}
+	var at *time.Time
+	if err := decodeCursor(cursor, &at, &id); err != nil || at == nil {
+		return "infinity", id, err // a device without a code, last by expiry
+	}
+	return *at, id, nil
+}
+
+// EachProductDevice calls fn for every device of the list in its order,
+// streaming the rows (the CSV export) rather than loading them.
+func (s *Store) EachProductDevice(ctx context.Context, sc Scope, p Product, f DeviceFilter, fn func(Device) error) error {
+	now := s.Now()
+	from, args, err := productDevicesWhere(sc, p.ID, f, now)
+	if err != nil {
+		return err
+	}
+	due, err := productDue(ctx, s.db, p, now)
+	if err != nil {
+		return err
+	}
+	key, _ := sortKey(f)
+	rows, err := s.db.QueryxContext(ctx, `SELECT `+deviceColumns+from+` ORDER BY `+key+`, d.id`, args...)
+	if err != nil {
+		return err
+	}
+	return eachStructRow(rows, func(d Device) error { return fn(withProductOutlook(d, now, due)) })
+}
+
+// ProductDevice reads one live device of a product of the scope.
+func (s *Store) ProductDevice(ctx context.Context, sc Scope, p Product, deviceID int64) (Device, error) {
+	var d Device
+	err := s.db.GetContext(ctx, &d, `SELECT `+deviceColumns+` FROM devices d JOIN products p ON p.id = d.product_id
+		WHERE d.id = $5 AND d.product_id = $4 AND d.account_id = $1 AND d.dc = $2 AND d.deleted_at IS NULL AND p.deleted_at IS NULL AND `+
+		sc.productFilter(1), append(sc.args(), p.ID, deviceID)...)
+	if err != nil {
+		return Device{}, notFound(err, notFoundErr(CodeUnknownDevice, "there is no such device"))
+	}
+	now := s.Now()
+	due, err := productDue(ctx, s.db, p, now)
+	return withProductOutlook(d, now, due), err
+}
+
+// withProductOutlook fills a device's status and outlook. A device without
+// a running code (never activated, waiting, lapsed) has no outlook: nothing
+// renews until it connects again, and its status says why.
+func withProductOutlook(d Device, now time.Time, due map[int64]int64) Device {
+	d.Status = deviceStatus(d, now)
+	switch d.Status {
+	case StatusNew, StatusWaiting, StatusLapsed, StatusDeleted:
+		d.Outlook = ""
+	default:
+		d.Outlook = deviceOutlook(d, now, due)
+	}
+	return d
+}
+
+// productDue counts the product's devices due to auto-renew within
+// NearExpiryWindow, as dueToRenew does, but stops at one more than the
+// product's available codes: the outlook only asks which is larger.
+func productDue(ctx context.Context, q sqlx.QueryerContext, p Product, now time.Time) (map[int64]int64, error) {
+	n, err := countDue(ctx, q, p.ID, now, p.Available+1)
+	return map[int64]int64{p.ID: n}, err
+}
+
+// countDue counts, up to limit, the live devices of a product whose codes
+// expire within NearExpiryWindow and that would auto-renew (see dueToRenew).
+func countDue(ctx context.Context, q sqlx.QueryerContext, productID int64, now time.Time, limit int64) (int64, error) {
+	var n int64
+	err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM (SELECT 1 FROM devices d
+		WHERE d.product_id = $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.waiting_since IS NULL AND d.expires_at < $2
+		AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key)
+		LIMIT $3) due`, productID, now.Add(NearExpiryWindow), limit)
+	return n, err
+}
+
+// Activation is one code a device consumed.
+type Activation struct {
+	ID          int64     `db:"id"`
+	Kind        string    `db:"kind"` // KindFirst, KindRenewal or KindManual
+	ActivatedAt time.Time `db:"activated_at"`
+	ExpiresAt   time.Time `db:"expires_at"`
+}
+
+// HistoryLimit is the most activations the history shows; a device takes
+// one a validity period, so only a test package ever reaches it.
+const HistoryLimit = 1000
+
+// DeviceActivations lists every code a device of a product of the scope
+// consumed, in order, up to HistoryLimit.
+func (s *Store) DeviceActivations(ctx context.Context, sc Scope, p Product, deviceID int64) ([]Activation, error) {
+	var as []Activation
+	err := s.db.SelectContext(ctx, &as, `SELECT a.id, a.kind, a.activated_at, a.expires_at
+		FROM activations a JOIN devices d ON d.id = a.device_id JOIN products p ON p.id = d.product_id
+		WHERE a.device_id = $5 AND d.product_id = $4 AND a.account_id = $1 AND d.dc = $2 AND p.deleted_at IS NULL AND `+sc.productFilter(1)+`
+		ORDER BY a.activated_at, a.id LIMIT `+itoa(HistoryLimit), append(sc.args(), p.ID, deviceID)...)
+	return as, err
+}
+
+// RenewalFigures are what a product's Automatic Renewal card shows.
+type RenewalFigures struct {
+	AutoRenew   bool
+	Available   int64
+	Due         int64 // devices due to auto-renew within NearExpiryWindow, up to FigureCap
+	DueMore     bool  // more than FigureCap are due
+	Blacklisted int64 // up to FigureCap
+	BlackMore   bool  // more than FigureCap are blacklisted
+}
+
+// AtRisk tells whether the product has fewer codes than devices due to renew.
+func (r RenewalFigures) AtRisk() bool { return r.AutoRenew && r.Available < r.Due }
+
+// FigureCap is where the card stops counting: past it, it says "more than".
+const FigureCap = 1000
+
+// ProductRenewal reads the figures of a product's Automatic Renewal card.
+func (s *Store) ProductRenewal(ctx context.Context, sc Scope, p Product) (RenewalFigures, error) {
+	r := RenewalFigures{AutoRenew: p.AutoRenew, Available: p.Available}
+	limit := max(int64(FigureCap), p.Available+1)
+	n, err := countDue(ctx, s.db, p.ID, s.Now(), limit+1)
+	if err != nil {
+		return r, err
+	}
+	r.Due, r.DueMore = min(n, limit), n > limit
+	err = s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM blacklist b JOIN products p ON p.id = b.product_id
+		WHERE b.product_id = $4 AND b.account_id = $1 AND `+sc.productFilter(1)+` LIMIT `+itoa(FigureCap+1)+`) b`,
+		append(sc.args(), p.ID)...)
+	r.Blacklisted, r.BlackMore = min(n, FigureCap), n > FigureCap
+	return r, err
+}
+
+// BlacklistEntry is a DK on a product's renewal blacklist.
+type BlacklistEntry struct {
+	DeviceKey string    `db:"device_key"`
+	CreatedAt time.Time `db:"created_at"`
+	Known     bool      `db:"known"` // a device of the product has this DK
+}
+
+// BlacklistPage is one page of a product's blacklist, by DK.
+type BlacklistPage struct {
+	Entries []BlacklistEntry
+	Next    string
+	Prev    string
+}
+
+// ProductBlacklist reads one page of a product's renewal blacklist, by DK.
+func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page PageRequest) (BlacklistPage, error) {
+	args := append(sc.args(), p.ID)
+	order, cmp, cursor := "ASC", ">", page.After
+	if page.Before != "" {
+		order, cmp, cursor = "DESC", "<", page.Before
+	}
+	q := `SELECT b.device_key, b.created_at,
+			EXISTS (SELECT 1 FROM devices d WHERE d.product_id = b.product_id AND d.device_key = b.device_key AND d.deleted_at IS NULL) AS known
+		FROM blacklist b JOIN products p ON p.id = b.product_id
+		WHERE b.product_id = $4 AND b.account_id = $1 AND p.deleted_at IS NULL AND ` + sc.productFilter(1)
+	if cursor != "" {
+		var key string
+		if err := decodeCursor(cursor, &key); err != nil {
+			return BlacklistPage{}, err
+		}
+		args = append(args, key)
+		q += ` AND b.device_key ` + cmp + ` $5`
+	}
+	q += ` ORDER BY b.device_key ` + order + ` LIMIT ` + itoa(PageSize+1)
+	var rows []BlacklistEntry
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return BlacklistPage{}, err
+	}
+	more := len(rows) > PageSize
+	if more {
+		rows = rows[:PageSize]
+	}
+	if page.Before != "" {
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+	}
+	out := BlacklistPage{Entries: rows}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	if (page.Before == "" && more) || page.Before != "" {
+		out.Next = encodeCursor(rows[len(rows)-1].DeviceKey)
+	}
+	if (page.Before != "" && more) || page.After != "" {
+		out.Prev = encodeCursor(rows[0].DeviceKey)
+	}
+	return out, nil
+}

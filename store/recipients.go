@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// MaxRecipients is how many alert recipients an account may list besides its
+// owner (SPEC section 6.7).
+const MaxRecipients = 50
+
+// MaxRecipientName is the longest name a recipient may have, in characters.
+const MaxRecipientName = 100
+
+// Recipient receives the account's resource alerts (SPEC section 9). The
+// owner is always one, listed first; the others are kept in alert_recipients.
+type Recipient struct {
+	ID        int64     `db:"id"` // 0 for the owner
+	Name      string    `db:"name"`
+	Email     string    `db:"email"`
+	CreatedAt time.Time `db:"created_at"`
+	Owner     bool      `db:"owner"`
+}
+
+// Recipients lists who receives an account's alerts: the owner first, then
+// the others in the order they were added. There are at most
+// MaxRecipients+1, so the list needs no pages.
+func (s *Store) Recipients(ctx context.Context, accountID int64) ([]Recipient, error) {
+	var rs []Recipient
+	err := s.db.SelectContext(ctx, &rs, `SELECT id, name, email, created_at, owner FROM (
+			SELECT 0::bigint AS id, u.name, u.email, u.created_at, true AS owner FROM users u
+			WHERE u.account_id = $1 AND u.role = 'owner'
+			UNION ALL
+			SELECT r.id, r.name, r.email, r.created_at, false FROM alert_recipients r WHERE r.account_id = $1
+		) x ORDER BY owner DESC, created_at, id`, accountID)
+	return rs, err
+}
+
+// AddRecipient adds a person to an account's alert recipients. The e-mail
+// must be new to the list, the owner's included, whatever its case.
+func (s *Store) AddRecipient(ctx context.Context, accountID int64, name, email string, actor Actor) (Recipient, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > MaxRecipientName {
+		return Recipient{}, invalid("name", "the name may have at most %d characters", MaxRecipientName)
+	}
+	// The name goes into mail headers later: no line breaks or other controls.
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return Recipient{}, invalid("name", "the name may not contain line breaks or control characters")
+	}
+	if strings.TrimSpace(email) == "" {
+		return Recipient{}, invalid("email", "enter the e-mail address that should receive the alerts")
+	}
+	email, err := CheckEmail("email", email)
+	if err != nil {
+		return Recipient{}, err
+	}
+	if len(email) > 254 {
+		return Recipient{}, invalid("email", "an e-mail address has at most 254 characters")
+	}
+	var r Recipient
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The account's row is the lock that serialises additions, so two
+		// people adding at once cannot pass the limit together.
+		var ownerEmail string
+		err := tx.GetContext(ctx, &ownerEmail, `SELECT coalesce((SELECT u.email FROM users u WHERE u.account_id = a.id AND u.role = 'owner'), '')
+			FROM accounts a WHERE a.id = $1 FOR UPDATE OF a`, accountID)
+		if err != nil {
+			return notFound(err, notFoundErr(CodeUnknownAccount, "there is no account %d", accountID))
+		}
+		if strings.EqualFold(ownerEmail, email) {
+			return &Error{Kind: KindConflict, Code: CodeExists, Field: "email",
+				Message: fmt.Sprintf("%s is the account owner's address, which always receives the alerts", email)}
+		}
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM alert_recipients WHERE account_id = $1`, accountID); err != nil {
+			return err
+		}
+		if n >= MaxRecipients {
+			return conflict(CodeRecipientLimit, "the list is full: an account may have %d recipients besides its owner. Remove one to add another", MaxRecipients)
+		}
+		err = tx.GetContext(ctx, &r, `INSERT INTO alert_recipients (account_id, name, email, created_at) VALUES ($1, $2, $3, $4)
+			RETURNING id, name, email, created_at, false AS owner`, accountID, name, email, s.Now())
+		if isUniqueViolation(err, "alert_recipients_email") {
+			return &Error{Kind: KindConflict, Code: CodeExists, Field: "email", Message: fmt.Sprintf("%s is already a recipient", email)}
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, accountID, actor, "alerts", "recipient add", "added "+describeRecipient(r)+" to the alert recipients")
+	})
+	return r, err
+}
+
+// RemoveRecipient takes a person off an account's alert recipients. The
+// owner is not in the table, so the owner cannot be removed.
+func (s *Store) RemoveRecipient(ctx context.Context, accountID, id int64, actor Actor) (Recipient, error) {
+	var r Recipient
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &r, `DELETE FROM alert_recipients WHERE id = $1 AND account_id = $2
+			RETURNING id, name, email, created_at, false AS owner`, id, accountID)
+		if err != nil {
+			return notFound(err, notFoundErr(CodeUnknownRecipient, "this recipient is not on the list (any more)"))
+		}
+		return audit(ctx, tx, accountID, actor, "alerts", "recipient remove", "removed "+describeRecipient(r)+" from the alert recipients")
+	})
+	return r, err
+}
+
+// Error codes of the alert recipients.
+const (
+	CodeRecipientLimit   = "recipient_limit"
+	CodeUnknownRecipient = "unknown_recipient"
+)
+
+func describeRecipient(r Recipient) string {
+	if r.Name == "" {
+		return r.Email
+	}
+	return r.Name + " <" + r.Email + ">"
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"time"
+)
+
+// Session is a signed-in user's session, kept on the server; the browser
+// holds only its random id.
+type Session struct {
+	User      User
+	CSRFToken string
+	Flash     string // shown once, then cleared
+	// SupportAccountID is the account a support user reads in this session.
+	SupportAccountID *int64
+	CreatedAt        time.Time
+	LastSeenAt       time.Time
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashID(id string) []byte {
+	sum := sha256.Sum256([]byte(id))
+	return sum[:]
+}
+
+// CreateSession starts a session for a user and returns its secret id.
+func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error) {
+	id := randomToken()
+	now := s.Now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)`,
+		hashID(id), userID, randomToken(), now)
+	return id, err
+}
+
+// SessionByID returns the live session with this id: not revoked, its user
+// enabled, idle for less than idle and younger than lifetime. It records the
+// visit at most once a minute, to spare writes.
+func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.Duration) (Session, error) {
+	now := s.Now()
+	var row struct {
+		User
+		CSRFToken  string    `db:"csrf_token"`
+		Flash      *string   `db:"flash"`
+		SupportAcc *int64    `db:"support_account_id"`
+		CreatedAt2 time.Time `db:"session_created_at"`
+		LastSeenAt time.Time `db:"last_seen_at"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT u.id, u.account_id, u.role, u.email, u.name, u.password_hash, u.manage_licenses, u.all_products,
+			u.disabled_at, u.created_at, u.time_zone, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
+			AND s.last_seen_at > $2 AND s.created_at > $3`, hashID(id), now.Add(-idle), now.Add(-lifetime))
+	if err != nil {
+		return Session{}, notFound(err, notFoundErr("no_session", "the session has ended"))
+	}
+	if now.Sub(row.LastSeenAt) > time.Minute || row.Flash != nil {
+		if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2, flash = NULL WHERE id_hash = $1`, hashID(id), now); err != nil {
+			return Session{}, err
+		}
+	}
+	sess := Session{User: row.User, CSRFToken: row.CSRFToken, CreatedAt: row.CreatedAt2, LastSeenAt: row.LastSeenAt,
+		SupportAccountID: row.SupportAcc}
+	if row.Flash != nil {
+		sess.Flash = *row.Flash
+	}
+	return sess, nil
+}
+
+// EndSession revokes one session (sign-out).
+func (s *Store) EndSession(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL`, hashID(id), s.Now())
+	return err
+}
+
+// EndUserSessions revokes every session of a user (password change, disabled user).
+func (s *Store) EndUserSessions(ctx context.Context, userID int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, s.Now())
+	return err
+}
+
+// SetFlash leaves a message for the session's next page.
+func (s *Store) SetFlash(ctx context.Context, id, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET flash = $2 WHERE id_hash = $1`, hashID(id), message)
+	return err
+}
