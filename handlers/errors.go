@@ -1,15 +1,15 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
-	"fmt"
-	"html"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"activation-console/store"
+	"activation-console/views"
 )
 
 // httpErrorCodes are the API's codes for the errors echo itself raises.
@@ -66,16 +66,22 @@ func httpErrorMessage(status int) string {
 	return strings.ToLower(http.StatusText(status))
 }
 
-// pageError answers a console request that failed with a minimal page; the
-// console's own error pages replace it with the console's layout.
+// pageError answers a console request that failed: a page of its own, or for
+// htmx a fragment whose message app.js shows.
 func (h *Handler) pageError(err error, c echo.Context) {
-	status, message := http.StatusInternalServerError, "Internal error"
+	status, message := http.StatusInternalServerError, "Something went wrong on our side. Try again in a moment."
 	var he *echo.HTTPError
 	switch e, ok := store.AsError(err); {
 	case ok && apiStatuses[e.Kind] != 0:
-		status, message = apiStatuses[e.Kind], e.Message
+		status, message = apiStatuses[e.Kind], sentenceCase(e.Message)
 	case errors.As(err, &he) && he.Code < 500:
-		status, message = he.Code, http.StatusText(he.Code)
+		status, message = he.Code, http.StatusText(he.Code)+"."
+		if m, ok := he.Message.(string); ok && he.Message != http.StatusText(he.Code) {
+			message = m // handlers word their refusals for people
+		}
+		if he.Code == http.StatusNotFound {
+			message = "There is no such page here, or it is not yours to see."
+		}
 	default:
 		h.logInternal(c, err)
 	}
@@ -83,9 +89,30 @@ func (h *Handler) pageError(err error, c echo.Context) {
 		c.NoContent(status)
 		return
 	}
-	page := fmt.Sprintf("<!doctype html>\n<title>%d %s</title>\n<h1>%s</h1>\n<p>%s</p>\n",
-		status, http.StatusText(status), http.StatusText(status), html.EscapeString(message))
-	if err := c.HTML(status, page); err != nil {
+	comp := views.ErrorPage(status, http.StatusText(status), message)
+	if c.Request().Header.Get("HX-Request") == "true" {
+		comp = views.ErrorFragment(message)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		h.log.Error("handlers: render error page", "request_id", requestID(c), "err", err)
+		return
+	}
+	if err := c.HTMLBlob(status, buf.Bytes()); err != nil {
 		h.log.Error("handlers: write error page", "request_id", requestID(c), "err", err)
 	}
+}
+
+// sentenceCase turns a store message ("there is no such product") into a
+// sentence for the page ("There is no such product.").
+func sentenceCase(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }

@@ -31,9 +31,10 @@ func TestHandleError_AnswersEachPathInItsShapeAndHidesInternals(t *testing.T) {
 		{"api echo 404", http.MethodGet, "/api/v1/x", echo.ErrNotFound, 404, "application/json", `{"error":"not_found"`},
 		{"api echo 500", http.MethodGet, "/api/v1/x", echo.NewHTTPError(500, secret.Error()), 500, "application/json", `"Internal error"`},
 		{"page store error", http.MethodGet, "/eu-frankfurt/products/9", &store.Error{Kind: store.KindNotFound, Code: "unknown_product", Message: "there is no <such> product"},
-			404, "text/html", "there is no &lt;such&gt; product"},
+			404, "text/html", "There is no &lt;such&gt; product."},
 		{"page echo error", http.MethodGet, "/nowhere", echo.ErrMethodNotAllowed, 405, "text/html", "Method Not Allowed"},
-		{"page internal", http.MethodGet, "/eu-frankfurt/licenses", secret, 500, "text/html", "Internal error"},
+		{"page internal", http.MethodGet, "/eu-frankfurt/licenses", secret, 500, "text/html", "Something went wrong on our side"},
+		{"page refusal in words", http.MethodPost, "/eu-frankfurt/assign", echo.NewHTTPError(403, "You may view these codes but not change them."), 403, "text/html", "You may view these codes but not change them."},
 		{"page head", http.MethodHead, "/eu-frankfurt/licenses", secret, 500, "", ""},
 	}
 	for _, c := range cases {

@@ -331,7 +331,7 @@ func TestNearExpiry_PagesForwardAndBack(t *testing.T) {
 	}
 	// A page link that was tampered with is refused in words.
 	rec, _ = b.get(nearPath+"?after=garbage", false)
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "the page link is not valid") {
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "The page link is not valid.") {
 		t.Errorf("bad cursor: %d %s", rec.Code, rec.Body)
 	}
 }

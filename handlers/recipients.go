@@ -48,11 +48,7 @@ func (h *Handler) deleteRecipient(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	r, err := h.store.RemoveRecipient(c.Request().Context(), v.account.ID, id, h.actor(c))
-	if store.HasCode(err, store.CodeUnknownRecipient) {
-		// Removed meanwhile, from another tab or by someone else: the list shows it gone.
-		return h.recipientsChanged(c, "That recipient was already removed.")
-	}
-	if err != nil {
+	if err != nil { // unknown: removed meanwhile, or never this account's: 404 either way
 		return err
 	}
 	return h.recipientsChanged(c, describeRecipient(r)+" no longer receives alerts.")

@@ -62,7 +62,7 @@ func NewServer(h *Handler) *echo.Echo {
 	dc.GET("/licenses", h.overview)
 	dc.GET("/licenses/history", h.assignmentHistory)
 	dc.GET("/licenses/unassigned", h.unassignedDialog)
-	dc.GET("/assign", h.assignForm)
+	dc.GET("/assign", h.assignForm) // viewers get a notice why they cannot assign
 	dc.POST("/assign", h.assign, h.requireManage)
 	// Pages 4 and 6: a product, its devices, its automatic renewal.
 	dc.GET("/products/:id", h.productDetails)

@@ -67,6 +67,13 @@ func (h *Handler) signin(c echo.Context) error {
 	if err := h.store.RecordSignIn(ctx, user, ip); err != nil {
 		return err
 	}
+	// A fresh session id at every sign-in; a session this browser already had
+	// ends, so an id planted before sign-in is worth nothing after it.
+	if old := h.sessionID(c); old != "" {
+		if err := h.store.EndSession(ctx, old); err != nil {
+			return err
+		}
+	}
 	id, err := h.store.CreateSession(ctx, user.ID)
 	if err != nil {
 		return err

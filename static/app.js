@@ -29,6 +29,29 @@
       document.querySelectorAll("dialog[open]").forEach(function (d) { d.close(); });
     }
   });
+  // A failed htmx request is not swapped in: show its message in a notice
+  // at the top of the page instead, so the person knows what happened.
+  function notice(message) {
+    let box = document.getElementById("notice");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "notice";
+      box.className = "toast";
+      box.setAttribute("role", "alert");
+      document.body.appendChild(box);
+    }
+    box.textContent = message;
+    clearTimeout(box.hideTimer);
+    box.hideTimer = setTimeout(function () { box.remove(); }, 8000);
+  }
+  document.addEventListener("htmx:responseError", function (e) {
+    const doc = new DOMParser().parseFromString(e.detail.xhr.responseText || "", "text/html");
+    const msg = doc.querySelector("[data-error]");
+    notice(msg ? msg.textContent : "Something went wrong. Reload the page and try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    notice("The console cannot be reached. Check the connection and try again.");
+  });
   // Buttons marked data-close close their dialog without a request.
   document.addEventListener("click", function (e) {
     const btn = e.target.closest("[data-close]");

@@ -84,8 +84,9 @@ func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) string
 		return OutlookAutoRenewOff
 	case d.Blacklisted:
 		return OutlookBlacklisted
-	case d.LapsedAt != nil && d.Available == 0:
-		// A lapsed device renews only when it comes back, and then only if a code is left.
+	case (d.LapsedAt != nil || d.WaitingSince != nil) && d.Available == 0:
+		// A lapsed or waiting device gets a code only when it comes back, and
+		// then only if one is left.
 		return OutlookAtRisk
 	case d.ExpiresAt != nil && d.ExpiresAt.Before(now.Add(NearExpiryWindow)) && d.Available < dueByProduct[d.ProductID]:
 		return OutlookAtRisk

@@ -20,6 +20,11 @@ func (s *Store) SetAutoRenew(ctx context.Context, accountID int64, dc string, pr
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET auto_renew = $2 WHERE id = $1`, p.ID, on); err != nil {
 			return err
 		}
+		if on {
+			if err := noteAlert(ctx, tx, p.ID, eventRenewalOn, s.Now()); err != nil {
+				return err
+			}
+		}
 		state := map[bool]string{true: "on", false: "off"}[on]
 		return audit(ctx, tx, accountID, actor, "renewal", "automatic renewal "+state,
 			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey))
@@ -82,6 +87,11 @@ func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, 
 			return err
 		}
 		changed, _ = res.RowsAffected()
+		if !blacklisted {
+			if err := noteAlert(ctx, tx, p.ID, eventRenewalOn, s.Now()); err != nil {
+				return err
+			}
+		}
 		return audit(ctx, tx, accountID, actor, "renewal", op,
 			fmt.Sprintf("%s %s the renewal blacklist of %s (%s): %s", describeKeys(deviceKeys), verb, p.Name, p.ProductKey, strings.Join(firstN(deviceKeys, 20), ", ")))
 	})
@@ -132,7 +142,29 @@ type dueDevice struct {
 	ID          int64     `db:"id"`
 	ProductID   int64     `db:"product_id"`
 	ExpiresAt   time.Time `db:"expires_at"`
-	Blacklisted bool      `db:"blacklisted"`
+	Blacklisted bool      `db:"-"`
+}
+
+// markBlacklisted sets Blacklisted on the due devices that are on their product's blacklist.
+func markBlacklisted(ctx context.Context, tx *sqlx.Tx, due []dueDevice) error {
+	ids := make([]int64, len(due))
+	for i, d := range due {
+		ids[i] = d.ID
+	}
+	var listed []int64
+	if err := tx.SelectContext(ctx, &listed, `SELECT d.id FROM devices d
+		JOIN blacklist b ON b.product_id = d.product_id AND b.device_key = d.device_key
+		WHERE d.id = ANY($1)`, pq.Array(ids)); err != nil {
+		return err
+	}
+	on := make(map[int64]bool, len(listed))
+	for _, id := range listed {
+		on[id] = true
+	}
+	for i := range due {
+		due[i].Blacklisted = on[due[i].ID]
+	}
+	return nil
 }
 
 type renewalProduct struct {
@@ -146,8 +178,7 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time) (RenewalStats, er
 	var st RenewalStats
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var due []dueDevice
-		if err := tx.SelectContext(ctx, &due, `SELECT d.id, d.product_id, d.expires_at,
-				EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key) AS blacklisted
+		if err := tx.SelectContext(ctx, &due, `SELECT d.id, d.product_id, d.expires_at
 			FROM devices d
 			WHERE d.expires_at <= $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.waiting_since IS NULL
 			ORDER BY d.expires_at, d.id LIMIT $2
@@ -170,7 +201,12 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time) (RenewalStats, er
 		for i := range products {
 			left[products[i].ID] = &products[i]
 		}
-		var renew, renewProducts, lapse, swept []int64
+		// Read the blacklist only now: SetBlacklisted holds the product row, so
+		// with the products locked no change to their blacklists is in flight.
+		if err := markBlacklisted(ctx, tx, due); err != nil {
+			return err
+		}
+		var renew, renewProducts, lapse, lapseProducts, swept []int64
 		var renewFrom []time.Time
 		var lapseReasons []string
 		for _, d := range due { // earliest expiry first
@@ -188,7 +224,7 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time) (RenewalStats, er
 				reason = ReasonNoCode
 			}
 			if reason != "" {
-				lapse, lapseReasons = append(lapse, d.ID), append(lapseReasons, reason)
+				lapse, lapseProducts, lapseReasons = append(lapse, d.ID), append(lapseProducts, d.ProductID), append(lapseReasons, reason)
 				continue
 			}
 			p.Available--
@@ -212,7 +248,7 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time) (RenewalStats, er
 			}
 		}
 		st = RenewalStats{Renewed: len(renew), Lapsed: len(lapse), Swept: len(swept)}
-		return nil
+		return noteRenewalPass(ctx, tx, renewProducts, lapseProducts, lapseReasons, now)
 	})
 	return st, err
 }
