@@ -27,7 +27,7 @@ type accessFixture struct {
 
 const memberPassword = "member long password"
 
-func newAccessFixture(t *testing.T) *accessFixture {
+func newAccessFixture(t testing.TB) *accessFixture {
 	t.Helper()
 	f := &accessFixture{consoleFixture: newConsole(t)}
 	st, ctx := f.st, f.ctx
@@ -92,7 +92,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 }
 
 // as signs in one of the fixture's roles; support opens account A.
-func (f *accessFixture) as(t *testing.T, role string) *browser {
+func (f *accessFixture) as(t testing.TB, role string) *browser {
 	t.Helper()
 	switch role {
 	case "anon":

@@ -41,6 +41,7 @@ var accessMatrix = map[string][6]string{
 	"POST /:dc/recipients":                              {"ok", "ok", "ok", "ok", "403", "in"},
 	"POST /:dc/recipients/:id/delete":                   {"ok", "ok", "ok", "ok", "403", "in"},
 	"POST /:dc/recipients/test":                         {"ok", "ok", "ok", "ok", "403", "in"},
+	"POST /:dc/recipients/threshold":                    {"ok", "ok", "ok", "ok", "403", "in"},
 	"GET /:dc/settings":                                 {"ok", "ok", "ok", "ok", "ok", "in"},
 	"POST /:dc/settings":                                {"ok", "ok", "ok", "ok", "403", "in"},
 	"GET /:dc/settings/password":                        {"ok", "ok", "ok", "ok", "ok", "in"},
@@ -123,6 +124,8 @@ func (f *accessFixture) formFor(path string) url.Values {
 		return url.Values{"confirm": {"yes"}}
 	case strings.HasSuffix(path, "/recipients"):
 		return url.Values{"name": {"New"}, "email": {"new@acme.example"}}
+	case strings.HasSuffix(path, "/recipients/threshold"):
+		return url.Values{"threshold": {"12"}}
 	case strings.HasSuffix(path, "/settings"):
 		return url.Values{"time_zone": {"Europe/Berlin"}}
 	case strings.HasSuffix(path, "/settings/password"):

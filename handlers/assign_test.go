@@ -220,7 +220,7 @@ func TestAssign_ConfirmsThenAssigns(t *testing.T) {
 	// Next: the confirmation states the numbers; nothing is assigned yet.
 	rec, doc := b.post("/eu-frankfurt/assign", form, true)
 	wantStatus(t, rec, http.StatusOK)
-	if got := text(doc.Find(".assign-question")); got != "Assign 4 codes of Standard, 1 year to Thermostat (PK-1)?" {
+	if got := text(doc.Find(".assign-question")); got != "Assign 4 codes of the package “Standard, 1 year” to Thermostat (PK-1)?" {
 		t.Errorf("question %q", got)
 	}
 	if got := text(doc.Find("#assign-form .notice")); got != "Assigned codes cannot be taken back." {
@@ -279,7 +279,7 @@ func TestAssign_FixesTheFirstPackage(t *testing.T) {
 	b := f.owner(t)
 	rec, doc := b.post("/eu-frankfurt/assign", assignForm(plug, "std-5y", "30"), true)
 	wantStatus(t, rec, http.StatusOK)
-	if got := text(doc.Find(".assign-question")); got != "Assign 30 codes of Standard, 5 years to Smart Plug (PK-2)?" {
+	if got := text(doc.Find(".assign-question")); got != "Assign 30 codes of the package “Standard, 5 years” to Smart Plug (PK-2)?" {
 		t.Errorf("question %q", got)
 	}
 	rec, _ = b.post("/eu-frankfurt/assign", with(assignForm(plug, "std-5y", "30"), "confirm", "1"), false)

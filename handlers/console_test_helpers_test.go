@@ -33,7 +33,7 @@ type consoleFixture struct {
 	ctx     context.Context
 }
 
-func newConsole(t *testing.T) *consoleFixture {
+func newConsole(t testing.TB) *consoleFixture {
 	t.Helper()
 	clock := storetest.NewClock(epoch)
 	st := storetest.New(t, store.WithClock(clock.Now))
@@ -49,7 +49,7 @@ func newConsole(t *testing.T) *consoleFixture {
 
 // browser is one person's cookie jar against the router, like a browser tab.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	srv  http.Handler
 	jar  *cookiejar.Jar
 	csrf string // the session's anti-forgery token, read from the last full page
@@ -57,13 +57,13 @@ type browser struct {
 
 var site, _ = url.Parse("http://console.test/")
 
-func newBrowser(t *testing.T, srv http.Handler) *browser {
+func newBrowser(t testing.TB, srv http.Handler) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, srv: srv, jar: jar}
 }
 
 // signIn signs in through the real sign-in form and fails the test if that does not work.
-func (f *consoleFixture) signIn(t *testing.T, email, password string) *browser {
+func (f *consoleFixture) signIn(t testing.TB, email, password string) *browser {
 	t.Helper()
 	b := newBrowser(t, f.srv)
 	_, doc := b.get("/signin", false)
@@ -77,7 +77,7 @@ func (f *consoleFixture) signIn(t *testing.T, email, password string) *browser {
 }
 
 // owner signs in as the fixture's account owner.
-func (f *consoleFixture) owner(t *testing.T) *browser {
+func (f *consoleFixture) owner(t testing.TB) *browser {
 	return f.signIn(t, "owner@acme.example", ownerPassword)
 }
 
@@ -152,3 +152,11 @@ func (b *browser) post(path string, form url.Values, htmx bool) (*httptest.Respo
 // text is the whitespace-normalised text of the selection, for assertions
 // on what a person reads.
 func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
+
+// in is the same browser (cookies, token) reporting to another test, such
+// as a fuzz target's.
+func (b *browser) in(t testing.TB) *browser {
+	c := *b
+	c.t = t
+	return &c
+}

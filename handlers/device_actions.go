@@ -48,7 +48,7 @@ func (h *Handler) renewNow(c echo.Context) error {
 		switch e.Code {
 		case store.CodeNotEnoughCodes:
 			dlg.Error = "No codes available for this product: assign codes first."
-			dlg.AssignURL = assignURL(p, prod.ID, ret)
+			dlg.AssignURL = views.AssignURL(p, prod.ID, ret)
 		case store.CodeNotLapsed:
 			dlg.Error = "Device " + d.DeviceKey + " has not lapsed: its code is still running or renews automatically. Only lapsed devices are renewed by hand."
 		default:

@@ -122,6 +122,10 @@ func TestRenewNow(t *testing.T) {
 		if v, _ := doc.Find(".dialog-page form input[name=confirm]").Attr("value"); v != "yes" {
 			t.Error("no confirming form")
 		}
+		rec, doc = b.post(f.devicePath(d, "renew"), url.Values{}, true)
+		if rec.Code != http.StatusOK || doc.Find("body > dialog#renew-dialog form input[name=confirm][value=yes]").Length() != 1 {
+			t.Errorf("htmx without confirmation: %d %s", rec.Code, rec.Body)
+		}
 		if f.productNow(t).Consumed != 2 {
 			t.Error("asking spent a code")
 		}

@@ -24,8 +24,9 @@ type Handler struct {
 	idle     time.Duration
 	lifetime time.Duration
 	dcs      []store.DataCenter
-	tokens   sync.Map // sha256 of an API token -> time.Time until which it is trusted
-	alerts   AlertSender
+	tokens   sync.Map     // sha256 of an API token -> time.Time until which it is trusted
+	mail     mailSettings // resource alert mails (test_alert.go)
+	metrics  *metrics     // Prometheus collectors (metrics.go)
 }
 
 // Config is what New needs.
@@ -41,9 +42,12 @@ type Config struct {
 	SecureCookies   bool
 	IdleTimeout     time.Duration // default 30 minutes
 	SessionLifetime time.Duration // default 12 hours
-	// AlertSender delivers resource alerts (SPEC section 9); without one they
-	// are written to the log.
-	AlertSender AlertSender
+	// PublicURL is the console's address for links in e-mails (SPEC section
+	// 9); empty: the address the test alert was sent from.
+	PublicURL string
+	// MailServer names where the outbox's mails go (SMTP_URL without its
+	// password), for the recipients page; empty: they are written to the log.
+	MailServer string
 }
 
 // New builds the handler set. It reads the list of data centers once.
@@ -65,9 +69,8 @@ func New(cfg Config) *Handler {
 	if h.secure {
 		h.cookie = "__Host-console_session"
 	}
-	if h.alerts = cfg.AlertSender; h.alerts == nil {
-		h.alerts = logAlertSender{log: cfg.Logger}
-	}
+	h.mail = mailSettings{publicURL: cfg.PublicURL, server: cfg.MailServer}
+	h.metrics = newMetrics(cfg.Store)
 	h.cookies = sessions.NewCookieStore(cfg.SessionKeys...)
 	h.cookies.Options = &sessions.Options{Path: "/", MaxAge: int(cfg.SessionLifetime.Seconds()), HttpOnly: true,
 		Secure: cfg.SecureCookies, SameSite: 2 /* http.SameSiteLaxMode */}

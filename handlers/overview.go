@@ -118,11 +118,6 @@ func listReturn(c echo.Context) string {
 	return u.RequestURI()
 }
 
-// assignURL opens the assign dialog, with a product preselected when id > 0.
-func assignURL(p views.Page, id int64, back string) string {
-	q := url.Values{"return": {back}}
-	if id > 0 {
-		q.Set("product", strconv.FormatInt(id, 10))
-	}
-	return p.DCPath("/assign") + "?" + q.Encode()
-}
+// assignURL opens the assign dialog, with a product preselected when id > 0,
+// returning to back afterwards.
+func assignURL(p views.Page, id int64, back string) string { return views.AssignURL(p, id, back) }

@@ -290,7 +290,7 @@ func TestUnassigned_ShowsEachPackageWithItsAllowance(t *testing.T) {
 			"OTA upgrades: 1 per device per month, up to 5 MB each|Log storage: 7 days",
 	} {
 		item := items.Eq(i)
-		got := []string{text(item.Find("h3")), text(item.Find(".package-qty"))}
+		got := []string{text(item.Find("h2")), text(item.Find(".package-qty"))}
 		item.Find("dt").Each(func(_ int, dt *goquery.Selection) { got = append(got, text(dt)+": "+text(dt.Next())) })
 		if strings.Join(got, "|") != want {
 			t.Errorf("package %d: %q\nwant %q", i, strings.Join(got, "|"), want)

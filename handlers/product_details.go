@@ -46,7 +46,7 @@ func (h *Handler) productDetails(c echo.Context) error {
 	if isPartial(c) {
 		return h.render(c, status, p, partial, partial)
 	}
-	details := views.ProductDetails{Product: prod, CanManage: v.canManage(), Devices: list, AssignURL: assignURL(p, prod.ID, path)}
+	details := views.ProductDetails{Product: prod, CanManage: v.canManage(), Devices: list, AssignURL: views.AssignURL(p, prod.ID, path)}
 	if prod.PackageCode != nil {
 		pkg, err := h.store.PackageByCode(ctx, *prod.PackageCode)
 		if err != nil {

@@ -141,7 +141,7 @@ func TestBlacklistDialog_PageAndPartial(t *testing.T) {
 	if rec.Code != http.StatusOK || text(doc.Find(".dialog-page h1")) != "Renewal blacklist of Thermostat" {
 		t.Fatalf("page: %d %q", rec.Code, text(doc.Find("h1")))
 	}
-	if got := text(doc.Find("#blacklist-list h3")); got != "On the blacklist: 2" {
+	if got := text(doc.Find("#blacklist-list h2")); got != "On the blacklist: 2" {
 		t.Errorf("count %q", got)
 	}
 	rows := doc.Find("#blacklist-list tbody tr")

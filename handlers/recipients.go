@@ -1,11 +1,8 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,60 +61,29 @@ func (h *Handler) recipientsChanged(c echo.Context, msg string) error {
 	return redirect(c, "/"+c.Param("dc")+"/recipients")
 }
 
-// renderRecipients reads the list and shows the page, or for htmx the list
-// and form only.
+// renderRecipients reads the list, the threshold and the delivery log and
+// shows the page; htmx gets the list and form only, or the delivery log
+// alone when that is what it refreshes.
 func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipients) error {
 	v := currentViewer(c)
+	ctx := c.Request().Context()
 	var err error
-	if r.List, err = h.store.Recipients(c.Request().Context(), v.account.ID); err != nil {
+	if r.List, err = h.store.Recipients(ctx, v.account.ID); err != nil {
 		return err
 	}
+	if r.Deliveries, err = h.store.Deliveries(ctx, v.account.ID); err != nil {
+		return err
+	}
+	if r.Threshold == (views.ThresholdForm{}) {
+		r.Threshold.Value = strconv.Itoa(v.account.AlertThreshold)
+	}
+	r.MailServer = h.mail.server
 	p := h.page(c, "Alert recipients", "recipients")
 	partial := views.RecipientsPanel(p, r)
+	if c.Request().Header.Get("HX-Target") == "deliveries" {
+		partial = views.DeliveryLog(p, r)
+	}
 	return h.render(c, status, p, views.RecipientsPage(p, r), partial)
-}
-
-// sendTestAlert sends a test alert to the owner and every recipient, so
-// that they can check it reaches them. Until a mail server is configured it
-// is written to the console's log, and the page says so.
-func (h *Handler) sendTestAlert(c echo.Context) error {
-	v := currentViewer(c)
-	ctx := c.Request().Context()
-	list, err := h.store.Recipients(ctx, v.account.ID)
-	if err != nil {
-		return err
-	}
-	var to []string
-	for _, r := range list {
-		to = append(to, r.Email)
-	}
-	how, err := h.alerts.SendAlert(ctx, testAlert(v, to, h.store.Now()))
-	if err != nil {
-		h.logInternal(c, err)
-		return echo.NewHTTPError(http.StatusBadGateway, "The test alert could not be sent. Try again in a few minutes.")
-	}
-	msg := fmt.Sprintf("Test alert sent to %s.", recipientCount(len(to)))
-	if how == DeliveryLogged {
-		msg = fmt.Sprintf("Test alert written to the console log for %s (no mail server is configured).", recipientCount(len(to)))
-	}
-	if isPartial(c) {
-		return h.render(c, http.StatusOK, views.Page{}, views.TestAlertStatus(msg), nil)
-	}
-	h.flash(c, msg)
-	return redirect(c, "/"+c.Param("dc")+"/recipients")
-}
-
-// testAlert is the test alert's e-mail.
-func testAlert(v *viewer, to []string, now time.Time) Alert {
-	body := "This is a test alert from the activation code console for the account " + v.account.Name + ".\n\n" +
-		"Resource alerts are sent to the account owner and to every alert recipient when:\n" +
-		"- a product's available activation codes fall to " + strconv.Itoa(v.account.AlertThreshold) + " or fewer,\n" +
-		"- more devices are due to renew in the next 30 days than a product has available codes,\n" +
-		"- a device was refused because its product had no activation code,\n" +
-		"- devices lapsed.\n\n" +
-		"Recipients: " + strings.Join(to, ", ") + "\n" +
-		"Sent by " + v.user.Email + " on " + now.UTC().Format("2006-01-02 15:04") + " UTC.\n"
-	return Alert{To: to, Subject: "Test alert: activation codes of " + v.account.Name, Body: body}
 }
 
 func recipientCount(n int) string {

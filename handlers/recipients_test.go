@@ -1,46 +1,19 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
-	"activation-console/handlers"
 	"activation-console/store"
 )
 
 const recipientsPath = "/eu-frankfurt/recipients"
-
-// alertRecorder is an AlertSender that keeps what it is given.
-type alertRecorder struct {
-	mu     sync.Mutex
-	alerts []handlers.Alert
-	how    handlers.Delivery
-}
-
-func (r *alertRecorder) SendAlert(_ context.Context, a handlers.Alert) (handlers.Delivery, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.alerts = append(r.alerts, a)
-	return r.how, nil
-}
-
-// recipientsConsole is the console fixture whose alerts go to a recorder.
-func recipientsConsole(t *testing.T, how handlers.Delivery) (*consoleFixture, *alertRecorder) {
-	t.Helper()
-	f := newConsole(t)
-	rec := &alertRecorder{how: how}
-	f.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, AlertSender: rec}))
-	return f, rec
-}
 
 // recipientRows are the rows of the list as "name | e-mail | last cell".
 func recipientRows(doc *goquery.Document) []string {
@@ -67,7 +40,7 @@ func storedRecipients(t *testing.T, f *consoleFixture) []string {
 
 func TestRecipients_PageShowsTheOwnerAlways(t *testing.T) {
 	t.Parallel()
-	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	f := newConsole(t)
 	b := f.owner(t)
 	rec, doc := b.get(recipientsPath, false)
 	if rec.Code != http.StatusOK {
@@ -102,7 +75,7 @@ func TestRecipients_PageShowsTheOwnerAlways(t *testing.T) {
 
 func TestAddRecipient_WithHtmxReplacesTheList(t *testing.T) {
 	t.Parallel()
-	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	f := newConsole(t)
 	b := f.owner(t)
 	b.get(recipientsPath, false)
 	rec, doc := b.post(recipientsPath, url.Values{"name": {" Bob Ops "}, "email": {"bob@acme.example"}}, true)
@@ -144,7 +117,7 @@ func countAudit(t *testing.T, f *consoleFixture, op string) int {
 
 func TestAddRecipient_WithoutJavaScriptRedirects(t *testing.T) {
 	t.Parallel()
-	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	f := newConsole(t)
 	b := f.owner(t)
 	b.get(recipientsPath, false)
 	rec, _ := b.post(recipientsPath, url.Values{"email": {"carol@acme.example"}}, false)
@@ -162,7 +135,7 @@ func TestAddRecipient_WithoutJavaScriptRedirects(t *testing.T) {
 
 func TestAddRecipient_RefusalsShowNextToTheField(t *testing.T) {
 	t.Parallel()
-	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	f := newConsole(t)
 	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test")); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +193,7 @@ func TestAddRecipient_RefusalsShowNextToTheField(t *testing.T) {
 
 func TestAddRecipient_AFullListOffersNoForm(t *testing.T) {
 	t.Parallel()
-	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	f := newConsole(t)
 	for i := 0; i < store.MaxRecipients; i++ {
 		if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", fmt.Sprintf("r%02d@acme.example", i), store.SystemActor("test")); err != nil {
 			t.Fatal(err)
@@ -246,7 +219,7 @@ func TestAddRecipient_AFullListOffersNoForm(t *testing.T) {
 
 func TestDeleteRecipient(t *testing.T) {
 	t.Parallel()
-	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	f := newConsole(t)
 	bob, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test"))
 	if err != nil {
 		t.Fatal(err)
@@ -330,7 +303,7 @@ func countRecipientRows(t *testing.T, f *consoleFixture) int {
 
 func TestRecipients_SubAccountsMayKeepTheList(t *testing.T) {
 	t.Parallel()
-	f, _ := recipientsConsole(t, handlers.DeliveryLogged)
+	f := newConsole(t)
 	if _, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Viewer", Email: "viewer@acme.example",
 		Password: ownerPassword, AllProducts: true}, store.SystemActor("test")); err != nil {
 		t.Fatal(err)
@@ -344,61 +317,5 @@ func TestRecipients_SubAccountsMayKeepTheList(t *testing.T) {
 	action, _ := doc.Find(`#recipients tbody tr`).Eq(1).Find("form").Attr("action")
 	if rec, _ := b.post(action, nil, true); rec.Code != http.StatusOK || len(storedRecipients(t, f)) != 1 {
 		t.Errorf("remove as a view-only sub-account: %d, stored %v", rec.Code, storedRecipients(t, f))
-	}
-}
-
-func TestSendTestAlert(t *testing.T) {
-	t.Parallel()
-	f, sent := recipientsConsole(t, handlers.DeliveryLogged)
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test")); err != nil {
-		t.Fatal(err)
-	}
-	b := f.owner(t)
-	_, doc := b.get(recipientsPath, false)
-	form := doc.Find(`form[action="/eu-frankfurt/recipients/test"]`)
-	if text(form.Find("button")) != "Send test alert" {
-		t.Fatalf("no test alert button: %q", text(form.Find("button")))
-	}
-	rec, part := b.post("/eu-frankfurt/recipients/test", nil, true)
-	want := "Test alert written to the console log for 2 recipients (no mail server is configured)."
-	if rec.Code != http.StatusOK || text(part.Find(".flash")) != want {
-		t.Errorf("htmx: %d %q", rec.Code, rec.Body)
-	}
-	if len(sent.alerts) != 1 || !reflect.DeepEqual(sent.alerts[0].To, []string{"owner@acme.example", "bob@acme.example"}) ||
-		sent.alerts[0].Subject != "Test alert: activation codes of Acme" || !strings.Contains(sent.alerts[0].Body, "fall to 10 or fewer") {
-		t.Errorf("sent = %+v", sent.alerts)
-	}
-	rec, _ = b.post("/eu-frankfurt/recipients/test", nil, false)
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != recipientsPath {
-		t.Fatalf("plain: %d to %q", rec.Code, rec.Header().Get("Location"))
-	}
-	_, doc = b.get(recipientsPath, false)
-	if got := text(doc.Find("main > .flash")); got != want {
-		t.Errorf("flash = %q", got)
-	}
-
-	// Once a mail server delivers, the page says it was sent.
-	f2, _ := recipientsConsole(t, handlers.DeliverySent)
-	b2 := f2.owner(t)
-	b2.get(recipientsPath, false)
-	if _, part := b2.post("/eu-frankfurt/recipients/test", nil, true); text(part.Find(".flash")) != "Test alert sent to 1 recipient." {
-		t.Errorf("with a mail server: %q", text(part.Find(".flash")))
-	}
-}
-
-func TestSendTestAlert_WritesToTheLogWithoutAMailServer(t *testing.T) {
-	t.Parallel()
-	f := newConsole(t)
-	logs := &lockedBuffer{}
-	f.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(logs, nil))}))
-	b := f.owner(t)
-	b.get(recipientsPath, false)
-	if rec, _ := b.post("/eu-frankfurt/recipients/test", nil, true); rec.Code != http.StatusOK {
-		t.Fatalf("status %d", rec.Code)
-	}
-	out := logs.String()
-	if !strings.Contains(out, "to=owner@acme.example") || !strings.Contains(out, `subject="Test alert: activation codes of Acme"`) ||
-		!strings.Contains(out, "This is a test alert") {
-		t.Errorf("log = %s", out)
 	}
 }

@@ -20,12 +20,15 @@ func NewServer(h *Handler) *echo.Echo {
 	// X-Forwarded-For is trusted only when a proxy is configured to set it.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.RequestID())
+	e.Use(h.measure)
 	e.Use(middleware.Recover())
 	e.Use(h.secureHeaders)
 
 	// Probes, for load balancers and orchestrators.
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
+	// Prometheus metrics (metrics.go): no account data, not signed in.
+	e.GET("/metrics", h.serveMetrics)
 
 	// The platform API (SPEC section 8): bearer service tokens.
 	api := e.Group("/api/v1", h.requireToken)
@@ -80,6 +83,7 @@ func NewServer(h *Handler) *echo.Echo {
 	dc.POST("/recipients", h.addRecipient)
 	dc.POST("/recipients/:id/delete", h.deleteRecipient)
 	dc.POST("/recipients/test", h.sendTestAlert)
+	dc.POST("/recipients/threshold", h.setAlertThreshold)
 	// The viewer's own settings.
 	dc.GET("/settings", h.settings)
 	dc.POST("/settings", h.saveSettings)

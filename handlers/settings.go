@@ -63,7 +63,11 @@ func zoneOptions(current string, now time.Time) []views.ZoneOption {
 		if err != nil {
 			continue
 		}
-		opts = append(opts, views.ZoneOption{Name: n, Label: n + " (" + utcOffset(now.In(loc)) + ")"})
+		label := n + " (" + utcOffset(now.In(loc)) + ")"
+		if n == "UTC" {
+			label = "UTC, Coordinated Universal Time"
+		}
+		opts = append(opts, views.ZoneOption{Name: n, Label: label})
 	}
 	return opts
 }

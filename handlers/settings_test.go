@@ -25,7 +25,7 @@ func TestSettings_ShowsTheZonesWithTheCurrentOneSelected(t *testing.T) {
 	if opts.Length() < 40 {
 		t.Errorf("%d zones offered, want about 40", opts.Length())
 	}
-	if got := text(doc.Find("#time-zone option[selected]")); got != "UTC (UTC)" {
+	if got := text(doc.Find("#time-zone option[selected]")); got != "UTC, Coordinated Universal Time" {
 		t.Errorf("selected = %q, want UTC", got)
 	}
 	// Offsets as they are at the clock's time (1 January: winter in the north).

@@ -23,6 +23,16 @@
       if (first) first.focus();
     }
   });
+  // Empty filters stay out of the address bar and the request.
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.verb !== "get") return;
+    const params = e.detail.parameters;
+    const keys = params instanceof FormData ? Array.from(params.keys()) : Object.keys(params);
+    keys.forEach(function (k) {
+      const v = params instanceof FormData ? params.get(k) : params[k];
+      if (v === "") params instanceof FormData ? params.delete(k) : delete params[k];
+    });
+  });
   // A form's redirect swaps in a new #main: the dialog it came from is done.
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && (e.detail.target.id === "main" || e.detail.target.tagName === "MAIN")) {

@@ -28,7 +28,7 @@ type AuditFilter struct {
 }
 
 // AuditTypes are the kinds of audit entries, for the type filter.
-var AuditTypes = []string{"license", "renewal", "recipients", "sub-account", "security", "sign-in", "support"}
+var AuditTypes = []string{"license", "renewal", "alerts", "sub-account", "security", "sign-in", "support"}
 
 // AuditPage is one page of the log with its neighbours' cursors.
 type AuditPage struct {

@@ -191,13 +191,17 @@ func insertDemoUser(ctx context.Context, tx *sqlx.Tx, in NewUser, created time.T
 	return err
 }
 
+// demoProductsTable holds the stories of the products whose devices the
+// set-based steps build (the demo's, and the benchmark seed's in seed.go).
+const demoProductsTable = `CREATE TEMP TABLE demo_products (
+	product_id bigint PRIMARY KEY, dc text, prefix text, key_base bigint, devices int, waiting int,
+	launched_at timestamptz, validity interval, target_available bigint, auto_off_at timestamptz,
+	blacklist_rate float8, deleted_rate float8, nocode_from timestamptz, nocode_to timestamptz) ON COMMIT DROP`
+
 // insertDemoProducts creates the products and the temporary table
 // demo_products that carries their stories into the set-based steps.
 func insertDemoProducts(ctx context.Context, tx *sqlx.Tx, account int64, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE demo_products (
-		product_id bigint PRIMARY KEY, dc text, prefix text, key_base bigint, devices int, waiting int,
-		launched_at timestamptz, validity interval, target_available bigint, auto_off_at timestamptz,
-		blacklist_rate float8, deleted_rate float8, nocode_from timestamptz, nocode_to timestamptz) ON COMMIT DROP`); err != nil {
+	if _, err := tx.ExecContext(ctx, demoProductsTable); err != nil {
 		return err
 	}
 	at := func(days int) *time.Time {

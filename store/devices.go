@@ -96,15 +96,17 @@ func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) string
 
 // dueToRenew counts, per product, the live devices whose codes will expire
 // within NearExpiryWindow and that would auto-renew. A product may have tens
-// of thousands due, so the valid codes are counted from devices_product_expiry
-// alone (an index-only range: a device waiting for a code never holds a valid
+// of thousands due, so the valid codes are summed from the maintained expiry
+// counts (expiry_counts.go: a device waiting for a code never holds a valid
 // one); the expired codes the worker has not reached yet and the blacklisted
 // devices, both few, are read row by row.
 func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
+	due, err := windowCounts(ctx, q, productIDs, now)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := q.QueryxContext(ctx, `SELECT p.id,
 		(SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
-			AND d.expires_at > $2 AND d.expires_at < $3)
-		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
 			AND d.expires_at <= $2 AND d.waiting_since IS NULL
 			AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key))
 		- (SELECT count(*) FROM blacklist b JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key
@@ -114,13 +116,12 @@ func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, 
 		return nil, err
 	}
 	defer rows.Close()
-	due := map[int64]int64{}
 	for rows.Next() {
 		var id, n int64
 		if err := rows.Scan(&id, &n); err != nil {
 			return nil, err
 		}
-		due[id] = n
+		due[id] += n
 	}
 	return due, rows.Err()
 }

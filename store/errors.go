@@ -30,11 +30,20 @@ type Error struct {
 
 func (e *Error) Error() string { return "store: " + e.Code + ": " + e.Message }
 
-// AsError returns the *Error inside err, if there is one.
+// AsError returns the *Error inside err, if there is one. PostgreSQL's data
+// exceptions (class 22: a NUL byte, invalid UTF-8, a number out of range in
+// what a client sent) are the client's input too, and come back as
+// invalid_request rather than as internal errors.
 func AsError(err error) (*Error, bool) {
 	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
+	if errors.As(err, &e) {
+		return e, true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code.Class() == "22" {
+		return &Error{Kind: KindInvalid, Code: CodeInvalid, Message: "the input contains characters or values that cannot be stored"}, true
+	}
+	return nil, false
 }
 
 // HasCode tells whether err is an *Error with the given code.

@@ -65,10 +65,15 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 	}
 	now := s.Now()
 	// Fast path, no transaction: most connects come from devices whose code is valid.
-	var fast deviceRow // ID is 0 when the device is new
-	err := s.db.GetContext(ctx, &fast, `SELECT p.id AS product_id, coalesce(d.id, 0) AS id, d.activated_at, d.expires_at, d.lapsed_at, d.deleted_at
-		FROM products p LEFT JOIN devices d ON d.product_id = p.id AND d.device_key = $2
-		WHERE p.product_key = $1 AND p.deleted_at IS NULL`, productKey, deviceKey)
+	var fast struct {
+		deviceRow      // ID is 0 when the device is new
+		HasCode   bool `db:"has_code"`
+	}
+	stmts, err := s.connectStatements(ctx)
+	if err != nil {
+		return ConnectResult{}, err
+	}
+	err = stmts.fast.GetContext(ctx, &fast, productKey, deviceKey)
 	if err != nil {
 		return ConnectResult{}, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
 	}
@@ -77,6 +82,13 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 	}
 	if fast.validAt(now) {
 		return ConnectResult{Result: ResultValid, ActivatedAt: *fast.ActivatedAt, ExpiresAt: *fast.ExpiresAt}, nil
+	}
+	if fast.ID == 0 && fast.HasCode {
+		// A device never seen: one statement activates it (ledger_connect_new.go),
+		// unless its product has no code; then the general path below refuses it.
+		if r, ok, err := s.activateNew(ctx, fast.ProductID, deviceKey, dc); err != nil || ok {
+			return r, err
+		}
 	}
 
 	var out ConnectResult
@@ -115,8 +127,10 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 				return err
 			}
 			refusal = conflict(CodeNoActivationCode, "product %s has no activation code available", productKey)
-			_, err = tx.ExecContext(ctx, `UPDATE devices SET waiting_since = coalesce(waiting_since, $2), deleted_at = NULL WHERE id = $1`, d.ID, now)
-			return err
+			if _, err = tx.ExecContext(ctx, `UPDATE devices SET waiting_since = coalesce(waiting_since, $2), deleted_at = NULL WHERE id = $1`, d.ID, now); err != nil {
+				return err
+			}
+			return noteAlert(ctx, tx, fast.ProductID, eventRefused, now)
 		}
 
 		// Rule 4: the code expired. A device the worker has not reached yet renews
@@ -140,9 +154,18 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 		refusal = &Error{Kind: KindConflict, Code: CodeExpired, Reason: reason,
 			Message: fmt.Sprintf("the activation code of device %s expired and was not renewed: %s", deviceKey, reasonText(reason))}
 		if d.LapsedAt == nil {
-			_, err = tx.ExecContext(ctx, `UPDATE devices SET lapsed_at = $2, lapse_reason = $3 WHERE id = $1`, d.ID, now, reason)
+			if _, err = tx.ExecContext(ctx, `UPDATE devices SET lapsed_at = $2, lapse_reason = $3 WHERE id = $1`, d.ID, now, reason); err != nil {
+				return err
+			}
 		}
-		return err
+		if reason == ReasonNoCode {
+			ev := eventRefused
+			if d.LapsedAt == nil {
+				ev = eventLapsed // it lapses with this refusal
+			}
+			return noteAlert(ctx, tx, fast.ProductID, ev, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return ConnectResult{}, err
@@ -210,7 +233,10 @@ func consumeCode(ctx context.Context, tx *sqlx.Tx, deviceID, productID int64, ki
 	if err == sql.ErrNoRows {
 		return r, false, nil
 	}
-	return r, err == nil, err
+	if err != nil {
+		return r, false, err
+	}
+	return r, true, noteAlert(ctx, tx, productID, eventConsumed, now)
 }
 
 // DeleteDevice deletes a device (SPEC section 4): its consumed codes stay consumed.
@@ -297,7 +323,7 @@ func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, device
 			return conflict(CodeNotEnoughCodes, "product %s has no activation code available; assign codes to it first", d.ProductKey)
 		}
 		out, out.Result = r, ResultRenewed
-		return audit(ctx, tx, accountID, actor, "license", "renew now",
+		return s.audit(ctx, tx, accountID, actor, "license", "renew now",
 			fmt.Sprintf("renewed device %s of product %s by hand until %s", d.DeviceKey, d.ProductKey, r.ExpiresAt.Format(time.RFC3339)))
 	})
 	return out, err

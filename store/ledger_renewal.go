@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -26,7 +29,7 @@ func (s *Store) SetAutoRenew(ctx context.Context, accountID int64, dc string, pr
 			}
 		}
 		state := map[bool]string{true: "on", false: "off"}[on]
-		return audit(ctx, tx, accountID, actor, "renewal", "automatic renewal "+state,
+		return s.audit(ctx, tx, accountID, actor, "renewal", "automatic renewal "+state,
 			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey))
 	})
 }
@@ -92,8 +95,11 @@ func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, 
 				return err
 			}
 		}
-		return audit(ctx, tx, accountID, actor, "renewal", op,
-			fmt.Sprintf("%s %s the renewal blacklist of %s (%s): %s", describeKeys(deviceKeys), verb, p.Name, p.ProductKey, strings.Join(firstN(deviceKeys, 20), ", ")))
+		desc := fmt.Sprintf("%s %s the renewal blacklist of %s (%s)", describeKeys(deviceKeys), verb, p.Name, p.ProductKey)
+		if len(deviceKeys) > 1 {
+			desc += ": " + strings.Join(firstN(deviceKeys, 20), ", ")
+		}
+		return s.audit(ctx, tx, accountID, actor, "renewal", op, desc)
 	})
 	return int(changed), err
 }
@@ -125,18 +131,45 @@ const renewalBatch = 1000
 // each out of the queue (renewed or lapsed) before it commits, so several
 // instances running passes at once handle each expiry exactly once. Within a
 // product, the earliest expiries get the codes when codes run short.
+//
+// The pass runs renewalWorkers batches side by side, each over its own share
+// of the products (by id), so that they never wait for each other's product
+// locks: a large batch of simultaneous expiries keeps every core busy.
 func (s *Store) RenewalPass(ctx context.Context) (RenewalStats, error) {
+	n := renewalWorkers
+	stats := make([]RenewalStats, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Go(func() {
+			for {
+				st, err := s.renewBatch(ctx, s.Now(), k, n)
+				stats[k].Renewed += st.Renewed
+				stats[k].Lapsed += st.Lapsed
+				stats[k].Swept += st.Swept
+				if err != nil || st.Renewed+st.Lapsed+st.Swept == 0 {
+					errs[k] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 	var total RenewalStats
-	for {
-		st, err := s.renewBatch(ctx, s.Now())
+	for _, st := range stats {
 		total.Renewed += st.Renewed
 		total.Lapsed += st.Lapsed
 		total.Swept += st.Swept
-		if err != nil || st.Renewed+st.Lapsed+st.Swept == 0 {
-			return total, err
-		}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return total, err
+	}
+	// Fold the expiry counts the pass and the connects appended (expiry_counts.go).
+	return total, s.compactExpiryCounts(ctx)
 }
+
+// renewalWorkers is how many batches a pass runs side by side.
+var renewalWorkers = min(4, max(2, runtime.NumCPU()))
 
 type dueDevice struct {
 	ID          int64     `db:"id"`
@@ -174,15 +207,18 @@ type renewalProduct struct {
 	Deleted   bool  `db:"deleted"`
 }
 
-func (s *Store) renewBatch(ctx context.Context, now time.Time) (RenewalStats, error) {
+// renewBatch handles a batch of the expiries due by now among the products
+// whose id is part modulo parts.
+func (s *Store) renewBatch(ctx context.Context, now time.Time, part, parts int) (RenewalStats, error) {
 	var st RenewalStats
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var due []dueDevice
 		if err := tx.SelectContext(ctx, &due, `SELECT d.id, d.product_id, d.expires_at
 			FROM devices d
 			WHERE d.expires_at <= $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.waiting_since IS NULL
+				AND d.product_id % $4 = $3
 			ORDER BY d.expires_at, d.id LIMIT $2
-			FOR UPDATE OF d SKIP LOCKED`, now, renewalBatch); err != nil {
+			FOR UPDATE OF d SKIP LOCKED`, now, renewalBatch, part, parts); err != nil {
 			return err
 		}
 		if len(due) == 0 {

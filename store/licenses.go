@@ -48,19 +48,20 @@ func (s *Store) LicensesIn(ctx context.Context, sc Scope) (LicenseSummary, error
 	}
 	sum := LicenseSummary{DataCenter: sc.DC}
 	now := s.Now()
-	args := append(sc.args(), now, now.Add(NearExpiryWindow))
+	args := sc.args()
 	// Consumed counts deleted products too: their consumed codes stay consumed.
-	// Devices are counted per live product, so that the counts run on the
-	// product indexes alone and skip a deleted product's devices at once.
+	// Waiting devices are counted per live product, a few among many by devices_waiting.
 	err := s.db.QueryRowxContext(ctx, `SELECT
 		(SELECT coalesce(sum(p.consumed), 0) FROM products p WHERE `+sc.productFilter(1)+`),
 		(SELECT coalesce(sum(p.available), 0) FROM products p WHERE `+sc.productFilter(1)+`),
-		(SELECT count(*) FROM devices d WHERE d.product_id = ANY(ARRAY(SELECT p.id FROM products p WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL))
-			AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $4 AND d.expires_at < $5),
 		(SELECT count(*) FROM devices d JOIN products p ON p.id = d.product_id AND p.deleted_at IS NULL
 			WHERE d.account_id = $1 AND d.dc = $2 AND `+sc.productFilter(1)+` AND d.waiting_since IS NOT NULL AND d.deleted_at IS NULL)`,
-		args...).Scan(&sum.Consumed, &sum.Available, &sum.NearExpiryDevices, &sum.WaitingDevices)
+		args...).Scan(&sum.Consumed, &sum.Available, &sum.WaitingDevices)
 	if err != nil {
+		return sum, err
+	}
+	// From the maintained expiry counts (expiry_counts.go), not device by device.
+	if sum.NearExpiryDevices, err = nearExpiryTotal(ctx, s.db, sc, now); err != nil {
 		return sum, err
 	}
 	err = s.db.SelectContext(ctx, &sum.Unassigned, `SELECT k.code, k.name, l.unassigned AS quantity

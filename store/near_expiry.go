@@ -36,7 +36,7 @@ type NearExpiryPage struct {
 }
 
 // keyPathLimit is how many devices a DeviceKey prefix may match in the
-// scope for the list to read them by the key index (devices_product_key_prefix)
+// scope for the list to read them by the key index (devices_account_key)
 // rather than walk every near-expiry device: below it the matches are few
 // enough to read; above it they are common enough that a page is found soon.
 const keyPathLimit = 5000
@@ -59,15 +59,17 @@ func (s *Store) nearExpiryFrom(ctx context.Context, sc Scope, f NearExpiryFilter
 	if k := strings.TrimSpace(f.DeviceKey); k != "" {
 		prefix := strings.ToLower(escapeLike(k)) + "%"
 		var n int
+		// One range of devices_account_key (migration 00008) however many products the scope has.
 		if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM devices d
-			WHERE d.product_id = ANY($1) AND lower(d.device_key) LIKE $2 AND d.deleted_at IS NULL LIMIT `+itoa(keyPathLimit)+`) m`,
-			pq.Array(ids), prefix); err != nil {
+			WHERE d.account_id = $3 AND d.dc = $4 AND (lower(d.device_key) COLLATE "C") LIKE $2
+				AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.product_id = ANY($1) LIMIT `+itoa(keyPathLimit)+`) m`,
+			pq.Array(ids), prefix, sc.AccountID, sc.DC); err != nil {
 			return "", nil, false, err
 		}
 		// Both conditions match the same keys (DeviceKeys are ASCII); only
 		// the first can be read from the key index.
 		if n < keyPathLimit {
-			where = append(where, `lower(d.device_key) LIKE `+arg(prefix))
+			where = append(where, `(lower(d.device_key) COLLATE "C") LIKE `+arg(prefix))
 		} else {
 			where = append(where, `d.device_key ILIKE `+arg(prefix))
 		}
@@ -190,14 +192,7 @@ func (s *Store) EachNearExpiryDevice(ctx context.Context, sc Scope, f NearExpiry
 }
 
 // NearExpiryCount counts the devices of the scope with near-expiry codes:
-// the overview's figure, read from devices_product_expiry alone (an index-only
-// range per product), without visiting the rows.
+// the page head's figure, from the maintained expiry counts (expiry_counts.go).
 func (s *Store) NearExpiryCount(ctx context.Context, sc Scope) (int64, error) {
-	var n int64
-	now := s.Now()
-	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM devices d
-		WHERE d.product_id = ANY(ARRAY(SELECT p.id FROM products p WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL))
-			AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $4 AND d.expires_at < $5`,
-		append(sc.args(), now, now.Add(NearExpiryWindow))...)
-	return n, err
+	return nearExpiryTotal(ctx, s.db, sc, s.Now())
 }

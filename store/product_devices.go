@@ -264,14 +264,12 @@ func productDue(ctx context.Context, q sqlx.QueryerContext, p Product, now time.
 }
 
 // countDue counts, up to limit, the live devices of a product whose codes
-// expire within NearExpiryWindow and that would auto-renew (see dueToRenew).
+// expire within NearExpiryWindow and that would auto-renew (see dueToRenew,
+// which sums them from the maintained expiry counts rather than reading a
+// large product's month of devices).
 func countDue(ctx context.Context, q sqlx.QueryerContext, productID int64, now time.Time, limit int64) (int64, error) {
-	var n int64
-	err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM (SELECT 1 FROM devices d
-		WHERE d.product_id = $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.waiting_since IS NULL AND d.expires_at < $2
-		AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key)
-		LIMIT $3) due`, productID, now.Add(NearExpiryWindow), limit)
-	return n, err
+	due, err := dueToRenew(ctx, q, []int64{productID}, now)
+	return min(due[productID], limit), err
 }
 
 // Activation is one code a device consumed.

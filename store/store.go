@@ -16,8 +16,10 @@ import (
 
 // Store runs every query of the console.
 type Store struct {
-	db  *sqlx.DB
-	now func() time.Time
+	db          *sqlx.DB
+	now         func() time.Time
+	activations activationQueue   // new devices waiting to be activated together (ledger_connect_new.go)
+	stmts       connectStatements // the connect path's prepared statements (ledger_connect_new.go)
 }
 
 // Option changes how a Store is built.

@@ -44,3 +44,11 @@ func zone(loc *time.Location) *time.Location {
 	}
 	return loc
 }
+
+// plural picks the word for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"activation-console/cmd/console/mailer"
 )
 
 // envOr returns the environment variable name, or def when it is unset or empty.
@@ -102,24 +104,29 @@ type serveSettings struct {
 	addr          string
 	dcs           []string // empty: every data center
 	renewInterval time.Duration
-	smtpURL       string // for resource alerts (SPEC section 9); not sent yet
+	smtpURL       string // where resource alerts are sent (SPEC section 9); empty: the log
+	smtpFrom      string // their From header
+	publicURL     string // the console's address in the links of mails
 	sessionKeys   string // CONSOLE_SESSION_KEYS; empty: kept in the data directory
 }
 
 func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) {
 	fs, dataDir := newFlagSet("serve", stderr)
-	s := serveSettings{smtpURL: os.Getenv("SMTP_URL"), sessionKeys: os.Getenv("CONSOLE_SESSION_KEYS")}
+	s := serveSettings{smtpURL: os.Getenv("SMTP_URL"), smtpFrom: envOr("SMTP_FROM", mailer.DefaultFrom),
+		sessionKeys: os.Getenv("CONSOLE_SESSION_KEYS")}
 	fs.StringVar(&s.addr, "addr", envOr("CONSOLE_ADDR", "127.0.0.1:8080"), "address to listen on [CONSOLE_ADDR]")
 	dcs := fs.String("dc", envOr("CONSOLE_DC", ""), "comma-separated data centers this instance serves; empty: all [CONSOLE_DC]")
 	interval, err := time.ParseDuration(envOr("CONSOLE_RENEW_INTERVAL", "1m"))
 	if err != nil {
 		return s, usagef("CONSOLE_RENEW_INTERVAL: %q is not a duration like 1m or 30s", os.Getenv("CONSOLE_RENEW_INTERVAL"))
 	}
-	fs.DurationVar(&s.renewInterval, "renew-interval", interval, "how often the renewal worker looks for expired codes [CONSOLE_RENEW_INTERVAL]")
+	fs.DurationVar(&s.renewInterval, "renew-interval", interval, "how often the renewal worker looks for expired codes and evaluates the resource alerts [CONSOLE_RENEW_INTERVAL]")
+	fs.StringVar(&s.publicURL, "public-url", envOr("CONSOLE_PUBLIC_URL", ""), "the console's address for links in alert mails; default http://ADDR/ [CONSOLE_PUBLIC_URL]")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: console serve [flags]\n\nflags:")
 		fs.PrintDefaults()
-		fmt.Fprintln(fs.Output(), "\nenvironment: DATABASE_URL (with sslmode), SMTP_URL, CONSOLE_SESSION_KEYS (base64 keys, comma-separated, in pairs)")
+		fmt.Fprintln(fs.Output(), "\nenvironment: DATABASE_URL (with sslmode), SMTP_URL (smtp://user:pass@host:587, smtps://host:465, smtp://host:25?tls=off),\n"+
+			"SMTP_FROM (default \""+mailer.DefaultFrom+"\"), CONSOLE_SESSION_KEYS (base64 keys, comma-separated, in pairs)")
 	}
 	if err := parseNoArgs(fs, args); err != nil {
 		return s, err
@@ -133,5 +140,5 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 	if s.renewInterval <= 0 {
 		return s, usagef("--renew-interval must be positive")
 	}
-	return s, nil
+	return s, checkMailSettings(&s)
 }

@@ -53,6 +53,7 @@ var commands = []command{
 	{"package create", "add a package to the catalog", runPackageCreate},
 	{"token create", "create a platform API token; prints it once", runTokenCreate},
 	{"verify", "check the ledger invariants; exits 1 naming each violation", runVerify},
+	{"seed", "load a large synthetic data set into an account, for benchmarks", runSeed},
 }
 
 // run executes the command line args and returns the process's exit code.

@@ -48,7 +48,8 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	h := handlers.New(handlers.Config{Store: db.store, Logger: log, SessionKeys: keys})
+	sender, mailServer := newMailSender(cfg, db.store, log)
+	h := handlers.New(handlers.Config{Store: db.store, Logger: log, SessionKeys: keys, PublicURL: cfg.publicURL, MailServer: mailServer})
 	srv := &http.Server{
 		Handler:           handlers.NewServer(h),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -60,7 +61,8 @@ func runServe(ctx context.Context, s streams, args []string) error {
 
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	var worker sync.WaitGroup
-	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.renewInterval, log) })
+	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.renewInterval, log, h.ObserveRenewalPass) })
+	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (SPEC section 9)
 
 	printWelcome(s, ln.Addr(), signIns)
 
@@ -137,20 +139,31 @@ func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.
 }
 
 // renewalWorker runs a renewal pass at start and then every interval until
-// ctx is cancelled. A pass cut short by the cancellation rolls its current
-// batch back whole; those expiries stay due for the next start.
-func renewalWorker(ctx context.Context, st *store.Store, interval time.Duration, log *slog.Logger) {
+// ctx is cancelled, each followed by the evaluation of the resource alerts
+// (SPEC section 9) that time brings about. A pass cut short by the
+// cancellation rolls its current batch back whole; those expiries stay due
+// for the next start.
+func renewalWorker(ctx context.Context, st *store.Store, interval time.Duration, log *slog.Logger,
+	observe func(store.RenewalStats, time.Duration, error)) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
+		start := time.Now()
 		stats, err := st.RenewalPass(ctx)
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			return
+		}
+		observe(stats, time.Since(start), err) // for /metrics
+		switch {
 		case err != nil:
 			log.Error("renewal pass failed; retrying at the next interval", "err", err)
 		case stats.Renewed+stats.Lapsed+stats.Swept > 0:
 			log.Info("renewal pass", "renewed", stats.Renewed, "lapsed", stats.Lapsed, "deleted_with_product", stats.Swept)
+		}
+		if raised, err := st.EvaluateAlerts(ctx); err != nil && ctx.Err() == nil {
+			log.Error("alert evaluation failed; retrying at the next interval", "err", err)
+		} else if raised > 0 {
+			log.Info("resource alerts raised", "triggers", raised)
 		}
 		select {
 		case <-ctx.Done():

@@ -33,7 +33,7 @@ func TestAssign_FromTheOverviewThroughTheDialog(t *testing.T) {
 	j.typeInto("#assign-quantity", "5")
 	j.click(`#assign-form button[type=submit]`)
 	j.waitVisible(".assign-question")
-	if got, want := j.textOf(".assign-question"), "Assign 5 codes of Standard, 5 years to Water Meter WM-200 (acme-wm200)?"; got != want {
+	if got, want := j.textOf(".assign-question"), "Assign 5 codes of the package “Standard, 5 years” to Water Meter WM-200 (acme-wm200)?"; got != want {
 		t.Errorf("the confirmation asks %q, want %q", got, want)
 	}
 	if got := j.textOf("#assign-form .notice"); !strings.Contains(got, "cannot be taken back") {

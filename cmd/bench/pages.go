@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"activation-console/store"
+)
+
+// page is one console page the bench measures.
+type page struct {
+	name  string
+	path  string
+	htmx  bool   // requested as htmx does (the results fragment)
+	route string // echo's route pattern, for /metrics
+}
+
+// pageResult is what the bench measured of a page.
+type pageResult struct {
+	page
+	requests            int
+	p50, p99, clientP99 time.Duration
+	metricsP99          float64 // seconds, estimated from the /metrics histogram
+	sqlP50, sqlP99      time.Duration
+	statements          int
+	errors              int
+	slowestPlan         string
+	slowestStatementMs  float64
+}
+
+// largeAccountPages lists the pages of the issue on the seeded account: the
+// largest product's details first and 1,000 pages deep, and the near-expiry
+// list with each of its filters.
+func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc string) ([]page, string, error) {
+	sc := store.Scope{AccountID: accountID, DC: dc}
+	var big int64
+	if err := st.DB().GetContext(ctx, &big, `SELECT product_id FROM devices WHERE account_id = $1 AND deleted_at IS NULL
+		GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`, accountID); err != nil {
+		return nil, "", err
+	}
+	prod, err := st.ScopedProduct(ctx, sc, big)
+	if err != nil {
+		return nil, "", err
+	}
+	// Walk to page 1,000 of its devices (or its last page, on a small seed).
+	var cursor string
+	depth := 1
+	for ; depth < 1000; depth++ {
+		p, err := st.ProductDevices(ctx, sc, prod, store.DeviceFilter{}, store.PageRequest{After: cursor})
+		if err != nil {
+			return nil, "", err
+		}
+		if p.Next == "" {
+			break
+		}
+		cursor = p.Next
+	}
+	codes, err := st.ProductCodes(ctx, sc, store.ProductCodesFilter{}, store.PageRequest{})
+	if err != nil {
+		return nil, "", err
+	}
+	// A DeviceKey prefix a person would type: the product's prefix and three characters.
+	var dk string
+	if err := st.DB().GetContext(ctx, &dk, `SELECT left(device_key, length(split_part(device_key, '-', 1)) + 4)
+		FROM devices WHERE product_id = $1 AND expires_at IS NOT NULL ORDER BY id LIMIT 1`, big); err != nil {
+		return nil, "", err
+	}
+	now := time.Now().UTC()
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	base := "/" + dc
+	productPath := base + "/products/" + strconv.FormatInt(big, 10)
+	q := func(kv ...string) string {
+		v := url.Values{}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return "?" + v.Encode()
+	}
+	pages := []page{
+		{name: "Overview (figures + product list)", path: base + "/licenses", route: "/:dc/licenses"},
+		{name: "Product list, next page (htmx)", path: base + "/licenses" + q("after", codes.Next), htmx: true, route: "/:dc/licenses"},
+		{name: "Product list, search (htmx)", path: base + "/licenses" + q("q", "meter"), htmx: true, route: "/:dc/licenses"},
+		{name: "Product details, first page", path: productPath, route: "/:dc/products/:id"},
+		{name: fmt.Sprintf("Product details, page %s", num(float64(depth))), path: productPath + q("after", cursor), route: "/:dc/products/:id"},
+		{name: "Near-expiry", path: base + "/near-expiry", route: "/:dc/near-expiry"},
+		{name: "Near-expiry, product search", path: base + "/near-expiry" + q("product", "water"), route: "/:dc/near-expiry"},
+		{name: "Near-expiry, DK search", path: base + "/near-expiry" + q("dk", dk), route: "/:dc/near-expiry"},
+		{name: "Near-expiry, activated in the last 2 years", path: base + "/near-expiry" + q("activated_from", day(now.AddDate(-2, 0, 0)), "activated_to", day(now)), route: "/:dc/near-expiry"},
+		{name: "Near-expiry, expiring in 7 days", path: base + "/near-expiry" + q("expires_from", day(now), "expires_to", day(now.AddDate(0, 0, 7))), route: "/:dc/near-expiry"},
+		{name: "Assignment history", path: base + "/licenses/history", route: "/:dc/licenses/history"},
+		{name: "Audit log", path: base + "/audit", route: "/:dc/audit"},
+	}
+	return pages, fmt.Sprintf("%s (%s devices)", prod.Name, num(float64(prod.Consumed))), nil
+}
+
+// measurePage runs users browsers against a page for d and collects the
+// timings after a warm-up.
+func measurePage(ctx context.Context, users []*browser, p page, d time.Duration) (pageResult, error) {
+	r := pageResult{page: p}
+	var mu sync.Mutex
+	var server, client []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	for _, b := range users {
+		if _, err := b.get(p.path, p.htmx); err != nil { // warm-up, and a check that the page answers
+			return r, err
+		}
+	}
+	deadline := time.Now().Add(d)
+	for _, b := range users {
+		wg.Go(func() {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				t, err := b.get(p.path, p.htmx)
+				mu.Lock()
+				if err != nil {
+					r.errors++
+					if firstErr == nil {
+						firstErr = err
+					}
+				} else {
+					server, client = append(server, t.server), append(client, t.client)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	r.requests = len(server)
+	r.p50, r.p99, r.clientP99 = percentile(server, 0.5), percentile(server, 0.99), percentile(client, 0.99)
+	if r.requests == 0 {
+		return r, firstErr
+	}
+	return r, nil
+}
+
+// measureSQL serves the page n times per user in-process, users at once, and
+// keeps the raw SQL time of each request.
+func measureSQL(users []*explainedUser, p page, n int) (p50, p99 time.Duration, statements int, slowestMs float64, plan string, err error) {
+	var mu sync.Mutex
+	var sums []time.Duration
+	var wg sync.WaitGroup
+	for _, u := range users {
+		u.serve(p.path, p.htmx) // warm-up
+		u.mu.Lock()
+		u.slowest, u.plan = 0, ""
+		u.mu.Unlock()
+		wg.Go(func() {
+			for range n {
+				sum, k, code := u.serve(p.path, p.htmx)
+				mu.Lock()
+				if code != 200 && err == nil {
+					err = fmt.Errorf("in-process %s: status %d", p.path, code)
+				}
+				sums = append(sums, sum)
+				statements = k
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	var slowest time.Duration
+	for _, u := range users {
+		if u.slowest > slowest {
+			slowest, plan = u.slowest, u.plan
+		}
+	}
+	return percentile(sums, 0.5), percentile(sums, 0.99), statements, float64(slowest) / float64(time.Millisecond), plan, err
+}

@@ -1,0 +1,48 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+)
+
+// setAlertThreshold sets how few available codes make a product alert
+// (SPEC section 9), for the whole account. Like the list, the owner and
+// every sub-account keep it; the change is audited.
+func (h *Handler) setAlertThreshold(c echo.Context) error {
+	v := currentViewer(c)
+	form := views.ThresholdForm{Value: strings.TrimSpace(c.FormValue("threshold"))}
+	n, err := strconv.Atoi(strings.ReplaceAll(form.Value, ",", ""))
+	if err != nil || n < 0 || n > store.MaxAlertThreshold {
+		form.Error = "Enter a whole number from 0 to 1,000,000."
+		if form.Value == "" {
+			form.Error = "Enter the number of available codes at or below which a product alerts, for example 10."
+		}
+		return h.renderThreshold(c, form)
+	}
+	err = h.store.SetAlertThreshold(c.Request().Context(), v.account.ID, n, h.actor(c))
+	if e, ok := store.AsError(err); ok && e.Field == "threshold" {
+		form.Error = sentence(e.Message)
+		return h.renderThreshold(c, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Products now alert when they have "+views.Num(n)+" available codes or fewer.")
+	return redirect(c, "/"+c.Param("dc")+"/recipients")
+}
+
+// renderThreshold answers a refused threshold: htmx gets the form with the
+// message (422), a plain form the whole page with it.
+func (h *Handler) renderThreshold(c echo.Context, form views.ThresholdForm) error {
+	if isPartial(c) {
+		p := h.page(c, "Alert recipients", "recipients")
+		return h.render(c, http.StatusUnprocessableEntity, p, nil, views.ThresholdCard(p, form))
+	}
+	return h.renderRecipients(c, http.StatusUnprocessableEntity, views.Recipients{Threshold: form})
+}

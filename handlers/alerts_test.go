@@ -1,0 +1,274 @@
+package handlers_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"activation-console/cmd/console/mailer"
+	"activation-console/cmd/console/mailer/mailtest"
+	"activation-console/handlers"
+	"activation-console/store"
+	"activation-console/views/mail"
+)
+
+// The alert side of page 7 (SPEC sections 6.7 and 9): the test alert goes
+// through the outbox to a real SMTP server, the threshold, the delivery log.
+
+// alertConsole is the console fixture as serve builds it with SMTP_URL set,
+// and a sender to an SMTP server in the process.
+func alertConsole(t *testing.T, mailServer string) (*consoleFixture, *mailtest.Server, *mailer.Sender) {
+	t.Helper()
+	f := newConsole(t)
+	f.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PublicURL: "https://console.example.com", MailServer: mailServer}))
+	srv := mailtest.Start(t, mailtest.Plain)
+	s := &mailer.Sender{Store: f.st, Transport: mailer.SMTP{Settings: mailer.SMTPSettings{Host: srv.Host, Port: srv.Port, TLS: mailer.TLSOff}},
+		Render: mail.NewRenderer("https://console.example.com").Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return f, srv, s
+}
+
+// deliveryRows are the delivery log's rows as "recipients | subject | status".
+func deliveryRows(doc *goquery.Document) []string {
+	var rows []string
+	doc.Find("#deliveries tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		td := tr.Find("td")
+		rows = append(rows, text(td.Eq(1))+" | "+text(td.Eq(2))+" | "+text(td.Eq(3)))
+	})
+	return rows
+}
+
+func TestSendTestAlert_QueuesItAndTheSenderDeliversIt(t *testing.T) {
+	t.Parallel()
+	f, smtp, sender := alertConsole(t, "mail.example.com:587 (TLS: starttls)")
+	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test")); err != nil {
+		t.Fatal(err)
+	}
+	b := f.owner(t)
+	_, doc := b.get(recipientsPath, false)
+	if got := text(doc.Find(`form[action="/eu-frankfurt/recipients/test"] button`)); got != "Send test alert" {
+		t.Fatalf("button %q", got)
+	}
+	if got := text(doc.Find("#deliveries .empty")); !strings.HasPrefix(got, "No alert mails yet.") {
+		t.Errorf("empty delivery log says %q", got)
+	}
+
+	rec, part := b.post("/eu-frankfurt/recipients/test", nil, true)
+	want := "Test alert queued for 2 recipients. It goes out within a few seconds; the delivery log below shows when."
+	if rec.Code != http.StatusOK || text(part.Find(".flash")) != want {
+		t.Fatalf("htmx: %d %s", rec.Code, rec.Body)
+	}
+	oob := part.Find(`#deliveries[hx-swap-oob="true"]`)
+	if rows := deliveryRows(part); len(rows) != 1 || rows[0] != "owner@acme.example, bob@acme.example | Test alert: activation codes of Acme | Queued" {
+		t.Errorf("delivery log after queueing: %q", rows)
+	}
+	if trig, _ := oob.Attr("hx-trigger"); trig != "every 3s" {
+		t.Errorf("a queued mail's log does not refresh itself: hx-trigger %q", trig)
+	}
+
+	if st, err := sender.RunOnce(f.ctx); err != nil || st.Sent != 1 {
+		t.Fatalf("sender %+v (%v)", st, err)
+	}
+	got := smtp.WaitFor(t, 1)
+	if strings.Join(got[0].To, ",") != "owner@acme.example,bob@acme.example" || got[0].Subject != "Test alert: activation codes of Acme" {
+		t.Errorf("received %+v", got[0])
+	}
+	for _, s := range []string{"Test alert for Acme", "fall to 10 or fewer", "  bob@acme.example", "Sent by owner@acme.example",
+		"Recipients and threshold: https://console.example.com/eu-frankfurt/recipients"} {
+		if !strings.Contains(got[0].Text(), s) {
+			t.Errorf("the test mail does not say %q:\n%s", s, got[0].Text())
+		}
+	}
+
+	// The log refreshes itself (HX-Target: deliveries) and stops once nothing is pending.
+	rec = doHX(b, recipientsPath, "deliveries")
+	frag, _ := goquery.NewDocumentFromReader(strings.NewReader(rec.Body.String()))
+	if rows := deliveryRows(frag); len(rows) != 1 || !strings.HasSuffix(rows[0], "| Sent "+text(frag.Find("td.delivery-status time"))) {
+		t.Errorf("refreshed log: %q", rows)
+	}
+	if frag.Find("#recipients").Length() != 0 {
+		t.Error("the refresh sent the whole page")
+	}
+	if _, ok := frag.Find("#deliveries").Attr("hx-trigger"); ok {
+		t.Error("the log keeps refreshing with nothing pending")
+	}
+}
+
+// doHX sends an htmx GET aimed at the element with the given id, as the
+// delivery log's refresh does.
+func doHX(b *browser, path, target string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", target)
+	for _, c := range b.jar.Cookies(site.ResolveReference(&url.URL{Path: path})) {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	b.srv.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestSendTestAlert_WithoutJavaScriptAndWithoutAMailServer(t *testing.T) {
+	t.Parallel()
+	f, _, _ := alertConsole(t, "")
+	b := f.owner(t)
+	_, doc := b.get(recipientsPath, false)
+	if got := text(doc.Find("#deliveries .notice")); !strings.HasPrefix(got, "No mail server is configured (SMTP_URL)") {
+		t.Errorf("notice %q", got)
+	}
+	rec, _ := b.post("/eu-frankfurt/recipients/test", nil, false)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != recipientsPath {
+		t.Fatalf("plain: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	_, doc = b.get(recipientsPath, false)
+	want := "Test alert queued for 1 recipient. No mail server is configured (SMTP_URL), so it is written to the console's log instead of being sent."
+	if got := text(doc.Find("main > .flash")); got != want {
+		t.Errorf("flash %q", got)
+	}
+	if rows := deliveryRows(doc); len(rows) != 1 || !strings.HasSuffix(rows[0], "| Queued") {
+		t.Errorf("delivery log %q", rows)
+	}
+}
+
+func TestSendTestAlert_BadAddressesNeverReachTheOutbox(t *testing.T) {
+	t.Parallel()
+	f, smtp, sender := alertConsole(t, "relay")
+	// An address written past the page's validation (an old row, a hand edit).
+	if _, err := f.st.DB().ExecContext(f.ctx, `INSERT INTO alert_recipients (account_id, email) VALUES ($1, $2)`,
+		f.account.ID, "evil@acme.example\r\nBcc: spam@else.example"); err != nil {
+		t.Fatal(err)
+	}
+	b := f.owner(t)
+	b.get(recipientsPath, false)
+	if _, part := b.post("/eu-frankfurt/recipients/test", nil, true); !strings.HasPrefix(text(part.Find(".flash")), "Test alert queued for 1 recipient.") {
+		t.Errorf("flash %q", text(part.Find(".flash")))
+	}
+	var to string
+	if err := f.st.DB().GetContext(f.ctx, &to, `SELECT array_to_string(recipients, ',') FROM outbox`); err != nil || to != "owner@acme.example" {
+		t.Errorf("outbox recipients %q (%v)", to, err)
+	}
+	sender.RunOnce(f.ctx)
+	if r := smtp.WaitFor(t, 1); strings.Join(r[0].To, ",") != "owner@acme.example" || strings.Contains(string(r[0].Data), "spam@") {
+		t.Errorf("received %+v", r[0])
+	}
+}
+
+func TestSetAlertThreshold_SavesAndIsAudited(t *testing.T) {
+	t.Parallel()
+	f, _, _ := alertConsole(t, "relay")
+	b := f.owner(t)
+	_, doc := b.get(recipientsPath, false)
+	if v, _ := doc.Find("#alert-threshold-input").Attr("value"); v != "10" || text(doc.Find(`label[for="alert-threshold-input"]`)) == "" {
+		t.Fatalf("threshold field shows %q", v)
+	}
+	rec, _ := b.post("/eu-frankfurt/recipients/threshold", url.Values{"threshold": {"25"}}, true)
+	if rec.Code != http.StatusOK || rec.Header().Get("HX-Location") == "" {
+		t.Fatalf("htmx save: %d %q", rec.Code, rec.Header())
+	}
+	_, doc = b.get(recipientsPath, false)
+	if got := text(doc.Find("main > .flash")); got != "Products now alert when they have 25 available codes or fewer." {
+		t.Errorf("flash %q", got)
+	}
+	if v, _ := doc.Find("#alert-threshold-input").Attr("value"); v != "25" {
+		t.Errorf("field shows %q after saving 25", v)
+	}
+	if n := countAudit(t, f, "alert threshold"); n != 1 {
+		t.Errorf("%d audit rows", n)
+	}
+	// Without JavaScript: 303 back to the page.
+	rec, _ = b.post("/eu-frankfurt/recipients/threshold", url.Values{"threshold": {"1,000"}}, false)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("plain save: %d", rec.Code)
+	}
+	if acc, _ := f.st.Account(f.ctx, f.account.ID); acc.AlertThreshold != 1000 {
+		t.Errorf("threshold %d, want 1000", acc.AlertThreshold)
+	}
+}
+
+func TestSetAlertThreshold_RefusalsShowNextToTheField(t *testing.T) {
+	t.Parallel()
+	f, _, _ := alertConsole(t, "relay")
+	b := f.owner(t)
+	b.get(recipientsPath, false)
+	for _, c := range []struct{ value, msg string }{
+		{"", "Enter the number of available codes at or below which a product alerts, for example 10."},
+		{"-1", "Enter a whole number from 0 to 1,000,000."},
+		{"2.5", "Enter a whole number from 0 to 1,000,000."},
+		{"ten", "Enter a whole number from 0 to 1,000,000."},
+		{"1000001", "Enter a whole number from 0 to 1,000,000."},
+	} {
+		for _, htmx := range []bool{true, false} {
+			rec, doc := b.post("/eu-frankfurt/recipients/threshold", url.Values{"threshold": {c.value}}, htmx)
+			if rec.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("%q (htmx %v): status %d", c.value, htmx, rec.Code)
+			}
+			in := doc.Find("#alert-threshold-input")
+			v, _ := in.Attr("value")
+			inv, _ := in.Attr("aria-invalid")
+			desc, _ := in.Attr("aria-describedby")
+			if got := text(doc.Find("#alert-threshold-error")); got != c.msg || v != c.value || inv != "true" || !strings.Contains(desc, "alert-threshold-error") {
+				t.Errorf("%q (htmx %v): message %q, value %q, aria-invalid %q, described by %q", c.value, htmx, got, v, inv, desc)
+			}
+			if htmx && doc.Find("#recipients").Length() != 0 {
+				t.Errorf("%q: htmx got the whole page, want the threshold card", c.value)
+			}
+		}
+	}
+	if acc, _ := f.st.Account(f.ctx, f.account.ID); acc.AlertThreshold != 10 {
+		t.Errorf("threshold changed to %d", acc.AlertThreshold)
+	}
+	if n := countAudit(t, f, "alert threshold"); n != 0 {
+		t.Errorf("%d audit rows", n)
+	}
+}
+
+func TestDeliveryLog_SaysWhatBecameOfEachMail(t *testing.T) {
+	t.Parallel()
+	f, _, _ := alertConsole(t, "relay")
+	queue := func(key string) int64 {
+		id, err := f.st.QueueMail(f.ctx, store.OutgoingMail{AccountID: f.account.ID, Kind: store.MailKindAlert, DedupeKey: key,
+			Recipients: []string{"owner@acme.example"}, Mail: store.Mail{Subject: "Alert " + key, Text: "t", HTML: "h"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	sent, retrying, unknown := queue("sent"), queue("retrying"), queue("unknown")
+	queued := queue("queued")
+	if _, err := f.st.ClaimMail(f.ctx, "tok", 10); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{sent, unknown} {
+		f.st.MarkMailSending(f.ctx, id, "tok")
+	}
+	f.st.MarkMailSent(f.ctx, sent, "tok")
+	f.st.RetryMail(f.ctx, retrying, "tok", "451 4.3.0 try again later")
+	f.st.MarkMailUnknown(f.ctx, unknown, "tok", "the mail server's answer was lost: EOF")
+	f.st.ReleaseMail(f.ctx, []int64{queued}, "tok")
+
+	b := f.owner(t)
+	_, doc := b.get(recipientsPath, false)
+	got := map[string]string{}
+	doc.Find("#deliveries tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		got[text(tr.Find("td").Eq(2))] = text(tr.Find("td").Eq(3))
+	})
+	for subject, prefix := range map[string]string{
+		"Alert sent":     "Sent ",
+		"Alert retrying": "Retrying Attempt 1 failed: 451 4.3.0 try again later. Next try",
+		"Alert unknown":  "Not confirmed The mail server's answer was lost, so it may or may not have arrived.",
+		"Alert queued":   "Queued",
+	} {
+		if !strings.HasPrefix(got[subject], prefix) {
+			t.Errorf("%s: status %q, want %q…", subject, got[subject], prefix)
+		}
+	}
+	if n := doc.Find("#deliveries th[scope=col]").Length(); n != 4 {
+		t.Errorf("%d column headers", n)
+	}
+}

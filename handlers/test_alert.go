@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
+	"activation-console/views"
+	"activation-console/views/mail"
+)
+
+// mailSettings are what the pages need to know about the outbox's mails.
+type mailSettings struct {
+	publicURL string // for links in mails; empty: the request's own address
+	server    string // where mails go; empty: the log
+}
+
+// sendTestAlert queues a test alert to the owner and every recipient, so
+// that they can check it reaches them. It goes through the outbox like every
+// alert: the page never talks to the mail server, and the delivery log shows
+// what became of it.
+func (h *Handler) sendTestAlert(c echo.Context) error {
+	v := currentViewer(c)
+	ctx := c.Request().Context()
+	to, err := h.store.AlertRecipients(ctx, v.account.ID)
+	if err != nil {
+		return err
+	}
+	if len(to) == 0 {
+		return echo.NewHTTPError(http.StatusConflict, "No recipient has a valid e-mail address. Add one, then send the test alert again.")
+	}
+	base := h.mail.publicURL
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
+	m, err := mail.NewRenderer(base).Test(mail.TestAlert{AccountName: v.account.Name, Threshold: v.account.AlertThreshold,
+		Recipients: to, SentBy: v.user.Email, DC: c.Param("dc"), At: h.store.Now()})
+	if err != nil {
+		return err
+	}
+	// Each click is its own mail: a key no other row has.
+	key := "test/" + strconv.FormatInt(v.account.ID, 10) + "/" + store.NewClaimToken()
+	if _, err := h.store.QueueMail(ctx, store.OutgoingMail{AccountID: v.account.ID, Kind: store.MailKindTest, DedupeKey: key,
+		Recipients: to, Mail: m}); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Test alert queued for %s. It goes out within a few seconds; the delivery log below shows when.", recipientCount(len(to)))
+	if h.mail.server == "" {
+		msg = fmt.Sprintf("Test alert queued for %s. No mail server is configured (SMTP_URL), so it is written to the console's log instead of being sent.", recipientCount(len(to)))
+	}
+	if isPartial(c) {
+		r := views.Recipients{}
+		if r.Deliveries, err = h.store.Deliveries(ctx, v.account.ID); err != nil {
+			return err
+		}
+		r.MailServer = h.mail.server
+		p := h.page(c, "Alert recipients", "recipients")
+		return h.render(c, http.StatusOK, p, nil, views.TestAlertQueued(p, msg, r))
+	}
+	h.flash(c, msg)
+	return redirect(c, "/"+c.Param("dc")+"/recipients")
+}

@@ -1,0 +1,114 @@
+package store
+
+// Near-expiry figures from the maintained expiry counts (migration 00008):
+// the live devices whose code expires within NearExpiryWindow are the whole
+// days inside the window, summed from expiry_counts (about thirty rows), and
+// the two partial days at its ends, counted from the devices' expiry indexes
+// (a day of expiries each). No request counts a month of devices one by one.
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// expiryWindow is the near-expiry window at now cut into days (UTC): the
+// partial first day (now, firstFull), whole days [firstFull, lastPartial),
+// and the partial last day [lastPartial, end).
+type expiryWindow struct {
+	now, firstFull, lastPartial, end time.Time
+}
+
+func windowAt(now time.Time) expiryWindow {
+	now = now.UTC()
+	end := now.Add(NearExpiryWindow)
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	return expiryWindow{now: now, firstFull: day(now).AddDate(0, 0, 1), lastPartial: day(end), end: end}
+}
+
+// nearExpiryTotal counts the live devices of the scope's live products whose
+// codes expire within NearExpiryWindow of now (the overview's figure).
+func nearExpiryTotal(ctx context.Context, q sqlx.QueryerContext, sc Scope, now time.Time) (int64, error) {
+	w := windowAt(now)
+	var n int64
+	if sc.ProductIDs == nil {
+		// The whole account: its own rows of expiry_counts and one range of devices_account_expiry.
+		err := sqlx.GetContext(ctx, q, &n, `SELECT
+			(SELECT coalesce(sum(devices), 0) FROM expiry_counts
+				WHERE product_id = 0 AND account_id = $1 AND dc = $2 AND day >= $4::date AND day < $5::date)
+			+ (SELECT count(*) FROM devices d WHERE d.account_id = $1 AND d.dc = $2 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+				AND d.expires_at > $3 AND d.expires_at < $4)
+			+ (SELECT count(*) FROM devices d WHERE d.account_id = $1 AND d.dc = $2 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+				AND d.expires_at >= $5 AND d.expires_at < $6)`,
+			sc.AccountID, sc.DC, w.now, w.firstFull, w.lastPartial, w.end)
+		return n, err
+	}
+	ids, err := scopeProductIDs(ctx, q, sc)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	counts, err := windowCounts(ctx, q, ids, now)
+	for _, c := range counts {
+		n += c
+	}
+	return n, err
+}
+
+// scopeProductIDs lists the live products of the scope.
+func scopeProductIDs(ctx context.Context, q sqlx.QueryerContext, sc Scope) ([]int64, error) {
+	var ids []int64
+	err := sqlx.SelectContext(ctx, q, &ids, `SELECT p.id FROM products p WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL`, sc.args()...)
+	return ids, err
+}
+
+// windowCounts counts, per product, the live devices whose codes expire
+// within NearExpiryWindow of now: the products' rows of expiry_counts for
+// the whole days, devices_product_expiry for the partial ones.
+func windowCounts(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
+	w := windowAt(now)
+	rows, err := q.QueryxContext(ctx, `SELECT p.id,
+		(SELECT coalesce(sum(e.devices), 0) FROM expiry_counts e WHERE e.product_id = p.id AND e.day >= $3::date AND e.day < $4::date)
+		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+			AND ((d.expires_at > $2 AND d.expires_at < $3) OR (d.expires_at >= $4 AND d.expires_at < $5)))
+		FROM unnest($1::bigint[]) AS p(id)`, pq.Array(productIDs), w.now, w.firstFull, w.lastPartial, w.end)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]int64, len(productIDs))
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// expiryCountsLock serialises compactions of several console instances.
+const expiryCountsLock = 727006
+
+// compactExpiryCounts folds the rows that statements appended to
+// expiry_counts into one row per key, so that reads sum about one row a day.
+// Rows appended while it runs stay for the next time.
+func (s *Store) compactExpiryCounts(ctx context.Context) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var got bool
+		if err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock($1)`, expiryCountsLock); err != nil || !got {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `WITH k AS (
+				SELECT DISTINCT product_id, day FROM expiry_counts WHERE NOT compacted
+			), gone AS (
+				DELETE FROM expiry_counts e USING k WHERE e.product_id = k.product_id AND e.day = k.day
+				RETURNING e.account_id, e.dc, e.product_id, e.day, e.devices
+			)
+			INSERT INTO expiry_counts (account_id, dc, product_id, day, devices, compacted)
+			SELECT account_id, dc, product_id, day, sum(devices), true FROM gone
+			GROUP BY account_id, dc, product_id, day HAVING sum(devices) <> 0`)
+		return err
+	})
+}
