@@ -59,31 +59,14 @@ type historyFilters struct {
 // days in the viewer's zone, from 00:00 of the first to 24:00 of the last.
 // A date that cannot be used is left out, with the reason.
 func parseHistoryFilters(c echo.Context, loc *time.Location) historyFilters {
-	in := historyFilters{from: strings.TrimSpace(c.QueryParam("from")), to: strings.TrimSpace(c.QueryParam("to")), values: url.Values{}}
+	in := historyFilters{values: url.Values{}}
 	in.filter.Search = strings.TrimSpace(c.QueryParam("q"))
 	if in.filter.Search != "" {
 		in.values.Set("q", in.filter.Search)
 	}
-	if in.from != "" {
-		if d, err := time.ParseInLocation("2006-01-02", in.from, loc); err != nil {
-			in.fromError = "The start date is not a date: pick one from the calendar, or type it as YYYY-MM-DD."
-		} else {
-			in.filter.From = d
-			in.values.Set("from", in.from)
-		}
-	}
-	if in.to != "" {
-		d, err := time.ParseInLocation("2006-01-02", in.to, loc)
-		switch {
-		case err != nil:
-			in.toError = "The end date is not a date: pick one from the calendar, or type it as YYYY-MM-DD."
-		case !in.filter.From.IsZero() && d.Before(in.filter.From):
-			in.toError = "The end date is before the start date: pick an end date on or after " + in.from + "."
-		default:
-			in.filter.To = d.AddDate(0, 0, 1)
-			in.values.Set("to", in.to)
-		}
-	}
+	r := parseDateRange(c, "from", "to", "", loc, in.values)
+	in.from, in.to, in.fromError, in.toError = r.FromText, r.ToText, r.FromError, r.ToError
+	in.filter.From, in.filter.To = r.From, r.To
 	return in
 }
 

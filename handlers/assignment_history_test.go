@@ -96,7 +96,7 @@ func TestAssignmentHistory_RefusesDatesItCannotUse(t *testing.T) {
 	b := f.owner(t)
 	rec, doc := b.get("/eu-frankfurt/licenses/history?from=2026-03-10&to=2026-03-01", false)
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
-	if got := text(doc.Find("#history-dates-error")); got != "The end date is before the start date: pick an end date on or after 2026-03-10." {
+	if got := text(doc.Find("#history-dates-error")); got != "The end date is before the start date: pick a day on or after 2026-03-10." {
 		t.Errorf("message %q", got)
 	}
 	to := doc.Find("#history-to")

@@ -26,7 +26,7 @@ func (h *Handler) auditLog(c echo.Context) error {
 	} else {
 		keep.Set("type", filter.Type)
 	}
-	dates := parseDateRange(c, "from", "to", v.loc, keep)
+	dates := parseDateRange(c, "from", "to", "", v.loc, keep)
 	filter.From, filter.To = dates.From, dates.To
 	if wantsCSV(c) {
 		w, err := startCSV(c, "audit-log.csv", "Time", "User", "Type", "Operation", "Description")

@@ -111,36 +111,6 @@ func knownStatus(s string) bool {
 	return false
 }
 
-// parseDayRange reads the query parameters name_from and name_to as a range
-// of days: [00:00 of from, 24:00 of to).
-func parseDayRange(c echo.Context, loc *time.Location, name string, from, to *string, values url.Values, errs map[string]string) (*time.Time, *time.Time) {
-	label := map[string]string{"activated": "activation", "expires": "expiration"}[name]
-	*from, *to = strings.TrimSpace(c.QueryParam(name+"_from")), strings.TrimSpace(c.QueryParam(name+"_to"))
-	var start, end *time.Time
-	if *from != "" {
-		if d, err := time.ParseInLocation("2006-01-02", *from, loc); err != nil {
-			errs[name+"_from"] = "The first " + label + " date is not a date: pick one from the calendar, or type it as YYYY-MM-DD."
-		} else {
-			start = &d
-			values.Set(name+"_from", *from)
-		}
-	}
-	if *to != "" {
-		d, err := time.ParseInLocation("2006-01-02", *to, loc)
-		switch {
-		case err != nil:
-			errs[name+"_to"] = "The last " + label + " date is not a date: pick one from the calendar, or type it as YYYY-MM-DD."
-		case start != nil && d.Before(*start):
-			errs[name+"_to"] = "The last " + label + " date is before the first: pick a day on or after " + *from + "."
-		default:
-			next := d.AddDate(0, 0, 1)
-			end = &next
-			values.Set(name+"_to", *to)
-		}
-	}
-	return start, end
-}
-
 // productDevicesCSV streams the device list with times in the viewer's zone.
 func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, prod store.Product, f store.DeviceFilter, loc *time.Location) error {
 	w, err := startCSV(c, "devices-"+prod.ProductKey+".csv",

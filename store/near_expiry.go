@@ -135,29 +135,10 @@ func (s *Store) NearExpiryDevices(ctx context.Context, sc Scope, f NearExpiryFil
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return NearExpiryPage{}, err
 	}
-	more := len(rows) > PageSize
-	if more {
-		rows = rows[:PageSize]
-	}
-	if page.Before != "" {
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
-	}
-	if err := withOutlooks(ctx, s.db, rows, now); err != nil {
+	out := NearExpiryPage{}
+	out.Devices, out.Prev, out.Next = pageOf(rows, page, func(d Device) string { return encodeCursor(d.ExpiresAt, d.ID) })
+	if err := withOutlooks(ctx, s.db, out.Devices, now); err != nil {
 		return NearExpiryPage{}, err
-	}
-	out := NearExpiryPage{Devices: rows}
-	if len(rows) == 0 {
-		return out, nil
-	}
-	first, last := rows[0], rows[len(rows)-1]
-	// Coming forward there is a page before; coming back there is one after.
-	if (page.Before == "" && more) || page.Before != "" {
-		out.Next = encodeCursor(last.ExpiresAt, last.ID)
-	}
-	if (page.Before != "" && more) || page.After != "" {
-		out.Prev = encodeCursor(first.ExpiresAt, first.ID)
 	}
 	return out, nil
 }

@@ -156,38 +156,20 @@ func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f Devic
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return ProductDevicesPage{}, err
 	}
-	more := len(rows) > PageSize
-	if more {
-		rows = rows[:PageSize]
-	}
-	if page.Before != "" {
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
-	}
-	due, err := productDue(ctx, s.db, p, now)
-	if err != nil {
-		return ProductDevicesPage{}, err
-	}
-	for i := range rows {
-		rows[i] = withProductOutlook(rows[i], now, due)
-	}
-	out := ProductDevicesPage{Devices: rows}
-	if len(rows) == 0 {
-		return out, nil
-	}
 	cursorOf := func(d Device) string {
 		if key == dkKey {
 			return encodeCursor(d.DeviceKey, d.ID)
 		}
 		return encodeCursor(d.ExpiresAt, d.ID)
 	}
-	// Coming forward there is a page before; coming back there is one after.
-	if (page.Before == "" && more) || page.Before != "" {
-		out.Next = cursorOf(rows[len(rows)-1])
+	out := ProductDevicesPage{}
+	out.Devices, out.Prev, out.Next = pageOf(rows, page, cursorOf)
+	due, err := productDue(ctx, s.db, p, now)
+	if err != nil {
+		return ProductDevicesPage{}, err
 	}
-	if (page.Before != "" && more) || page.After != "" {
-		out.Prev = cursorOf(rows[0])
+	for i := range out.Devices {
+		out.Devices[i] = withProductOutlook(out.Devices[i], now, due)
 	}
 	return out, nil
 }
@@ -365,24 +347,7 @@ func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page 
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return BlacklistPage{}, err
 	}
-	more := len(rows) > PageSize
-	if more {
-		rows = rows[:PageSize]
-	}
-	if page.Before != "" {
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
-	}
-	out := BlacklistPage{Entries: rows}
-	if len(rows) == 0 {
-		return out, nil
-	}
-	if (page.Before == "" && more) || page.Before != "" {
-		out.Next = encodeCursor(rows[len(rows)-1].DeviceKey)
-	}
-	if (page.Before != "" && more) || page.After != "" {
-		out.Prev = encodeCursor(rows[0].DeviceKey)
-	}
+	out := BlacklistPage{}
+	out.Entries, out.Prev, out.Next = pageOf(rows, page, func(e BlacklistEntry) string { return encodeCursor(e.DeviceKey) })
 	return out, nil
 }
