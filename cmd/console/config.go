@@ -108,6 +108,21 @@ type serveSettings struct {
 	smtpFrom      string // their From header
 	publicURL     string // the console's address in the links of mails
 	sessionKeys   string // CONSOLE_SESSION_KEYS; empty: kept in the data directory
+	sessionIdle   time.Duration
+	sessionLife   time.Duration
+}
+
+// durationEnv reads a duration from the environment, or def when unset.
+func durationEnv(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usagef("%s: %q is not a positive duration like 30m or 12h", name, v)
+	}
+	return d, nil
 }
 
 func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) {
@@ -121,7 +136,17 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 		return s, usagef("CONSOLE_RENEW_INTERVAL: %q is not a duration like 1m or 30s", os.Getenv("CONSOLE_RENEW_INTERVAL"))
 	}
 	fs.DurationVar(&s.renewInterval, "renew-interval", interval, "how often the renewal worker looks for expired codes and evaluates the resource alerts [CONSOLE_RENEW_INTERVAL]")
-	fs.StringVar(&s.publicURL, "public-url", envOr("CONSOLE_PUBLIC_URL", ""), "the console's address for links in alert mails; default http://ADDR/ [CONSOLE_PUBLIC_URL]")
+	fs.StringVar(&s.publicURL, "public-url", envOr("CONSOLE_PUBLIC_URL", ""), "the console's address for links in alert mails; an https:// address also makes the cookies Secure; default http://ADDR/ [CONSOLE_PUBLIC_URL]")
+	idle, err := durationEnv("CONSOLE_SESSION_IDLE", 30*time.Minute)
+	if err != nil {
+		return s, err
+	}
+	life, err := durationEnv("CONSOLE_SESSION_LIFETIME", 12*time.Hour)
+	if err != nil {
+		return s, err
+	}
+	fs.DurationVar(&s.sessionIdle, "session-idle", idle, "a session ends after this long without a request [CONSOLE_SESSION_IDLE]")
+	fs.DurationVar(&s.sessionLife, "session-lifetime", life, "a session ends this long after sign-in, however active [CONSOLE_SESSION_LIFETIME]")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: console serve [flags]\n\nflags:")
 		fs.PrintDefaults()
@@ -139,6 +164,9 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 	}
 	if s.renewInterval <= 0 {
 		return s, usagef("--renew-interval must be positive")
+	}
+	if s.sessionIdle <= 0 || s.sessionLife <= 0 {
+		return s, usagef("--session-idle and --session-lifetime must be positive")
 	}
 	return s, checkMailSettings(&s)
 }
