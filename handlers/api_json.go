@@ -188,6 +188,9 @@ func (h *Handler) writeAPIError(c echo.Context, err error) {
 	status, body := http.StatusInternalServerError, apiErrorBody{Error: "internal", Message: "Internal error"}
 	if e, ok := store.AsError(err); ok && apiStatuses[e.Kind] != 0 {
 		status, body = apiStatuses[e.Kind], apiErrorBody{Error: e.Code, Message: e.Message, Field: e.Field, Reason: e.Reason}
+	} else if store.IsUnavailable(err) {
+		h.unavailable(c, err)
+		status, body = http.StatusServiceUnavailable, apiErrorBody{Error: "unavailable", Message: "the service is briefly unavailable; retry"}
 	} else {
 		h.logInternal(c, err)
 	}
@@ -205,6 +208,18 @@ func (h *Handler) writeJSONError(c echo.Context, status int, body apiErrorBody) 
 	if err != nil {
 		h.log.Error("handlers: write error response", "request_id", requestID(c), "err", err)
 	}
+}
+
+// retryAfter is the Retry-After of a 503: seconds after which the same
+// request may well succeed.
+const retryAfter = "2"
+
+// unavailable records that the database could not serve a request and sets
+// the answer's Retry-After.
+func (h *Handler) unavailable(c echo.Context, err error) {
+	c.Response().Header().Set("Retry-After", retryAfter)
+	h.log.WarnContext(c.Request().Context(), "handlers: database unavailable", "request_id", requestID(c),
+		"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 }
 
 // logInternal records an error the client is not told about.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -29,7 +30,18 @@ func startCSV(c echo.Context, filename string, header ...string) (*csvStream, er
 	r.Header().Set("Cache-Control", "no-store")
 	r.WriteHeader(http.StatusOK)
 	s := &csvStream{w: csv.NewWriter(r), resp: r}
+	s.extendDeadline()
 	return s, s.Row(header...)
+}
+
+// csvWriteWindow is how long the client has to take each thousand rows.
+const csvWriteWindow = 30 * time.Second
+
+// extendDeadline moves the connection's write deadline (the server's write
+// timeout) forward as the download proceeds: the timeout stops a client
+// that stalls, not an export of a million rows that takes longer than it.
+func (s *csvStream) extendDeadline() {
+	http.NewResponseController(s.resp).SetWriteDeadline(time.Now().Add(csvWriteWindow))
 }
 
 // Row writes one row, flushing to the client every thousand rows.
@@ -42,6 +54,7 @@ func (s *csvStream) Row(cells ...string) error {
 	}
 	if s.n++; s.n%1000 == 0 {
 		s.w.Flush()
+		s.extendDeadline()
 		s.resp.Flush()
 	}
 	return s.w.Error()

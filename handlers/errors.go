@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -82,6 +83,9 @@ func (h *Handler) pageError(err error, c echo.Context) {
 		if he.Code == http.StatusNotFound {
 			message = "There is no such page here, or it is not yours to see."
 		}
+	case store.IsUnavailable(err):
+		h.unavailable(c, err)
+		status, message = http.StatusServiceUnavailable, "The service is briefly unavailable: the database is not answering in time. Try again in a few seconds."
 	default:
 		h.logInternal(c, err)
 	}
@@ -95,7 +99,8 @@ func (h *Handler) pageError(err error, c echo.Context) {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	// Not the request's context: its deadline may be what failed it (deadline.go).
+	if err := comp.Render(context.WithoutCancel(c.Request().Context()), &buf); err != nil {
 		h.log.Error("handlers: render error page", "request_id", requestID(c), "err", err)
 		return
 	}

@@ -27,6 +27,7 @@ type Handler struct {
 	tokens   sync.Map     // sha256 of an API token -> time.Time until which it is trusted
 	mail     mailSettings // resource alert mails (test_alert.go)
 	metrics  *metrics     // Prometheus collectors (metrics.go)
+	timeout  time.Duration
 }
 
 // Config is what New needs.
@@ -48,6 +49,11 @@ type Config struct {
 	// MailServer names where the outbox's mails go (SMTP_URL without its
 	// password), for the recipients page; empty: they are written to the log.
 	MailServer string
+	// RequestTimeout bounds the work of one request (default 15 seconds): its
+	// context's deadline, after which it answers 503. It does not bound
+	// reading the request or writing the answer: http.Server's Read and Write
+	// timeouts do (cmd/console).
+	RequestTimeout time.Duration
 }
 
 // New builds the handler set. It reads the list of data centers once.
@@ -61,11 +67,14 @@ func New(cfg Config) *Handler {
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour
 	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 15 * time.Second
+	}
 	if len(cfg.SessionKeys) == 0 {
 		cfg.SessionKeys = [][]byte{randomKey(64), randomKey(32)}
 	}
 	h := &Handler{store: cfg.Store, log: cfg.Logger, secure: cfg.SecureCookies,
-		idle: cfg.IdleTimeout, lifetime: cfg.SessionLifetime, cookie: "console_session"}
+		idle: cfg.IdleTimeout, lifetime: cfg.SessionLifetime, cookie: "console_session", timeout: cfg.RequestTimeout}
 	if h.secure {
 		h.cookie = "__Host-console_session"
 	}

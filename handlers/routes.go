@@ -22,6 +22,7 @@ func NewServer(h *Handler) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(h.measure)
 	e.Use(middleware.Recover())
+	e.Use(h.deadline)
 	e.Use(h.secureHeaders)
 
 	// Probes, for load balancers and orchestrators.

@@ -1,4 +1,4 @@
--- Issue 6, a million devices: live devices counted by the day their code expires, kept by triggers, so the near-expiry figures and renewal outlooks add up a month of days instead of counting devices.
+-- Issue 6, a million devices: devices by expiry day and codes by consumption day, kept by triggers, so the near-expiry figures, renewal outlooks and runways add up a month of days instead of counting rows; and the indexes of the account-wide DK search and the product list.
 -- +goose Up
 
 -- The live devices (not lapsed, not deleted, with a code) whose code expires
@@ -63,8 +63,41 @@ GROUP BY GROUPING SETS ((account_id, dc, product_id, (expires_at AT TIME ZONE 'U
 
 -- A DeviceKey searched in the near-expiry list of a whole account: one range,
 -- not one per product.
-CREATE INDEX devices_account_key ON devices (account_id, dc, (lower(device_key) COLLATE "C"))
+CREATE INDEX devices_account_key ON devices (account_id, dc, (lower(device_key) COLLATE "C")) INCLUDE (product_id)
     WHERE lapsed_at IS NULL AND deleted_at IS NULL;
+
+-- The product list in name order, one page a range (keyset pagination).
+CREATE INDEX products_account_name ON products (account_id, dc, name, id) WHERE deleted_at IS NULL;
+
+-- Codes consumed per product and day (UTC), for the runway of the product
+-- list: thirty rows a product instead of a month of activations. Appended
+-- by every statement that inserts activations, compacted like expiry_counts.
+CREATE TABLE consumption_days (
+    product_id bigint NOT NULL,
+    day        date NOT NULL,
+    codes      bigint NOT NULL,
+    compacted  boolean NOT NULL DEFAULT false
+);
+CREATE INDEX consumption_days_product ON consumption_days (product_id, day) INCLUDE (codes);
+CREATE INDEX consumption_days_fresh ON consumption_days (product_id, day) WHERE NOT compacted;
+
+-- +goose StatementBegin
+CREATE FUNCTION activations_consumption_days() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO consumption_days (product_id, day, codes)
+    SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM new_rows GROUP BY 1, 2;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER activations_consumption_days AFTER INSERT ON activations REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION activations_consumption_days();
+
+INSERT INTO consumption_days (product_id, day, codes, compacted)
+SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*), true FROM activations GROUP BY 1, 2;
+
+-- Statistics for the new tables, so that the first reads are planned well.
+ANALYZE expiry_counts;
+ANALYZE consumption_days;
 
 -- +goose Down
 SELECT 'down migrations are not supported';

@@ -83,10 +83,6 @@ func (s *Store) AssignmentHistory(ctx context.Context, sc Scope, f AssignmentFil
 // first, streaming rows from the database (the CSV export).
 func (s *Store) EachAssignment(ctx context.Context, sc Scope, f AssignmentFilter, fn func(AssignmentRecord) error) error {
 	where, args := f.where(sc)
-	rows, err := s.db.QueryxContext(ctx, `SELECT `+assignmentColumns+assignmentFrom+
-		`WHERE `+where+` ORDER BY a.created_at DESC, a.id DESC`, args...)
-	if err != nil {
-		return err
-	}
-	return eachStructRow(rows, fn)
+	return eachExported(ctx, s, `SELECT `+assignmentColumns+assignmentFrom+
+		`WHERE `+where+` ORDER BY a.created_at DESC, a.id DESC`, args, fn)
 }

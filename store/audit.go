@@ -83,9 +83,5 @@ func (s *Store) AuditLog(ctx context.Context, accountID int64, f AuditFilter, pa
 // EachAuditEntry streams every entry the filter matches, newest first (the CSV export).
 func (s *Store) EachAuditEntry(ctx context.Context, accountID int64, f AuditFilter, fn func(AuditEntry) error) error {
 	where, args := f.where(accountID)
-	rows, err := s.db.QueryxContext(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE `+where+` ORDER BY at DESC, id DESC`, args...)
-	if err != nil {
-		return err
-	}
-	return eachStructRow(rows, fn)
+	return eachExported(ctx, s, `SELECT `+auditColumns+` FROM audit_log WHERE `+where+` ORDER BY at DESC, id DESC`, args, fn)
 }

@@ -96,8 +96,9 @@ func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoSignIns, error
 	now = now.UTC().Truncate(time.Microsecond)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Interval arithmetic in UTC, so a year added twice lands where two years do;
-		// no JIT, whose compile time dwarfs these statements' run time.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL TimeZone = 'UTC'; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`); err != nil {
+		// no JIT, whose compile time dwarfs these statements' run time; no statement
+		// timeout: a one-off load on a slow machine may take longer than a request may.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL TimeZone = 'UTC'; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL statement_timeout = 0`); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, demoLock); err != nil {

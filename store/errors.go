@@ -1,8 +1,14 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 
 	"github.com/lib/pq"
 )
@@ -96,4 +102,37 @@ func isUniqueViolation(err error, constraint string) bool {
 func isCheckViolation(err error) bool {
 	var pqErr *pq.Error
 	return errors.As(err, &pqErr) && pqErr.Code == "23514"
+}
+
+// unavailableCodes are PostgreSQL's errors that say the database is briefly
+// unable to serve, not that the request is wrong: the same request later
+// may well succeed.
+var unavailableCodes = map[pq.ErrorCode]bool{
+	"57014": true, // query_canceled: statement_timeout
+	"55P03": true, // lock_not_available: lock_timeout
+	"57P01": true, // admin_shutdown: the backend was terminated
+	"57P02": true, // crash_shutdown
+	"57P03": true, // cannot_connect_now: starting up or shutting down
+	"40001": true, // serialization_failure
+	"40P01": true, // deadlock_detected
+	"53300": true, // too_many_connections
+}
+
+// IsUnavailable tells whether err means the database cannot be reached or
+// is too slow right now (the handlers answer 503 with Retry-After): a
+// connection refused, reset or broken, a deadline that passed, a statement
+// or lock timeout, the backend terminated or the server shutting down, a
+// serialization failure or deadlock, or any connection exception (class 08).
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return unavailableCodes[pqErr.Code] || pqErr.Code.Class() == "08"
+	}
+	var netErr net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr)
 }

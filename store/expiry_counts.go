@@ -92,12 +92,17 @@ func windowCounts(ctx context.Context, q sqlx.QueryerContext, productIDs []int64
 const expiryCountsLock = 727006
 
 // compactExpiryCounts folds the rows that statements appended to
-// expiry_counts into one row per key, so that reads sum about one row a day.
+// expiry_counts and consumption_days into one row per key, so that reads sum
+// about one row a day.
 // Rows appended while it runs stay for the next time.
 func (s *Store) compactExpiryCounts(ctx context.Context) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var got bool
 		if err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock($1)`, expiryCountsLock); err != nil || !got {
+			return err
+		}
+		// Background work, as long as the rows to fold take (after a seed, a million).
+		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `WITH k AS (
@@ -109,6 +114,42 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 			INSERT INTO expiry_counts (account_id, dc, product_id, day, devices, compacted)
 			SELECT account_id, dc, product_id, day, sum(devices), true FROM gone
 			GROUP BY account_id, dc, product_id, day HAVING sum(devices) <> 0`)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `WITH k AS (
+				SELECT DISTINCT product_id, day FROM consumption_days WHERE NOT compacted
+			), gone AS (
+				DELETE FROM consumption_days c USING k WHERE c.product_id = k.product_id AND c.day = k.day
+				RETURNING c.product_id, c.day, c.codes
+			)
+			INSERT INTO consumption_days (product_id, day, codes, compacted)
+			SELECT product_id, day, sum(codes), true FROM gone GROUP BY product_id, day`)
 		return err
 	})
+}
+
+// recentCodes counts, per product, the codes consumed since now minus
+// RunwayWindow: the whole days from consumption_days, the partial first day
+// from activations_product_recent.
+func recentCodes(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
+	since := now.Add(-RunwayWindow).UTC()
+	firstFull := time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
+	rows, err := q.QueryxContext(ctx, `SELECT p.id,
+		(SELECT coalesce(sum(c.codes), 0) FROM consumption_days c WHERE c.product_id = p.id AND c.day >= $3::date)
+		+ (SELECT count(*) FROM activations a WHERE a.product_id = p.id AND a.created_at >= $2 AND a.created_at < $3)
+		FROM unnest($1::bigint[]) AS p(id)`, pq.Array(productIDs), since, firstFull)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]int64, len(productIDs))
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }

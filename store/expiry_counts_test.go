@@ -18,6 +18,15 @@ const expiryCountsDrift = `WITH kept AS (
 	)
 	SELECT count(*) FROM ((SELECT * FROM kept EXCEPT SELECT * FROM actual) UNION ALL (SELECT * FROM actual EXCEPT SELECT * FROM kept)) x`
 
+// consumptionDrift lists the product-days whose maintained consumption
+// differs from a recount of the activations.
+const consumptionDrift = `SELECT count(*) FROM (
+		(SELECT product_id, day, sum(codes) FROM consumption_days GROUP BY 1, 2
+		EXCEPT SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM activations GROUP BY 1, 2)
+		UNION ALL
+		(SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM activations GROUP BY 1, 2
+		EXCEPT SELECT product_id, day, sum(codes) FROM consumption_days GROUP BY 1, 2)) x`
+
 func TestExpiryCounts_FollowEveryChangeOfDevices(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.st.Seed(f.ctx, store.SeedInput{AccountID: f.account.ID, Devices: 2000, Products: 20}); err != nil {
@@ -37,6 +46,9 @@ func TestExpiryCounts_FollowEveryChangeOfDevices(t *testing.T) {
 		if n := countRows(t, f.st, expiryCountsDrift); n != 0 {
 			t.Errorf("%s: %d expiry counts differ from the devices", when, n)
 		}
+		if n := countRows(t, f.st, consumptionDrift); n != 0 {
+			t.Errorf("%s: %d consumption counts differ from the activations", when, n)
+		}
 		want := countRows(t, f.st, `SELECT count(*) FROM devices d JOIN products p ON p.id = d.product_id AND p.deleted_at IS NULL
 			WHERE d.account_id = $1 AND d.dc = 'eu-frankfurt' AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
 			AND d.expires_at > $2 AND d.expires_at < $3`, f.account.ID, f.st.Now(), f.st.Now().Add(store.NearExpiryWindow))
@@ -55,7 +67,8 @@ func TestExpiryCounts_FollowEveryChangeOfDevices(t *testing.T) {
 		t.Fatalf("the pass renewed nothing: %+v", st)
 	}
 	check("after a renewal pass")
-	if n := countRows(t, f.st, `SELECT count(*) FROM expiry_counts WHERE NOT compacted`); n != 0 {
+	if n := countRows(t, f.st, `SELECT count(*) FROM expiry_counts WHERE NOT compacted`) +
+		countRows(t, f.st, `SELECT count(*) FROM consumption_days WHERE NOT compacted`); n != 0 {
 		t.Errorf("%d rows left uncompacted after the pass", n)
 	}
 	if n := countRows(t, f.st, `SELECT count(*) FROM (SELECT 1 FROM expiry_counts GROUP BY account_id, dc, product_id, day HAVING count(*) > 1) x`); n != 0 {

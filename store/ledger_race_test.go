@@ -303,6 +303,7 @@ func loadExpiringDevices(t *testing.T, f *fixture, devices, codes int64) {
 		sql  string
 		args []any
 	}{
+		{`SET LOCAL statement_timeout = 0`, nil}, // a bulk load on a loaded machine may take longer than a request may
 		{`INSERT INTO devices (account_id, dc, product_id, device_key, activated_at, expires_at, last_kind, activations, last_connect_at, last_connect_dc)
 			SELECT p.account_id, p.dc, p.id, 'dev-' || lpad(g::text, 6, '0'), $2::timestamptz, $2::timestamptz + k.validity, 'first', 1, $2::timestamptz, p.dc
 			FROM products p JOIN packages k ON k.id = p.package_id, generate_series(1, $3::bigint) g WHERE p.id = $1`, []any{f.product.ID, now, devices}},

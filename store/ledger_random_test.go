@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,29 +14,94 @@ import (
 	"activation-console/store/storetest"
 )
 
-var randomSeed = flag.Uint64("seed", 0, "seed of TestLedger_RandomOperations (0: its fixed default seed)")
+var (
+	randomSeed = flag.Uint64("seed", 0, "seed of TestLedger_RandomOperations (0: its fixed default seed)")
+	randomOps  = flag.Int("ledger.ops", 0, "operations of TestLedger_RandomOperations in all (0: $LEDGER_RANDOM_OPS, else 2000)")
+)
 
 const (
 	defaultRandomSeed = 20260101
-	randomSteps       = 2000
+	defaultRandomOps  = 2000
+	// randomSequenceOps is the most operations one sequence runs: a larger
+	// run is split into up to maxRandomSequences sequences side by side.
+	randomSequenceOps  = 2000
+	maxRandomSequences = 4
 )
 
-// TestLedger_RandomOperations runs a seeded random sequence of the ledger's
+// randomRunOps is the number of operations asked for: -ledger.ops, else
+// LEDGER_RANDOM_OPS, else 2000.
+func randomRunOps(t *testing.T) int {
+	if *randomOps > 0 {
+		return *randomOps
+	}
+	if v := os.Getenv("LEDGER_RANDOM_OPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("LEDGER_RANDOM_OPS=%q: want a positive whole number", v)
+		}
+		return n
+	}
+	return defaultRandomOps
+}
+
+// TestLedger_RandomOperations runs seeded random sequences of the ledger's
 // operations over 2 accounts x 2 DCs x 2 packages against a shadow model of
-// SPEC sections 2-5 written here in Go. After every step it compares every
-// answer and every product's and pool's counters with the model. Every
-// device's row is compared and st.Verify runs every 10th step and at the end
-// (together they took two thirds of the run's time when done at every step,
-// pushing it past 20 s under -race); the license figures are compared every
-// 20th step and at the end. Reproduce a failure with
-// `go test ./store/ -run RandomOperations -seed N`.
+// SPEC sections 2-5 written here in Go. 2000 operations (the default) are
+// one sequence; more (-ledger.ops N or LEDGER_RANDOM_OPS=N) are split into
+// up to 4 sequences, each with its own seed and database, run in parallel.
+//
+// After every step a sequence compares every answer with the model, and
+// every product's and pool's counters too (after step 2000, at every 10th
+// step: with hundreds of products they would dominate). Every device's row
+// is compared and st.Verify runs every 10th step up to step 2000, then
+// every 500th (their cost grows with the data), and at the end; the license
+// figures are compared every 20th step up to 2000, then every 500th, and at
+// the end.
+// The sequences run side by side only as far as -parallel allows (default
+// GOMAXPROCS): pass -parallel 4 for all four. A failure names its
+// sequence's subtest; reproduce it with
+// `go test ./store/ -run 'RandomOperations/seed=S' -seed BASE -ledger.ops N`
+// (the same BASE and N as the failing run).
 func TestLedger_RandomOperations(t *testing.T) {
 	t.Parallel()
-	seed := *randomSeed
-	if seed == 0 {
-		seed = defaultRandomSeed
+	base := *randomSeed
+	if base == 0 {
+		base = defaultRandomSeed
 	}
-	t.Logf("seed %d", seed)
+	total := randomRunOps(t)
+	sequences := min(maxRandomSequences, (total+randomSequenceOps-1)/randomSequenceOps)
+	t.Logf("seed %d, %d operations in %d sequences", base, total, sequences)
+	for i := range sequences {
+		steps := total / sequences
+		if i < total%sequences {
+			steps++
+		}
+		seed := base + uint64(i)
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			if sequences > 1 {
+				t.Parallel()
+			}
+			runRandomSequence(t, seed, steps)
+		})
+	}
+}
+
+// checkEvery tells whether a check that runs every n steps early in a
+// sequence runs at step, out of steps: every n up to step 2000, then every
+// 500th, and always at the last.
+func checkEvery(step, steps, n int) bool {
+	if step == steps {
+		return true
+	}
+	if step <= 2000 {
+		return step%n == 0
+	}
+	return step%500 == 0
+}
+
+// runRandomSequence runs one seeded sequence of steps operations.
+func runRandomSequence(t *testing.T, seed uint64, steps int) {
+	start := time.Now()
 	r := newRandomRun(t, seed)
 	ops := []struct {
 		weight int
@@ -60,7 +127,7 @@ func TestLedger_RandomOperations(t *testing.T) {
 		total += op.weight
 	}
 	counts := map[string]int{}
-	for r.step = 1; r.step <= randomSteps; r.step++ {
+	for r.step = 1; r.step <= steps; r.step++ {
 		n := r.rng.IntN(total)
 		for _, op := range ops {
 			if n -= op.weight; n < 0 {
@@ -69,16 +136,18 @@ func TestLedger_RandomOperations(t *testing.T) {
 				break
 			}
 		}
-		r.compareCounters()
-		if r.step%10 == 0 || r.step == randomSteps {
+		if checkEvery(r.step, steps, 1) || r.step%10 == 0 {
+			r.compareCounters()
+		}
+		if checkEvery(r.step, steps, 10) {
 			r.compareDevices()
 			r.verify()
 		}
-		if r.step%20 == 0 || r.step == randomSteps {
+		if checkEvery(r.step, steps, 20) {
 			r.compareLicenses()
 		}
 	}
-	t.Logf("operations: %v; outcomes: %v", counts, r.outcomes)
+	t.Logf("seed %d, %d operations in %v: %v; outcomes: %v", seed, steps, time.Since(start).Round(time.Millisecond), counts, r.outcomes)
 	t.Logf("final: %d products, %d devices, clock at %s", len(r.m.products), len(r.m.devices), r.m.now.Format(time.DateOnly))
 }
 

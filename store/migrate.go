@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/pressly/goose/v3"
@@ -13,17 +14,34 @@ import (
 // migrator builds goose's provider over the embedded migrations. The session
 // locker (a PostgreSQL advisory lock) makes concurrent starts of several
 // console instances apply each migration once.
-func (s *Store) migrator() (*goose.Provider, error) {
+func (s *Store) migrator() (*goose.Provider, error) { return s.migratorOn(s.db.DB) }
+
+// migratorOn is migrator over the pool db.
+func (s *Store) migratorOn(db *sql.DB) (*goose.Provider, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, s.db.DB, migrations.FS, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
+}
+
+// untimed is a small pool on the store's database without its statement and
+// lock timeouts: a migration of a large database may take minutes. It is
+// the store's own pool when the store was made by OpenDB.
+func (s *Store) untimed() (*sql.DB, func()) {
+	if s.connector == nil {
+		return s.db.DB, func() {}
+	}
+	db := sql.OpenDB(s.connector)
+	db.SetMaxOpenConns(2)
+	return db, func() { db.Close() }
 }
 
 // Migrate applies every pending migration and returns how many it applied.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
-	p, err := s.migrator()
+	db, done := s.untimed()
+	defer done()
+	p, err := s.migratorOn(db)
 	if err != nil {
 		return 0, fmt.Errorf("store: migrate: %w", err)
 	}

@@ -161,11 +161,7 @@ func (s *Store) EachNearExpiryDevice(ctx context.Context, sc Scope, f NearExpiry
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.QueryxContext(ctx, `SELECT `+deviceColumns+from+` ORDER BY d.expires_at, d.id`, args...)
-	if err != nil {
-		return err
-	}
-	return eachStructRow(rows, func(d Device) error {
+	return eachExported(ctx, s, `SELECT `+deviceColumns+from+` ORDER BY d.expires_at, d.id`, args, func(d Device) error {
 		d.Status = deviceStatus(d, now)
 		d.Outlook = deviceOutlook(d, now, due)
 		return fn(d)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // RunwayWindow is the past period whose consumption predicts a product's runway.
@@ -104,7 +103,7 @@ func (s *Store) ProductCodes(ctx context.Context, sc Scope, f ProductCodesFilter
 	return out, s.recentConsumption(ctx, out.Rows)
 }
 
-// recentConsumption fills Recent for the given rows in one grouped count.
+// recentConsumption fills Recent for the given rows.
 func (s *Store) recentConsumption(ctx context.Context, rows []ProductCodes) error {
 	if len(rows) == 0 {
 		return nil
@@ -113,18 +112,10 @@ func (s *Store) recentConsumption(ctx context.Context, rows []ProductCodes) erro
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	var counts []struct {
-		ProductID int64 `db:"product_id"`
-		N         int64 `db:"n"`
-	}
-	if err := s.db.SelectContext(ctx, &counts, `SELECT a.product_id, count(*) AS n FROM activations a
-		WHERE a.product_id = ANY($1) AND a.created_at >= $2 GROUP BY a.product_id`,
-		pq.Array(ids), s.Now().Add(-RunwayWindow)); err != nil {
+	// From the maintained consumption counts (expiry_counts.go), not the activations one by one.
+	byID, err := recentCodes(ctx, s.db, ids, s.Now())
+	if err != nil {
 		return err
-	}
-	byID := make(map[int64]int64, len(counts))
-	for _, c := range counts {
-		byID[c.ProductID] = c.N
 	}
 	for i := range rows {
 		rows[i].Recent = byID[rows[i].ID]
@@ -138,13 +129,9 @@ func (s *Store) EachProductCodes(ctx context.Context, sc Scope, f ProductCodesFi
 	where, args := f.where(sc)
 	args = append(args, s.Now().Add(-RunwayWindow))
 	since := `$` + itoa(len(args))
-	rows, err := s.db.QueryxContext(ctx, `SELECT `+productCodesColumns+`,
+	return eachExported(ctx, s, `SELECT `+productCodesColumns+`,
 		(SELECT count(*) FROM activations a WHERE a.product_id = p.id AND a.created_at >= `+since+`) AS recent`+
-		productFrom+`WHERE `+where+` ORDER BY p.name, p.id`, args...)
-	if err != nil {
-		return err
-	}
-	return eachStructRow(rows, fn)
+		productFrom+`WHERE `+where+` ORDER BY p.name, p.id`, args, fn)
 }
 
 // eachStructRow scans every row into a T and hands it to fn, closing rows.

@@ -202,11 +202,7 @@ func (s *Store) EachProductDevice(ctx context.Context, sc Scope, p Product, f De
 		return err
 	}
 	key, _ := sortKey(f)
-	rows, err := s.db.QueryxContext(ctx, `SELECT `+deviceColumns+from+` ORDER BY `+key+`, d.id`, args...)
-	if err != nil {
-		return err
-	}
-	return eachStructRow(rows, func(d Device) error { return fn(withProductOutlook(d, now, due)) })
+	return eachExported(ctx, s, `SELECT `+deviceColumns+from+` ORDER BY `+key+`, d.id`, args, func(d Device) error { return fn(withProductOutlook(d, now, due)) })
 }
 
 // ProductDevice reads one live device of a product of the scope.

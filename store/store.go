@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/lib/pq"
 )
 
 // Store runs every query of the console.
@@ -20,6 +20,9 @@ type Store struct {
 	now         func() time.Time
 	activations activationQueue   // new devices waiting to be activated together (ledger_connect_new.go)
 	stmts       connectStatements // the connect path's prepared statements (ledger_connect_new.go)
+	poolSize    int
+	timeouts    timeouts      // every connection's statement and lock timeouts (timeouts.go)
+	connector   *pq.Connector // the database, without the timeouts: for migrations
 }
 
 // Option changes how a Store is built.
@@ -32,26 +35,27 @@ func WithClock(now func() time.Time) Option {
 
 // WithPoolSize caps the connections the store opens (default 32).
 func WithPoolSize(n int) Option {
-	return func(s *Store) {
-		s.db.SetMaxOpenConns(n)
-		s.db.SetMaxIdleConns(n)
-	}
+	return func(s *Store) { s.poolSize = n }
 }
 
 // Open connects to the database at url (a lib/pq connection string with an
-// explicit sslmode) and checks that it answers.
+// explicit sslmode) and checks that it answers. Every connection runs with
+// the statement and lock timeouts of WithTimeouts.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	db, err := sqlx.Open("postgres", url)
-	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, now: time.Now}
+	s := &Store{now: time.Now, poolSize: 32, timeouts: defaultTimeouts}
 	for _, o := range opts {
 		o(s)
 	}
+	connector, err := pq.NewConnector(oneRoundTrip(url))
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	s.connector = connector
+	db := sqlx.NewDb(sql.OpenDB(timeoutConnector{connector, s.timeouts}), "postgres")
+	db.SetMaxOpenConns(s.poolSize)
+	db.SetMaxIdleConns(s.poolSize)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s.db = db
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)

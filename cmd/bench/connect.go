@@ -51,6 +51,7 @@ func (a *api) call(method, path string, body any) (int, map[string]any, error) {
 type connectResult struct {
 	requests  int
 	activated int
+	valid     int
 	refused   int
 	errors    int
 	rps       float64
@@ -61,6 +62,15 @@ type connectResult struct {
 // of pks and a DeviceKey never seen, so every connect that finds a code
 // consumes one (the ledger's write path, not the read-only one).
 func runConnects(ctx context.Context, a *api, dc string, pks []string, clients int, d time.Duration, tag string, limit int) connectResult {
+	return runDevices(ctx, a, dc, clients, d, limit, func(rnd *rand.Rand, c, i int) (string, string) {
+		return pks[rnd.IntN(len(pks))], fmt.Sprintf("%s-c%d-%d", tag, c, i)
+	})
+}
+
+// runDevices has clients connect the devices pick chooses, for d or limit
+// connects each.
+func runDevices(ctx context.Context, a *api, dc string, clients int, d time.Duration, limit int,
+	pick func(rnd *rand.Rand, client, i int) (pk, dk string)) connectResult {
 	var mu sync.Mutex
 	var r connectResult
 	var lat []time.Duration
@@ -71,8 +81,8 @@ func runConnects(ctx context.Context, a *api, dc string, pks []string, clients i
 		wg.Go(func() {
 			rnd := rand.New(rand.NewPCG(uint64(c), uint64(start.UnixNano())))
 			for i := 0; time.Now().Before(deadline) && ctx.Err() == nil && (limit == 0 || i < limit); i++ {
-				body := map[string]string{"product_key": pks[rnd.IntN(len(pks))],
-					"device_key": fmt.Sprintf("%s-c%d-%d", tag, c, i), "data_center": dc}
+				pk, dk := pick(rnd, c, i)
+				body := map[string]string{"product_key": pk, "device_key": dk, "data_center": dc}
 				t0 := time.Now()
 				status, out, err := a.call(http.MethodPost, "/api/v1/devices/connect", body)
 				took := time.Since(t0)
@@ -82,6 +92,8 @@ func runConnects(ctx context.Context, a *api, dc string, pks []string, clients i
 					r.errors++
 				case status == http.StatusOK && out["result"] == "activated":
 					r.activated++
+				case status == http.StatusOK && out["result"] == "valid":
+					r.valid++
 				case status == http.StatusConflict:
 					r.refused++
 				}

@@ -63,9 +63,9 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 	if err != nil {
 		return nil, "", err
 	}
-	// A DeviceKey prefix a person would type: the product's prefix and three characters.
+	// A DeviceKey prefix a person would type: the product's prefix and five more characters.
 	var dk string
-	if err := st.DB().GetContext(ctx, &dk, `SELECT left(device_key, length(split_part(device_key, '-', 1)) + 4)
+	if err := st.DB().GetContext(ctx, &dk, `SELECT left(device_key, length(split_part(device_key, '-', 1)) + 5)
 		FROM devices WHERE product_id = $1 AND expires_at IS NOT NULL ORDER BY id LIMIT 1`, big); err != nil {
 		return nil, "", err
 	}
@@ -88,7 +88,7 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 		{name: fmt.Sprintf("Product details, page %s", num(float64(depth))), path: productPath + q("after", cursor), route: "/:dc/products/:id"},
 		{name: "Near-expiry", path: base + "/near-expiry", route: "/:dc/near-expiry"},
 		{name: "Near-expiry, product search", path: base + "/near-expiry" + q("product", "water"), route: "/:dc/near-expiry"},
-		{name: "Near-expiry, DK search", path: base + "/near-expiry" + q("dk", dk), route: "/:dc/near-expiry"},
+		{name: "Near-expiry, DK search (" + dk + ")", path: base + "/near-expiry" + q("dk", dk), route: "/:dc/near-expiry"},
 		{name: "Near-expiry, activated in the last 2 years", path: base + "/near-expiry" + q("activated_from", day(now.AddDate(-2, 0, 0)), "activated_to", day(now)), route: "/:dc/near-expiry"},
 		{name: "Near-expiry, expiring in 7 days", path: base + "/near-expiry" + q("expires_from", day(now), "expires_to", day(now.AddDate(0, 0, 7))), route: "/:dc/near-expiry"},
 		{name: "Assignment history", path: base + "/licenses/history", route: "/:dc/licenses/history"},

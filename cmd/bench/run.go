@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strconv"
@@ -33,7 +34,7 @@ type results struct {
 	seed                     store.SeedReport
 	bigProduct               string
 	pages                    []pageResult
-	many, hot, scarce        connectResult
+	many, hot, scarce, valid connectResult
 	scarceCodes              int
 	scarceConsumed           int64
 	pgbench                  pgbenchResult
@@ -284,6 +285,21 @@ func benchConnect(ctx context.Context, cfg config, res *results, st *store.Store
 	res.many = runConnects(ctx, a, large.HomeDC, pks, cfg.clients, cfg.connectTime, "many-"+runID, 0)
 	logf("connect: %d clients, new devices of one product, %s", cfg.clients, cfg.connectTime)
 	res.hot = runConnects(ctx, a, large.HomeDC, []string{"bench-hot-" + runID}, cfg.clients, cfg.connectTime, "hot-"+runID, 0)
+	// The commonest connect of all: a device whose code is valid, across the account.
+	var known []struct {
+		PK string `db:"product_key"`
+		DK string `db:"device_key"`
+	}
+	if err := st.DB().SelectContext(ctx, &known, `SELECT p.product_key, d.device_key FROM devices d JOIN products p ON p.id = d.product_id
+		WHERE d.account_id = $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > now() + interval '1 day'
+		ORDER BY d.id DESC LIMIT 50000`, large.ID); err != nil {
+		return err
+	}
+	logf("connect: %d clients, %d devices with valid codes, %s", cfg.clients, len(known), cfg.connectTime)
+	res.valid = runDevices(ctx, a, large.HomeDC, cfg.clients, cfg.connectTime, 0, func(rnd *rand.Rand, _, _ int) (string, string) {
+		k := known[rnd.IntN(len(known))]
+		return k.PK, k.DK
+	})
 	// Oversell: more connects than codes, all at once.
 	res.scarce = runConnects(ctx, a, large.HomeDC, []string{"bench-scarce-" + runID}, cfg.clients, time.Hour, "scarce-"+runID, 80)
 	res.rssConnect = mem.peak("connect")

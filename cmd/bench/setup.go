@@ -153,8 +153,9 @@ func (c consoleCLI) startServer(ctx context.Context, keysEnv string) (*server, e
 	}
 	cmd := exec.Command(c.bin, "serve", "--addr", addr, "--data-dir", c.dataDir, "--renew-interval", "1h")
 	cmd.Env = append(os.Environ(), append(c.env, "CONSOLE_SESSION_KEYS="+keysEnv)...)
-	// The console's own log (requests, alert mails written to the log) goes to a file.
-	logFile, err := os.Create(filepath.Join(c.dataDir, "console-serve.log"))
+	// The console's own log (requests, alert mails written to the log) goes to
+	// $TMPDIR/console-bench-serve.log, kept after the run.
+	logFile, err := os.Create(filepath.Join(os.TempDir(), "console-bench-serve.log"))
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,9 @@ func (r *results) table(cfg config) string {
 	w("| Connect API, %d clients, new devices of one hot product | %s req/s, p99 %s (%s activated, %d errors) | %s | %.2fx | ≥ 0.2x pgbench | %s |\n",
 		cfg.clients, num(r.hot.rps), ms(r.hot.p99), num(float64(r.hot.activated)), r.hot.errors, pg, hotRatio,
 		yes(hotRatio >= hotRatioTarget && r.hot.errors == 0))
+	validRatio := r.valid.rps / r.pgbench.tps
+	w("| Connect API, %d clients, devices whose code is valid (nothing consumed) | %s req/s, p99 %s (%s valid, %d errors) | %s | %.2fx | (no target) | |\n",
+		cfg.clients, num(r.valid.rps), ms(r.valid.p99), num(float64(r.valid.valid)), r.valid.errors, pg, validRatio)
 	oversold := r.scarce.activated != r.scarceCodes || r.scarceConsumed != int64(r.scarceCodes) || len(r.violations) > 0
 	w("| Oversell: %d clients, %s connects for %d codes; then `console verify` | %d activated, %d refused; product consumed %d; %d ledger violations | | | zero oversell | %s |\n",
 		cfg.clients, num(float64(r.scarce.requests)), r.scarceCodes, r.scarce.activated, r.scarce.refused, r.scarceConsumed, len(r.violations), yes(!oversold))

@@ -17,7 +17,12 @@ import (
 	"activation-console/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	storetest.Cleanup()
+	removeConsoleBinary() // process_test.go
+	os.Exit(code)
+}
 
 // console runs a command line as the binary would and returns its exit code and output.
 func console(t *testing.T, args ...string) (code int, stdout, stderr string) {

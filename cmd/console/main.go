@@ -20,9 +20,24 @@ func main() {
 	// Ctrl-C and SIGTERM cancel the context: serve drains and stops, a
 	// one-off command gives up; both stop the embedded cluster on the way out.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go forceExitOnSecondSignal(ctx)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// forceExitOnSecondSignal ends the process at once when a second SIGINT or
+// SIGTERM comes while the first one's drain is still running: a person who
+// presses Ctrl-C twice means it. Work cut short is safe (every ledger change
+// is one transaction), but an embedded cluster is left for its next start to
+// recover.
+func forceExitOnSecondSignal(ctx context.Context) {
+	<-ctx.Done()
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	<-again
+	fmt.Fprintln(os.Stderr, "console: second signal: exiting without waiting for the drain")
+	os.Exit(exitFailure)
 }
 
 // Exit codes.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"activation-console/handlers"
@@ -18,6 +19,23 @@ import (
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
 const shutdownTimeout = 15 * time.Second
+
+// drainGrace is how long the console keeps accepting requests after the
+// signal, each answered with "Connection: close", before it closes its
+// listener and its idle connections: requests that a client or load balancer
+// sent just as the signal came are served rather than refused or reset.
+const drainGrace = time.Second
+
+// The HTTP server's timeouts: a slow or stalled client cannot hold a
+// connection for ever. The write timeout runs from the end of the request's
+// header to the end of the answer, so it exceeds the handlers' request
+// timeout (15 s, then a 503) with room to write the answer.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
 
 // runServe runs the console until ctx is cancelled (SIGINT, SIGTERM), then
 // drains in-flight requests, stops the renewal worker and the embedded cluster.
@@ -44,16 +62,23 @@ func runServe(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	tcp, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
+	ln := &onceCloseListener{Listener: tcp}
 	sender, mailServer := newMailSender(cfg, db.store, log)
-	h := handlers.New(handlers.Config{Store: db.store, Logger: log, SessionKeys: keys, PublicURL: cfg.publicURL, MailServer: mailServer})
+	h := handlers.New(handlers.Config{Store: db.store, Logger: log, SessionKeys: keys, PublicURL: cfg.publicURL, MailServer: mailServer,
+		IdleTimeout: cfg.sessionIdle, SessionLifetime: cfg.sessionLife, SecureCookies: strings.HasPrefix(cfg.publicURL, "https://")})
+	var draining atomic.Bool
+	unused := newUnusedConns()
 	srv := &http.Server{
-		Handler:           handlers.NewServer(h),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ConnState:         unused.track,
+		Handler:           closeWhileDraining(&draining, handlers.NewServer(h)),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
@@ -69,20 +94,81 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	select {
 	case <-ctx.Done():
 		log.Info("stopping: draining requests")
+		draining.Store(true)
+		select {
+		case <-time.After(drainGrace):
+		case err = <-served:
+		}
 	case err = <-served: // the listener failed
 	}
 	stopWorker()
+	// Shutdown waits 5 s for a connection on which no request ever came (a
+	// client's or a load balancer's spare); such a connection is idle too.
+	ln.Close()
+	unused.closeAll()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if shutdownErr := srv.Shutdown(shutdownCtx); shutdownErr != nil {
 		err = errors.Join(err, fmt.Errorf("draining requests: %w", shutdownErr))
 	}
 	worker.Wait()
+	log.Info("renewal worker and mail sender stopped at a safe point")
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	log.Info("stopped")
 	return err
+}
+
+// closeWhileDraining asks every client to close its connection once the
+// drain has begun, so that none is left idle to be cut while it sends.
+func closeWhileDraining(draining *atomic.Bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// onceCloseListener may be closed by the drain and again by Shutdown.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
+
+// unusedConns are the connections on which no request has come yet.
+type unusedConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func newUnusedConns() *unusedConns { return &unusedConns{conns: map[net.Conn]struct{}{}} }
+
+// track is the server's ConnState hook.
+func (u *unusedConns) track(c net.Conn, state http.ConnState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if state == http.StateNew {
+		u.conns[c] = struct{}{}
+	} else {
+		delete(u.conns, c)
+	}
+}
+
+// closeAll closes them; call it once the listener is closed.
+func (u *unusedConns) closeAll() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for c := range u.conns {
+		c.Close()
+	}
 }
 
 // loadSessionKeys takes CONSOLE_SESSION_KEYS when set (every instance behind

@@ -1,0 +1,24 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+)
+
+// deadline puts the request timeout on the request's context: the store's
+// queries give up when it passes, and the request answers 503 (errors.go)
+// instead of hanging. Unlike echo's Timeout middleware it never writes the
+// answer from another goroutine; the handler still answers, only sooner.
+// A CSV export is exempt: it streams for as long as the download takes.
+func (h *Handler) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if wantsCSV(c) {
+			return next(c)
+		}
+		ctx, cancel := context.WithTimeout(c.Request().Context(), h.timeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
+}
