@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -167,10 +168,18 @@ func (s *Store) activateBatch(ctx context.Context, batch []*newDevice) {
 	}
 }
 
-// batchFailed sends a batch that could not be activated together the general
-// way, device by device. Nothing of it was written: its transaction rolled back.
-func batchFailed(batch []*newDevice, _ error) {
+// batchFailed answers a batch that could not be activated together. Nothing
+// of it was written: its transaction rolled back. After a deadlock (the rare
+// race described in activateBatch) its devices go the general way one by
+// one; when the database itself is unavailable they get that error at once,
+// rather than each trying again against a database that cannot answer.
+func batchFailed(batch []*newDevice, err error) {
+	var pqErr *pq.Error
+	deadlock := errors.As(err, &pqErr) && pqErr.Code == "40P01"
 	for _, d := range batch {
+		if IsUnavailable(err) && !deadlock {
+			d.err = err
+		}
 		close(d.done)
 	}
 }
