@@ -75,8 +75,9 @@ type seedProduct struct {
 
 // seedShards is how many transactions load a seed side by side. Each holds
 // whole products with everything that summarises them, so each commits a
-// consistent ledger on its own; PostgreSQL runs each on a core of its own.
-var seedShards = min(4, max(2, runtime.NumCPU()))
+// consistent ledger on its own. Twice the cores: a load also waits for the
+// disk (WAL), and the cores then serve the other transactions.
+var seedShards = min(8, 2*runtime.NumCPU())
 
 // Seed loads a large synthetic data set into an account's home data center
 // (SPEC section 11): products, devices with activation chains over the past
