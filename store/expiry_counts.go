@@ -101,8 +101,11 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 		if err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock($1)`, expiryCountsLock); err != nil || !got {
 			return err
 		}
-		// Background work, as long as the rows to fold take (after a seed, a million).
-		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		// Background work, as long as the rows to fold take (after a seed, a
+		// million). The planner guesses a tenth of the keys are distinct;
+		// after a seed all are, and a hash join planned for a tenth spills
+		// into batches that took minutes (3 s with room for them in memory).
+		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL work_mem = '256MB'`); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `WITH k AS (

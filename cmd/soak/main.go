@@ -2,9 +2,12 @@
 // mixed load at them while it injects faults (terminated database backends,
 // an instance killed with SIGKILL and restarted), and then checks that the
 // ledger is consistent and that every connect the console acknowledged is
-// in the activations table. It exits 1 on any violation.
+// in the activations table. Beside the load it runs the randomized ledger
+// test (store's TestLedger_RandomOperations, through `go test`) at
+// --ledger-ops operations, 1,000,000 by default. It exits 1 on any
+// violation or a failed randomized test.
 //
-//	go run ./cmd/soak --duration 5m --instances 3 --devices 2000
+//	go run ./cmd/soak --duration 5m --instances 3 --devices 2000 --ledger-ops 1000000
 //
 // It talks only to 127.0.0.1 and to the PostgreSQL of DATABASE_URL (default:
 // the machine's own on 127.0.0.1:5432), where it creates a database
@@ -26,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +49,7 @@ type options struct {
 	instances int
 	devices   int
 	workers   int
+	ledgerOps int
 	keep      bool
 }
 
@@ -54,10 +59,11 @@ func main() {
 	flag.IntVar(&o.instances, "instances", 3, "console instances on the one database")
 	flag.IntVar(&o.devices, "devices", 2000, "distinct devices the load connects")
 	flag.IntVar(&o.workers, "workers", 6, "goroutines sending requests")
+	flag.IntVar(&o.ledgerOps, "ledger-ops", 1_000_000, "operations of the randomized ledger test run beside the load (0: none)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database afterwards")
 	flag.Parse()
-	if o.instances < 1 || o.devices < 1 || o.workers < 1 {
-		fmt.Fprintln(os.Stderr, "soak: --instances, --devices and --workers must be positive")
+	if o.instances < 1 || o.devices < 1 || o.workers < 1 || o.ledgerOps < 0 {
+		fmt.Fprintln(os.Stderr, "soak: --instances, --devices and --workers must be positive, --ledger-ops not negative")
 		os.Exit(2)
 	}
 	violations, err := run(o)
@@ -72,13 +78,14 @@ func main() {
 
 // soak is one run's state.
 type soak struct {
-	o       options
-	bin     string
-	dbURL   string
-	db      *sql.DB
-	token   string
-	account string
-	tmp     string
+	o        options
+	bin      string
+	dbURL    string
+	adminURL string
+	db       *sql.DB
+	token    string
+	account  string
+	tmp      string
 
 	mu        sync.Mutex
 	instances []*instance
@@ -138,6 +145,7 @@ func run(o options) (int, error) {
 		return 0, err
 	}
 
+	randomized := s.startRandomized()
 	fmt.Printf("driving load for %v at %d instances, %d devices, %d workers\n", o.duration, o.instances, o.devices, o.workers)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration)
@@ -167,11 +175,19 @@ func run(o options) (int, error) {
 	}
 	violations = append(violations, s.verify()...)
 	violations = append(violations, s.checkAcks()...)
+	randomSummary := "not run (--ledger-ops 0)"
+	if randomized != nil {
+		fmt.Printf("waiting for the randomized ledger test (%d operations)\n", o.ledgerOps)
+		r := <-randomized
+		violations = append(violations, r.violations...)
+		randomSummary = r.summary
+	}
 
 	fmt.Printf("\nsoak: %v, %d instances\n", elapsed.Round(time.Second), o.instances)
 	fmt.Printf("  operations        %d (%.0f/s), %d failed during faults\n", s.ops.Load(), float64(s.ops.Load())/elapsed.Seconds(), s.errorsSeen.Load())
 	fmt.Printf("  acknowledged      %d connects, %d distinct activations (each checked)\n", s.ackTotal.Load(), s.ackCount.Load())
 	fmt.Printf("  faults injected   %d backend terminations, %d instance kills\n", s.terminated.Load(), s.killed.Load())
+	fmt.Printf("  randomized ledger %s\n", randomSummary)
 	fmt.Printf("  violations        %d\n", len(violations))
 	for _, v := range violations {
 		fmt.Println("    " + v)
@@ -190,6 +206,7 @@ func (s *soak) createDatabase() (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	s.adminURL = admin
 	adminDB, err := sql.Open("postgres", admin)
 	if err != nil {
 		return nil, err
@@ -495,4 +512,66 @@ func (s *soak) checkAcks() []string {
 		return len(v) < 50
 	})
 	return v
+}
+
+// randomizedResult is the outcome of the randomized ledger test.
+type randomizedResult struct {
+	summary    string
+	violations []string
+}
+
+// startRandomized starts store's randomized ledger test at --ledger-ops
+// operations (4 seeded sequences side by side, each on a database of its
+// own on the soak's server) and returns where its outcome will arrive; nil
+// with --ledger-ops 0. Its output goes to randomized.log in the soak's
+// directory; a failure's lines become violations.
+func (s *soak) startRandomized() <-chan randomizedResult {
+	if s.o.ledgerOps == 0 {
+		return nil
+	}
+	out := make(chan randomizedResult, 1)
+	logPath := filepath.Join(s.tmp, "randomized.log")
+	fmt.Printf("randomized ledger test: %d operations beside the load (go test ./store/ -run TestLedger_RandomOperations)\n", s.o.ledgerOps)
+	go func() {
+		start := time.Now()
+		cmd := exec.Command("go", "test", "-count=1", "-run", "^TestLedger_RandomOperations$", "-parallel", "4",
+			"-timeout", "6h", "-v", "./store/", "-ledger.ops", strconv.Itoa(s.o.ledgerOps))
+		cmd.Env = append(os.Environ(), "TEST_DATABASE_URL="+s.adminURL)
+		b, err := cmd.CombinedOutput()
+		os.WriteFile(logPath, b, 0o600)
+		took := time.Since(start).Round(time.Second)
+		if err == nil {
+			out <- randomizedResult{summary: fmt.Sprintf("%d operations in %v: passed (%s)", s.o.ledgerOps, took, sequenceLines(b))}
+			return
+		}
+		r := randomizedResult{summary: fmt.Sprintf("%d operations: FAILED after %v: %v", s.o.ledgerOps, took, err)}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if t := strings.TrimSpace(line); strings.HasPrefix(t, "ledger_random_test.go") || strings.HasPrefix(t, "--- FAIL") {
+				r.violations = append(r.violations, "randomized ledger test: "+t)
+			}
+			if len(r.violations) == 30 {
+				break
+			}
+		}
+		if len(r.violations) == 0 {
+			r.violations = []string{"randomized ledger test failed: " + err.Error()}
+		}
+		out <- r
+	}()
+	return out
+}
+
+// sequenceLines picks the per-sequence "N operations in T" figures out of
+// the test's -v output.
+func sequenceLines(b []byte) string {
+	var parts []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if _, rest, ok := strings.Cut(line, "ledger_random_test.go"); ok && strings.Contains(rest, "operations in") && !strings.Contains(rest, "sequences") {
+			if _, fig, ok := strings.Cut(rest, "seed "); ok {
+				fig, _, _ = strings.Cut(fig, ":")
+				parts = append(parts, "seed "+fig)
+			}
+		}
+	}
+	return strings.Join(parts, "; ")
 }
