@@ -36,14 +36,7 @@ func TestServe_DatabaseRestartUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restarts a PostgreSQL cluster")
 	}
-	dataDir := filepath.Join(t.TempDir(), "pg")
-	// As root the server runs as nobody, who must reach the data directory
-	// through the 0700 directories t.TempDir makes.
-	for d := filepath.Dir(dataDir); d != os.TempDir() && strings.HasPrefix(d, os.TempDir()); d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o711); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dataDir := embeddedDataDir(t)
 	ctx := context.Background()
 	startCluster := func() *embedded.Cluster {
 		t.Helper()
@@ -97,10 +90,22 @@ func TestServe_DatabaseRestartUnderLoad(t *testing.T) {
 	}
 }
 
-// crashPostmaster sends the cluster's postmaster SIGQUIT (immediate
-// shutdown: no checkpoint, crash recovery at the next start) and waits until
-// it has gone.
-func crashPostmaster(t *testing.T, dataDir string) {
+// embeddedDataDir is a fresh data directory for an embedded cluster. As root
+// the server runs as nobody, who must reach it through the 0700 directories
+// t.TempDir makes.
+func embeddedDataDir(t *testing.T) string {
+	t.Helper()
+	dataDir := filepath.Join(t.TempDir(), "pg")
+	for d := filepath.Dir(dataDir); d != os.TempDir() && strings.HasPrefix(d, os.TempDir()); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dataDir
+}
+
+// postmasterPID is the pid in the cluster's postmaster.pid.
+func postmasterPID(t *testing.T, dataDir string) int {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, "postgres", "postmaster.pid"))
 	if err != nil {
@@ -110,10 +115,19 @@ func crashPostmaster(t *testing.T, dataDir string) {
 	if err != nil {
 		t.Fatalf("postmaster.pid: %v", err)
 	}
+	return pid
+}
+
+// crashPostmaster sends the cluster's postmaster SIGQUIT (immediate
+// shutdown: no checkpoint, crash recovery at the next start) and waits until
+// it has gone.
+func crashPostmaster(t *testing.T, dataDir string) {
+	t.Helper()
+	pid := postmasterPID(t, dataDir)
 	if err := syscall.Kill(pid, syscall.SIGQUIT); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); processRuns(pid); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("postmaster %d still runs 30 s after SIGQUIT", pid)
 		}

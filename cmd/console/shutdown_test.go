@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,4 +126,49 @@ func TestServe_SecondSignalExitsAtOnce(t *testing.T) {
 	if code != 1 || took > drainGrace/2 || !strings.Contains(srv.stderr(), "second signal") {
 		t.Errorf("exit %d after %v; want 1 at once and a word about the second signal\n%s", code, took, srv.stderr())
 	}
+}
+
+// Without DATABASE_URL the console runs its embedded PostgreSQL; a SIGTERM
+// stops it too: exit 0, the server process gone and its pid file removed.
+func TestServe_SIGTERMStopsTheEmbeddedDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the console binary and a PostgreSQL cluster")
+	}
+	dataDir := embeddedDataDir(t)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "CONSOLE_DATA_DIR=" + dataDir}
+	srv := startServe(t, env, "--renew-interval", "200ms")
+	pid := postmasterPID(t, dataDir)
+	resp, err := http.Get(srv.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz: %d before the signal", resp.StatusCode)
+	}
+
+	if code, _ := srv.stop(t); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0\n%s", code, srv.stderr())
+	}
+	if processRuns(pid) {
+		t.Errorf("PostgreSQL (pid %d) still runs after the console exited\n%s", pid, srv.stderr())
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "postgres", "postmaster.pid")); !os.IsNotExist(err) {
+		t.Errorf("postmaster.pid left behind (%v)", err)
+	}
+	if log := srv.stderr(); !strings.Contains(log, "PostgreSQL stopped") {
+		t.Errorf("the log does not say PostgreSQL stopped:\n%s", log)
+	}
+}
+
+// processRuns tells whether pid is a process that has not exited: a zombie
+// (its parent, here pid 1 of a container, has not reaped it yet) has.
+func processRuns(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil // no /proc: whether it exists
+	}
+	// "pid (comm) S ...": the state follows the last ')'.
+	rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+	return !strings.HasPrefix(strings.TrimSpace(rest), "Z")
 }
