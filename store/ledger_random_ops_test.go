@@ -38,6 +38,7 @@ func (r *randomRun) connect() {
 			m.seq++
 			d = &mDevice{seq: m.seq, product: p, dk: dk}
 			m.devices[k] = d
+			m.created = append(m.created, d)
 		}
 		if d.expiresAt.IsZero() || d.deleted || !d.waitingSince.IsZero() { // rule 1
 			if p.available > 0 {
@@ -221,12 +222,7 @@ func (r *randomRun) someDevice() *mDevice {
 	if len(r.m.devices) == 0 {
 		return nil
 	}
-	keys := make([]mDeviceKey, 0, len(r.m.devices))
-	for k := range r.m.devices {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b mDeviceKey) int { return r.m.devices[a].seq - r.m.devices[b].seq })
-	return r.m.devices[keys[r.pick(len(keys))]]
+	return r.m.created[r.pick(len(r.m.created))]
 }
 
 func (r *randomRun) deleteDevice() {

@@ -216,6 +216,7 @@ type ledgerModel struct {
 	products []*mProduct // deleted ones too
 	pools    map[poolKey]*mPool
 	devices  map[mDeviceKey]*mDevice
+	created  []*mDevice            // the same devices in the order they were created (seq)
 	orders   []store.PurchaseOrder // as recorded
 	validity map[string]time.Duration
 	seq      int
