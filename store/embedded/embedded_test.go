@@ -125,8 +125,13 @@ func assertStopped(t *testing.T, dataDir string, pid int, url string) {
 	if p := postmasterPID(dataDir); p != 0 {
 		t.Errorf("postmaster.pid still names pid %d", p)
 	}
+	// pg_ctl stop -w returns once the pid file is gone, which the postmaster
+	// removes just before it exits: on a busy machine it may take a moment.
+	for deadline := time.Now().Add(10 * time.Second); pid != 0 && alive(pid) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if pid != 0 && alive(pid) {
-		t.Errorf("server process %d still alive", pid)
+		t.Errorf("server process %d still alive 10 s after the stop", pid)
 	}
 	if err := ping(context.Background(), url); err == nil {
 		t.Errorf("server still accepts connections")
