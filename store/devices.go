@@ -115,15 +115,7 @@ func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		due[id] += n
-	}
-	return due, rows.Err()
+	return due, addProductCounts(rows, due)
 }
 
 // withOutlooks fills Status and Outlook of devices.

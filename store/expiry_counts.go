@@ -76,16 +76,8 @@ func windowCounts(ctx context.Context, q sqlx.QueryerContext, productIDs []int64
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := make(map[int64]int64, len(productIDs))
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	return out, addProductCounts(rows, out)
 }
 
 // expiryCountsLock serialises compactions of several console instances.
@@ -145,14 +137,19 @@ func recentCodes(ctx context.Context, q sqlx.QueryerContext, productIDs []int64,
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := make(map[int64]int64, len(productIDs))
+	return out, addProductCounts(rows, out)
+}
+
+// addProductCounts adds the (product id, count) rows to counts and closes rows.
+func addProductCounts(rows *sqlx.Rows, counts map[int64]int64) error {
+	defer rows.Close()
 	for rows.Next() {
 		var id, n int64
 		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
+			return err
 		}
-		out[id] = n
+		counts[id] += n
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
