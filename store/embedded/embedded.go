@@ -117,11 +117,17 @@ const (
 	superuser = "postgres"
 	appRole   = "console"
 	dbName    = "console"
-	port      = 5432
 
 	// stopLockTimeout bounds how long Stop waits for another process's start
 	// or stop decision (a start may legitimately take up to a minute).
 	stopLockTimeout = 2 * time.Minute
+)
+
+// port and listenAddresses are variables only so that a test can make a
+// cluster listen on TCP too, to check that TCP asks for a password.
+var (
+	port            = 5432
+	listenAddresses = "" // the unix socket only
 )
 
 // Cluster is a running (or adopted) cluster this process is using.

@@ -215,7 +215,7 @@ func (c *Cluster) serverOptions(fast bool) string {
 	// comma or spaces one element.
 	sockets := `"` + strings.ReplaceAll(c.socketDir, `"`, `""`) + `"`
 	settings := []string{
-		"listen_addresses=", // no TCP at all
+		"listen_addresses=" + listenAddresses, // no TCP at all, except in a test
 		"port=" + strconv.Itoa(port),
 		"unix_socket_directories=" + sockets,
 		"unix_socket_permissions=0700",
