@@ -247,13 +247,17 @@ func TestStart_RefusesAnOldTrustCluster(t *testing.T) {
 // to.
 func TestStart_NeverChownsThroughALink(t *testing.T) {
 	requireRoot(t)
-	targetDir := t.TempDir()
-	target := filepath.Join(targetDir, "passwd")
-	if err := os.WriteFile(target, []byte("root:x:0:0::/root:/bin/sh\n"), 0o644); err != nil {
-		t.Fatal(err)
+	// A root-owned file standing in for /etc/passwd, one per case.
+	newTarget := func(t *testing.T) string {
+		target := filepath.Join(t.TempDir(), "passwd")
+		if err := os.WriteFile(target, []byte("root:x:0:0::/root:/bin/sh\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return target
 	}
 
 	t.Run("log file", func(t *testing.T) {
+		target := newTarget(t)
 		dataDir := newDataDir(t)
 		if err := os.MkdirAll(dataDir, 0o755); err != nil {
 			t.Fatal(err)
@@ -273,11 +277,16 @@ func TestStart_NeverChownsThroughALink(t *testing.T) {
 
 	// As if root had copied the cluster in: it must change hands, and one
 	// link of each kind sits in it.
-	for name, plant := range map[string]func(clusterDir string) error{
-		"hard link": func(clusterDir string) error { return os.Link(target, filepath.Join(clusterDir, "base", "hardlink")) },
-		"symlink":   func(clusterDir string) error { return os.Symlink(target, filepath.Join(clusterDir, "base", "symlink")) },
+	for name, plant := range map[string]func(target, clusterDir string) error{
+		"hard link": func(target, clusterDir string) error {
+			return os.Link(target, filepath.Join(clusterDir, "base", "hardlink"))
+		},
+		"symlink": func(target, clusterDir string) error {
+			return os.Symlink(target, filepath.Join(clusterDir, "base", "symlink"))
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
+			target := newTarget(t)
 			dataDir := newDataDir(t)
 			c := start(t, dataDir)
 			if err := c.Stop(); err != nil {
@@ -286,7 +295,7 @@ func TestStart_NeverChownsThroughALink(t *testing.T) {
 			if err := chownTree(c.clusterDir, &serverUser{name: "root"}); err != nil {
 				t.Fatal(err)
 			}
-			if err := plant(c.clusterDir); err != nil {
+			if err := plant(target, c.clusterDir); err != nil {
 				t.Fatal(err)
 			}
 			c2, err := Start(context.Background(), Options{DataDir: dataDir, Fast: true})
