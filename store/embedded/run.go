@@ -51,10 +51,12 @@ func (c *Cluster) ensureRunning(ctx context.Context, fast bool) error {
 			return err
 		}
 	}
-	if err := prepareSocketDir(c.socketDir, c.runAs); err != nil {
+	// Passwords first: a cluster of an earlier console is refused with
+	// instructions before anything of it is touched.
+	if c.creds, err = c.credentialsFor(want == ""); err != nil {
 		return err
 	}
-	if c.creds, err = c.credentialsFor(want == ""); err != nil {
+	if err := prepareSocketDir(c.socketDir, c.runAs, filepath.Dir(c.socketDir) == c.dataDir); err != nil {
 		return err
 	}
 	if want == "" {

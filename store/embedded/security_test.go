@@ -221,8 +221,10 @@ func TestStart_RefusesAnOldTrustCluster(t *testing.T) {
 	owner := ownerOf(t, c.clusterDir)
 	if os.Geteuid() == 0 {
 		uid, gid := nobodyIDs(t)
-		if err := chownTree(c.clusterDir, &serverUser{uid: uint32(uid), gid: uint32(gid), name: "nobody"}); err != nil {
-			t.Fatal(err)
+		for _, dir := range []string{c.clusterDir, c.socketDir} {
+			if err := chownTree(dir, &serverUser{uid: uint32(uid), gid: uint32(gid), name: "nobody"}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		owner = uint32(uid)
 	}
@@ -240,6 +242,13 @@ func TestStart_RefusesAnOldTrustCluster(t *testing.T) {
 	if b, _ := os.ReadFile(hbaPath); string(b) != trustHBA {
 		t.Errorf("pg_hba.conf changed:\n%s", b)
 	}
+
+	// What the README says to do: move it aside and start again.
+	if err := os.Rename(c.clusterDir, c.clusterDir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	c2 := start(t, dataDir)
+	exec1(t, open(t, c2.URL()), "CREATE TABLE fresh (n int)")
 }
 
 // A planted postgres.log symlink, and a symlink and a hard link planted in

@@ -255,8 +255,23 @@ func socketDirFor(dataDir string) string {
 // existing directory (under a shared /tmp someone else could have created
 // it first, with a fake socket in it) must be a real directory owned by
 // root, us or the server user, never a symlink; it is checked and changed
-// through a descriptor opened without following links.
-func prepareSocketDir(dir string, u *serverUser) error {
+// through a descriptor opened without following links. One belonging to
+// someone else inside the data directory (left by an earlier console that
+// ran the server as nobody) is ours to replace: replaceable says so.
+func prepareSocketDir(dir string, u *serverUser, replaceable bool) error {
+	err := ownSocketDir(dir, u)
+	if errors.Is(err, errForeignSocketDir) && replaceable {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("embedded: %w", err)
+		}
+		err = ownSocketDir(dir, u)
+	}
+	return err
+}
+
+var errForeignSocketDir = errors.New("belongs to another user")
+
+func ownSocketDir(dir string, u *serverUser) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
 		return fmt.Errorf("embedded: creating socket directory: %w", err)
 	}
@@ -275,7 +290,7 @@ func prepareSocketDir(dir string, u *serverUser) error {
 	}
 	if st.Uid != want {
 		if !trustedOwner(st.Uid) || u == nil {
-			return fmt.Errorf("embedded: socket directory %s belongs to uid %d, not to us; remove it", dir, st.Uid)
+			return fmt.Errorf("embedded: socket directory %s (uid %d) %w; remove it", dir, st.Uid, errForeignSocketDir)
 		}
 		if err := unix.Fchown(fd, int(u.uid), int(u.gid)); err != nil {
 			return fmt.Errorf("embedded: %w", err)
