@@ -156,10 +156,14 @@ func hbaTrusts(hba []byte) bool {
 	return false
 }
 
-// writeInitdbPassword puts the superuser password in a temporary file only
-// the server user can read, for initdb --pwfile; the caller removes it.
+// writeInitdbPassword puts the superuser password in a file only the
+// server user can read, for initdb --pwfile; the caller removes it. It lives
+// in the data directory, which the server user can traverse (checkReachable)
+// but not list, rather than in a temporary directory it may not reach.
 func (c *Cluster) writeInitdbPassword(pw string) (string, error) {
-	f, err := os.CreateTemp("", "console-initdb-*")
+	path := filepath.Join(c.dataDir, "postgres.initdb-password")
+	os.Remove(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("embedded: %w", err)
 	}
@@ -171,10 +175,10 @@ func (c *Cluster) writeInitdbPassword(pw string) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		os.Remove(path)
 		return "", fmt.Errorf("embedded: %w", err)
 	}
-	return f.Name(), nil
+	return path, nil
 }
 
 // ensureDatabase makes sure the application role exists with its password,
