@@ -44,6 +44,8 @@ func openDatabase(ctx context.Context, dataDir string, stderr io.Writer, opts ..
 		if d.cluster, err = embedded.Start(ctx, embedded.Options{DataDir: dataDir, Logf: logf}); err != nil {
 			return nil, err
 		}
+		// The role "console": it owns the database and runs the migrations
+		// but is no superuser (docs/SECURITY.md, "The embedded database").
 		url = d.cluster.URL()
 	}
 	if d.store, err = store.Open(ctx, url, opts...); err != nil {

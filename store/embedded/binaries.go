@@ -45,7 +45,7 @@ func findBinaries(ctx context.Context, dataDir, want string, logf func(string, .
 	if major == "" {
 		major = "15"
 	}
-	dir, dlErr := downloadBinaries(ctx, dataDir, major, logf)
+	dir, dlErr := downloadBinaries(ctx, downloadRoot(dataDir), major, logf)
 	if dlErr == nil {
 		if b, err := inspectBinDir(ctx, dir); err == nil {
 			return b, nil
@@ -84,11 +84,13 @@ func candidateBinDirs(ctx context.Context) []string {
 	}
 	if pgConfig, err := exec.LookPath("pg_config"); err == nil {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		out, err := exec.CommandContext(ctx, pgConfig, "--bindir").Output()
-		cancel()
-		if err == nil {
-			add(strings.TrimSpace(string(out)))
+		if pgConfig, err = trustedExecutable(pgConfig); err == nil {
+			out, err := exec.CommandContext(ctx, pgConfig, "--bindir").Output()
+			if err == nil {
+				add(strings.TrimSpace(string(out)))
+			}
 		}
+		cancel()
 	}
 	// Distributions often put symlinks on PATH (Debian's /usr/local/bin/pg_ctl
 	// -> /usr/lib/postgresql/15/bin/pg_ctl): the real directory is the one
@@ -124,16 +126,22 @@ func versionLess(a, b string) bool {
 	return len(as) < len(bs)
 }
 
-// inspectBinDir checks that dir holds the three programs and asks postgres
-// for its version.
+// inspectBinDir checks that dir holds the three programs, that no other
+// user could have planted or replaced them (trustedExecutable; the
+// directory itself too, since pg_ctl and initdb run the postgres next to
+// them), and asks postgres for its version. The returned dir has its
+// symlinks resolved.
 func inspectBinDir(ctx context.Context, dir string) (binaries, error) {
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return binaries{}, err
+	}
+	if err := checkTrustedChain(dir); err != nil {
+		return binaries{}, fmt.Errorf("embedded: refusing the programs in %s: %w", dir, err)
+	}
 	for _, prog := range serverPrograms {
-		fi, err := os.Stat(filepath.Join(dir, prog))
-		if err != nil {
-			return binaries{}, err
-		}
-		if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-			return binaries{}, fmt.Errorf("embedded: %s is not executable", filepath.Join(dir, prog))
+		if _, err := trustedExecutable(filepath.Join(dir, prog)); err != nil {
+			return binaries{}, fmt.Errorf("embedded: %w", err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -186,8 +194,19 @@ var embeddedVersions = map[string]embeddedpostgres.PostgresVersion{
 	"9.6": embeddedpostgres.V9,
 }
 
+// downloadRoot is where downloaded binaries go: as root a system directory
+// only root can write to, never the data directory, where another user may
+// have planted programs for root to run; otherwise dataDir/postgres-binaries.
+func downloadRoot(dataDir string) string {
+	if os.Geteuid() == 0 {
+		return "/var/cache/activation-console/postgres-binaries"
+	}
+	return filepath.Join(dataDir, "postgres-binaries")
+}
+
 // downloadBinaries fetches PostgreSQL with embedded-postgres into
-// dataDir/postgres-binaries/<version> and returns its bin directory.
+// root/<version> and returns its bin directory; inspectBinDir checks it
+// like any other before it runs.
 //
 // embedded-postgres exports no "just download" call: its Start downloads
 // the archive (into CachePath), extracts it (into BinariesPath), runs initdb
@@ -203,18 +222,21 @@ var embeddedVersions = map[string]embeddedpostgres.PostgresVersion{
 // The library's download cannot be cancelled (plain http.Get), so it runs
 // in a goroutine that is abandoned when ctx ends; its scratch directory is
 // then left for the next download to remove.
-func downloadBinaries(ctx context.Context, dataDir, major string, logf func(string, ...any)) (string, error) {
+func downloadBinaries(ctx context.Context, root, major string, logf func(string, ...any)) (string, error) {
 	version, ok := embeddedVersions[major]
 	if !ok {
 		return "", fmt.Errorf("embedded-postgres offers no PostgreSQL %s", major)
 	}
-	root := filepath.Join(dataDir, "postgres-binaries")
 	final := filepath.Join(root, string(version))
 	if hasPrograms(filepath.Join(final, "bin")) {
 		return filepath.Join(final, "bin"), nil
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("creating %s: %w", root, err)
+	}
+	// Our extraction must not happen where another user could swap files.
+	if err := checkTrustedChain(root); err != nil {
+		return "", fmt.Errorf("refusing to download PostgreSQL into %s: %w", root, err)
 	}
 	if old, _ := filepath.Glob(filepath.Join(root, "extract-*")); len(old) > 0 {
 		for _, d := range old { // abandoned or interrupted earlier downloads
@@ -265,7 +287,7 @@ func downloadBinaries(ctx context.Context, dataDir, major string, logf func(stri
 		if err != nil {
 			return err
 		}
-		m := fi.Mode().Perm() | 0o444
+		m := (fi.Mode().Perm() | 0o444) &^ 0o022
 		if d.IsDir() || fi.Mode().Perm()&0o100 != 0 {
 			m |= 0o111
 		}

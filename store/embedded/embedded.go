@@ -7,19 +7,30 @@
 // kept between runs:
 //
 //	postgres/             the cluster, created once with initdb
+//	postgres.passwords    the superuser's and the application role's passwords (0600)
 //	postgres.log          the server log (pg_ctl -l)
 //	postgres.start.lock   flock: serialises start and stop decisions
 //	postgres.users.lock   flock: held shared by every process using the cluster
 //	run/                  the unix socket directory (see below)
-//	postgres-binaries/    only when no PostgreSQL is installed: downloaded binaries
+//	postgres-binaries/    only for a console not run as root, when no PostgreSQL
+//	                      is installed: downloaded binaries
+//
+// # Authentication and roles
 //
 // The server listens on a unix socket only (listen_addresses is empty), in a
-// directory of mode 0700 owned by the server user, so no other local user can
-// connect even though authentication is "trust". The socket directory is
-// DataDir/run unless that would make the socket path too long for a unix
-// socket address; then it is a directory under os.TempDir() named from a hash
-// of the data directory, so every process working on the same data directory
-// finds the same socket.
+// directory of mode 0700 owned by the server user. Every connection, on the
+// socket or over TCP should someone enable it, authenticates with
+// scram-sha-256: initdb gets a generated superuser password, and the console
+// itself logs in as the role "console", which owns the database "console"
+// and its schema (so it runs the migrations) but is no superuser. URL
+// returns that role's connection string, AdminURL the superuser's (see
+// auth.go). A cluster created by an earlier console with "trust" is refused
+// with instructions.
+//
+// The socket directory is DataDir/run unless that would make the socket path
+// too long for a unix socket address; then it is a directory under
+// os.TempDir() named from a hash of the data directory, so every process
+// working on the same data directory finds the same socket.
 //
 // # Binaries
 //
@@ -28,22 +39,32 @@
 // then the highest /usr/lib/postgresql/*/bin. An existing cluster pins its
 // major version: the first candidate of that version is used. Only when no
 // suitable installation exists are binaries fetched with
-// github.com/fergusstrange/embedded-postgres (see binaries.go).
+// github.com/fergusstrange/embedded-postgres (see binaries.go): as root into
+// /var/cache/activation-console, never into the data directory. Before any
+// of them runs, the program and every directory above it must belong to root
+// (or to the console's own user) and be writable by nobody else (trust.go):
+// a program another user could have planted or replaced is skipped.
 //
 // # Running as root
 //
 // PostgreSQL refuses to run as root. When the console runs as root, initdb,
-// pg_ctl and the server run as an unprivileged user, set through
-// exec.Cmd.SysProcAttr.Credential (no su/sudo): the owner of an existing
-// cluster directory when that is not root, otherwise "nobody". That user must
-// be able to reach the cluster, so Start checks every ancestor of the data
-// directory for search permission and fails with a message naming the
-// blocking directory rather than letting initdb fail obscurely. The data
-// directory itself belongs to the console, so when only it lacks the search
-// bit Start adds o+x to it: that lets the server user walk through to its own
-// postgres/ directory (mode 0700) without being able to list the data
-// directory or read files whose own modes forbid it. Root still connects to
-// the 0700 socket because root bypasses file permissions.
+// pg_ctl and the server run as a dedicated system account, set through
+// exec.Cmd.SysProcAttr.Credential (no su/sudo): "postgres" where it exists,
+// else "console-postgres", which the console creates (useradd --system).
+// Never the shared "nobody", and never whoever happens to own a file in the
+// data directory. The data directory and its parents must then be root's
+// and writable by nobody else, and files the console creates there are
+// created without following symlinks; handing a cluster to the server user
+// walks it by descriptors and refuses symlinks and hard links (trust.go).
+// The server user must be able to reach the cluster, so Start checks every
+// ancestor of the data directory for search permission and fails with a
+// message naming the blocking directory rather than letting initdb fail
+// obscurely. The data directory itself belongs to the console, so when only
+// it lacks the search bit Start adds o+x to it: that lets the server user
+// walk through to its own postgres/ directory (mode 0700) without being able
+// to list the data directory or read files whose own modes forbid it (such
+// as postgres.passwords). Root still connects to the 0700 socket because
+// root bypasses file permissions.
 //
 // # Several processes and crashes
 //
@@ -91,14 +112,22 @@ type Options struct {
 }
 
 const (
-	// superuser is the role initdb creates, and dbName the database the console uses.
-	superuser = "console"
+	// superuser is the role initdb creates; appRole the role the console
+	// logs in as, owner of dbName, the database it uses.
+	superuser = "postgres"
+	appRole   = "console"
 	dbName    = "console"
-	port      = 5432
 
 	// stopLockTimeout bounds how long Stop waits for another process's start
 	// or stop decision (a start may legitimately take up to a minute).
 	stopLockTimeout = 2 * time.Minute
+)
+
+// port and listenAddresses are variables only so that a test can make a
+// cluster listen on TCP too, to check that TCP asks for a password.
+var (
+	port            = 5432
+	listenAddresses = "" // the unix socket only
 )
 
 // Cluster is a running (or adopted) cluster this process is using.
@@ -109,6 +138,7 @@ type Cluster struct {
 	logFile    string
 	bin        binaries
 	runAs      *serverUser // nil: the server runs as this process's user
+	creds      credentials
 	logf       func(format string, args ...any)
 
 	// startedHere is set once Start has run pg_ctl start, so that a Start
@@ -136,7 +166,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := checkShellSafe(abs); err != nil {
 		return nil, err
 	}
-	runAs, err := chooseServerUser(filepath.Join(abs, "postgres"))
+	runAs, err := chooseServerUser(filepath.Join(abs, "postgres"), logf)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +186,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
 	if err := checkShellSafe(dataDir); err != nil {
+		return nil, err
+	}
+	if err := checkDataDir(dataDir); err != nil {
 		return nil, err
 	}
 	c := &Cluster{
@@ -199,17 +232,20 @@ func checkShellSafe(dataDir string) error {
 	return nil
 }
 
-// URL is a lib/pq connection string for the database "console" as superuser
-// role "console", over the unix socket, with sslmode=disable explicit.
-func (c *Cluster) URL() string { return c.connString(dbName) }
+// URL is a lib/pq connection string for the database "console" as role
+// "console" (its owner, not a superuser) with its password, over the unix
+// socket, with sslmode=disable explicit (there is no TLS on a unix socket).
+// It holds a password: never log it.
+func (c *Cluster) URL() string { return c.connString(appRole, c.creds.app, dbName) }
 
-// AdminURL is the same as URL for the database "postgres" (tests create and
-// drop databases through it).
-func (c *Cluster) AdminURL() string { return c.connString("postgres") }
+// AdminURL is a connection string for the database "postgres" as the
+// superuser, for what needs one (Start itself creates the role and the
+// database through it). The application never uses it.
+func (c *Cluster) AdminURL() string { return c.connString(superuser, c.creds.admin, "postgres") }
 
-func (c *Cluster) connString(db string) string {
-	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable",
-		connValue(c.socketDir), port, superuser, db)
+func (c *Cluster) connString(user, password, db string) string {
+	return fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=disable",
+		connValue(c.socketDir), port, user, connValue(password), db)
 }
 
 // connValue quotes a libpq key/value connection string value when needed

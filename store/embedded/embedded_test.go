@@ -19,7 +19,7 @@ import (
 )
 
 // These tests run real PostgreSQL servers from the installed binaries. Run
-// as root (as CI does) they exercise running the server as "nobody".
+// as root (as CI does) they exercise running the server as a dedicated user.
 
 const helperEnv = "EMBEDDED_TEST_HELPER_DATADIR"
 
@@ -44,7 +44,7 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-// newDataDir returns a fresh data directory that "nobody" can reach: the
+// newDataDir returns a fresh data directory that the server user can reach: the
 // directories t.TempDir makes are 0700.
 func newDataDir(t *testing.T) string {
 	t.Helper()
@@ -447,7 +447,7 @@ func TestLongPathAndUnfinishedCluster(t *testing.T) {
 	os.Remove(c.socketDir)
 }
 
-// As root, a data directory "nobody" cannot reach is refused up front with
+// As root, a data directory the server user cannot reach is refused up front with
 // a message that says what to do.
 func TestUnreachableDataDirAsRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -513,7 +513,7 @@ func TestDownloadBinaries(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dir, err := downloadBinaries(ctx, dataDir, "15", t.Logf)
+	dir, err := downloadBinaries(ctx, filepath.Join(dataDir, "postgres-binaries"), "15", t.Logf)
 	if err != nil {
 		t.Logf("download failed as expected without network: %v", err)
 		if !strings.Contains(err.Error(), "embedded-postgres") || !strings.Contains(err.Error(), "15.") {

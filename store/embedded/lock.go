@@ -17,7 +17,9 @@ import (
 // O_CLOEXEC, so pg_ctl and the server never inherit (and keep) a lock.
 
 func openLockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// No symlink following: as root, a link planted here would make us
+	// create or lock a file elsewhere.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: opening lock file: %w", err)
 	}

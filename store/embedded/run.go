@@ -51,7 +51,12 @@ func (c *Cluster) ensureRunning(ctx context.Context, fast bool) error {
 			return err
 		}
 	}
-	if err := prepareSocketDir(c.socketDir, c.runAs); err != nil {
+	// Passwords first: a cluster of an earlier console is refused with
+	// instructions before anything of it is touched.
+	if c.creds, err = c.credentialsFor(want == ""); err != nil {
+		return err
+	}
+	if err := prepareSocketDir(c.socketDir, c.runAs, filepath.Dir(c.socketDir) == c.dataDir); err != nil {
 		return err
 	}
 	if want == "" {
@@ -91,7 +96,7 @@ func (c *Cluster) ensureRunning(ctx context.Context, fast bool) error {
 // known not to exist means "no cluster": one we cannot read (a cluster owned
 // by another user) must not be mistaken for a broken one and replaced.
 func clusterMajor(clusterDir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(clusterDir, "PG_VERSION"))
+	b, err := readNoFollow(filepath.Join(clusterDir, "PG_VERSION"))
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
@@ -126,12 +131,18 @@ func (c *Cluster) initCluster(ctx context.Context, fast bool) error {
 		return fmt.Errorf("embedded: %w", err)
 	}
 	if c.runAs != nil {
-		if err := os.Chown(scratch, int(c.runAs.uid), int(c.runAs.gid)); err != nil {
+		if err := os.Lchown(scratch, int(c.runAs.uid), int(c.runAs.gid)); err != nil {
 			return fmt.Errorf("embedded: handing %s to %s: %w", scratch, c.runAs.name, err)
 		}
 	}
+	pwfile, err := c.writeInitdbPassword(c.creds.admin)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(pwfile)
 	c.logf("initialising database cluster in %s with PostgreSQL %s...", c.clusterDir, c.bin.version)
-	args := []string{"-D", scratch, "-U", superuser, "--auth=trust", "-E", "UTF8", "--locale=C"}
+	args := []string{"-D", scratch, "-U", superuser, "--pwfile=" + pwfile,
+		"--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"}
 	if fast {
 		args = append(args, "--no-sync")
 	}
@@ -154,10 +165,12 @@ func (c *Cluster) initCluster(ctx context.Context, fast bool) error {
 	return nil
 }
 
-// ownCluster hands a root-owned cluster to the server user; PostgreSQL
-// refuses a data directory its user does not own.
+// ownCluster hands a cluster owned by someone else (root, having copied it
+// in; or the other dedicated account) to the server user; PostgreSQL
+// refuses a data directory its user does not own. chownTree never follows a
+// symlink, so nothing outside the cluster changes owner.
 func (c *Cluster) ownCluster() error {
-	fi, err := os.Stat(c.clusterDir)
+	fi, err := os.Lstat(c.clusterDir)
 	if err != nil {
 		return fmt.Errorf("embedded: %w", err)
 	}
@@ -204,7 +217,7 @@ func (c *Cluster) serverOptions(fast bool) string {
 	// comma or spaces one element.
 	sockets := `"` + strings.ReplaceAll(c.socketDir, `"`, `""`) + `"`
 	settings := []string{
-		"listen_addresses=", // no TCP at all
+		"listen_addresses=" + listenAddresses, // no TCP at all, except in a test
 		"port=" + strconv.Itoa(port),
 		"unix_socket_directories=" + sockets,
 		"unix_socket_permissions=0700",
@@ -253,19 +266,7 @@ func (c *Cluster) startServer(ctx context.Context, fast bool) error {
 
 // prepareLogFile creates the log for pg_ctl -l; the server user writes it
 // (through pg_ctl's shell) but may not create files in the data directory.
-func (c *Cluster) prepareLogFile() error {
-	f, err := os.OpenFile(c.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("embedded: %w", err)
-	}
-	f.Close()
-	if c.runAs != nil {
-		if err := os.Chown(c.logFile, int(c.runAs.uid), int(c.runAs.gid)); err != nil {
-			return fmt.Errorf("embedded: %w", err)
-		}
-	}
-	return nil
-}
+func (c *Cluster) prepareLogFile() error { return createPrivateFile(c.logFile, c.runAs) }
 
 func (c *Cluster) pgctlStart(ctx context.Context, fast bool) error {
 	timeout := 60
@@ -314,7 +315,7 @@ func (c *Cluster) recordedPID() int {
 
 // readPID reads the pid on the first line of a PostgreSQL lock file, or 0.
 func readPID(path string) int {
-	b, err := os.ReadFile(path)
+	b, err := readNoFollow(path)
 	if err != nil {
 		return 0
 	}
@@ -330,7 +331,7 @@ func readPID(path string) int {
 // server recorded on line 5 of postmaster.pid, and refuses a server on
 // another port than ours (line 4), which was not started by this package.
 func (c *Cluster) followPidFile() error {
-	b, err := os.ReadFile(filepath.Join(c.clusterDir, "postmaster.pid"))
+	b, err := readNoFollow(filepath.Join(c.clusterDir, "postmaster.pid"))
 	if err != nil {
 		return nil
 	}
@@ -439,28 +440,6 @@ func openDB(dsn string) (*sql.DB, error) {
 	return sql.OpenDB(conn), nil
 }
 
-// ensureDatabase creates the console database on first use (or if a crash
-// came between initdb and its creation).
-func (c *Cluster) ensureDatabase(ctx context.Context) error {
-	db, err := openDB(c.AdminURL())
-	if err != nil {
-		return fmt.Errorf("embedded: %w", err)
-	}
-	defer db.Close()
-	var exists bool
-	if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", dbName).Scan(&exists); err != nil {
-		return fmt.Errorf("embedded: checking for database %s: %w", dbName, err)
-	}
-	if exists {
-		return nil
-	}
-	c.logf("creating database %s", dbName)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(dbName)); err != nil {
-		return fmt.Errorf("embedded: creating database %s: %w", dbName, err)
-	}
-	return nil
-}
-
 // stopServer stops the server if it runs: fast shutdown (open sessions are
 // disconnected, work is checkpointed), waiting until it is down. The caller
 // holds the start lock and the exclusive users lock.
@@ -494,7 +473,7 @@ func fileSize(path string) int64 {
 // logSince returns what the server logged from offset on (at most the last
 // few KiB), formatted to append to an error.
 func (c *Cluster) logSince(offset int64) string {
-	f, err := os.Open(c.logFile)
+	f, err := os.OpenFile(c.logFile, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return ""
 	}

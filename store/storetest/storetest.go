@@ -30,7 +30,7 @@ import (
 
 var (
 	serverOnce sync.Once
-	adminURL   string // a connection string to a maintenance database
+	adminURL   string // a connection string to a maintenance database, as a role that may create databases
 	cluster    *embedded.Cluster
 	serverErr  error
 
@@ -63,12 +63,16 @@ func server() (string, error) {
 			adminURL = u
 			return
 		}
-		dir := filepath.Join(os.TempDir(), "activation-console-test-db")
+		// A new name for the clusters with passwords: the embedded package
+		// refuses the trust clusters earlier versions left under the old one.
+		dir := filepath.Join(os.TempDir(), "activation-console-test-pg")
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		cluster, serverErr = embedded.Start(ctx, embedded.Options{DataDir: dir, Fast: true})
 		if serverErr == nil {
-			adminURL = cluster.AdminURL()
+			// The application's own role (no superuser, but CREATEDB):
+			// templates are built and migrated as it, as in production.
+			adminURL = WithDatabase(cluster.URL(), "postgres")
 		}
 	})
 	return adminURL, serverErr
