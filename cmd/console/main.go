@@ -67,6 +67,8 @@ var commands = []command{
 	{"user create", "create a support user", runUserCreate},
 	{"package create", "add a package to the catalog", runPackageCreate},
 	{"token create", "create a platform API token; prints it once", runTokenCreate},
+	{"token list", "list the platform API tokens (never their secrets)", runTokenList},
+	{"token revoke", "revoke a platform API token by its name", runTokenRevoke},
 	{"verify", "check the ledger invariants; exits 1 naming each violation", runVerify},
 	{"seed", "load a large synthetic data set into an account, for benchmarks", runSeed},
 }
