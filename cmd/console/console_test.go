@@ -113,8 +113,8 @@ func TestVerify_NamesEachViolationAndFails(t *testing.T) {
 
 func TestAccountCreate_ShowsTheStoreMessageWithoutInternals(t *testing.T) {
 	useNewDatabase(t)
-	code, out, errs := console(t, "account", "create", "--name", "Initech", "--type", "enterprise", "--data-center", "eu-frankfurt",
-		"--owner-email", "owner@initech.example", "--owner-password", "short")
+	code, out, errs := consoleWithInput(t, "short\n", "account", "create", "--name", "Initech", "--type", "enterprise", "--data-center", "eu-frankfurt",
+		"--owner-email", "owner@initech.example", "--password-stdin")
 	if code != 1 || out != "" {
 		t.Errorf("exit %d, stdout %q; want 1 and nothing printed", code, out)
 	}
