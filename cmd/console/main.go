@@ -130,6 +130,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --data-dir (the embedded PostgreSQL) or uses DATABASE_URL when it is set.")
+	fmt.Fprintf(w, "A command that sets a password reads it from stdin (--password-stdin) or %s, never needing the command line.\n", passwordEnv)
 	fmt.Fprintln(w, "Run 'console COMMAND -h' for its flags.")
 }
 
