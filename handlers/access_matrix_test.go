@@ -23,6 +23,8 @@ var accessMatrix = map[string][6]string{
 	"GET /switch":                                       {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /support":                                      {"404", "404", "404", "404", "ok", "in"},
 	"POST /support/accounts/:account":                   {"404", "404", "404", "404", "ok", "in"},
+	"GET /account/password":                             {"ok", "ok", "ok", "ok", "ok", "in"}, // support staff too
+	"POST /account/password":                            {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/licenses":                                 {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/licenses/history":                         {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/licenses/unassigned":                      {"ok", "ok", "ok", "ok", "ok", "in"},
@@ -44,8 +46,6 @@ var accessMatrix = map[string][6]string{
 	"POST /:dc/recipients/threshold":                    {"ok", "ok", "ok", "ok", "403", "in"},
 	"GET /:dc/settings":                                 {"ok", "ok", "ok", "ok", "ok", "in"},
 	"POST /:dc/settings":                                {"ok", "ok", "ok", "ok", "403", "in"},
-	"GET /:dc/settings/password":                        {"ok", "ok", "ok", "ok", "ok", "in"},
-	"POST /:dc/settings/password":                       {"ok", "ok", "ok", "ok", "403", "in"},
 	"GET /:dc/audit":                                    {"ok", "403", "403", "403", "ok", "in"},
 	"GET /:dc/members":                                  {"ok", "403", "403", "403", "403", "in"},
 	"GET /:dc/members/new":                              {"ok", "403", "403", "403", "403", "in"},
@@ -128,7 +128,7 @@ func (f *accessFixture) formFor(path string) url.Values {
 		return url.Values{"threshold": {"12"}}
 	case strings.HasSuffix(path, "/settings"):
 		return url.Values{"time_zone": {"Europe/Berlin"}}
-	case strings.HasSuffix(path, "/settings/password"):
+	case strings.HasSuffix(path, "/account/password"):
 		return url.Values{"old_password": {"not it"}, "new_password": {"a brand new password"}}
 	case strings.HasSuffix(path, "/members"):
 		return url.Values{"name": {"Lee"}, "email": {"lee@acme.example"}, "password": {"lee long password"}, "scope": {"all"}}

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,15 +45,15 @@ func TestSessions_SignInRotatesTheSession(t *testing.T) {
 func TestSessions_PasswordChangeEndsOtherSessions(t *testing.T) {
 	f := newAccessFixture(t)
 	here, there := f.as(t, "viewer"), f.as(t, "viewer")
-	rec, doc := here.post("/eu-frankfurt/settings/password", url.Values{"old_password": {"wrong one"}, "new_password": {"a brand new password"}}, false)
+	rec, doc := here.post("/account/password", url.Values{"old_password": {"wrong one"}, "new_password": {"a brand new password"}}, false)
 	if rec.Code != http.StatusUnprocessableEntity || text(doc.Find("#old-password-error")) != "The current password is wrong." {
 		t.Fatalf("wrong current password: %d %q", rec.Code, text(doc.Find("#old-password-error")))
 	}
-	rec, _ = here.post("/eu-frankfurt/settings/password", url.Values{"old_password": {memberPassword}, "new_password": {"short"}}, false)
+	rec, _ = here.post("/account/password", url.Values{"old_password": {memberPassword}, "new_password": {"short"}}, false)
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("short new password: %d", rec.Code)
 	}
-	rec, _ = here.post("/eu-frankfurt/settings/password", url.Values{"old_password": {memberPassword}, "new_password": {"a brand new password"}}, false)
+	rec, _ = here.post("/account/password", url.Values{"old_password": {memberPassword}, "new_password": {"a brand new password"}}, false)
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("change: %d %s", rec.Code, rec.Body.String())
 	}
@@ -63,6 +64,33 @@ func TestSessions_PasswordChangeEndsOtherSessions(t *testing.T) {
 		t.Fatal("another session survived the password change")
 	}
 	f.signIn(t, "viewer@acme.example", "a brand new password")
+}
+
+func TestSessions_SupportChangesOwnPasswordWithoutOpeningAnAccount(t *testing.T) {
+	f := newAccessFixture(t)
+	here := f.signIn(t, "help@platform.example", memberPassword) // no account opened
+	there := f.as(t, "support")
+	supportSignedIn := func(b *browser) bool { return b.do(http.MethodGet, "/support", nil, false).Code == http.StatusOK }
+
+	// The link on the support search leads to a page support may use.
+	_, doc := here.get("/support", false)
+	link, _ := doc.Find(`a:contains("Change password")`).Attr("href")
+	rec, doc := here.get(link, false)
+	if link == "" || rec.Code != http.StatusOK || doc.Find(`input[name=new_password]`).Length() != 1 {
+		t.Fatalf("support's change-password link %q: %d", link, rec.Code)
+	}
+
+	rec, _ = here.post(link, url.Values{"old_password": {memberPassword}, "new_password": {"support's new password"}}, false)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/support" {
+		t.Fatalf("change: %d to %q; want 303 back to the support search", rec.Code, rec.Header().Get("Location"))
+	}
+	if _, doc := here.get("/support", false); !supportSignedIn(here) || !strings.Contains(doc.Find(".flash").Text(), "password is changed") {
+		t.Fatal("the support browser that changed the password was signed out, or not told")
+	}
+	if supportSignedIn(there) {
+		t.Fatal("another support session survived the password change")
+	}
+	f.signIn(t, "help@platform.example", "support's new password")
 }
 
 func TestSessions_DisabledSubAccountIsSignedOutAtOnce(t *testing.T) {

@@ -10,9 +10,10 @@ import (
 )
 
 // tokenCacheTTL is how long a token that passed the check is trusted without
-// asking the database again: the connect path is hot, and a revoked token
-// stops working within this delay.
-const tokenCacheTTL = 30 * time.Second
+// asking the database again: the connect path is hot, so each instance asks
+// at most once per token in this delay, and a revoked token stops working on
+// every instance within it (docs/SECURITY.md, "API tokens").
+const tokenCacheTTL = 5 * time.Second
 
 // requireToken admits requests that carry `Authorization: Bearer <token>`
 // with a token created by the command line (SPEC section 8).

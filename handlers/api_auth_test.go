@@ -1,10 +1,17 @@
 package handlers_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"activation-console/handlers"
 )
 
 func TestAPI_RefusesRequestsWithoutAValidToken(t *testing.T) {
@@ -47,18 +54,42 @@ func TestAPI_AcceptsTheBearerSchemeInAnyCase(t *testing.T) {
 	f.callAs(t, "bearer "+f.token, http.MethodGet, "/api/v1/products/PK-1", "").want(t, http.StatusOK)
 }
 
-func TestAPI_TrustsACheckedTokenForThirtySeconds(t *testing.T) {
+func TestAPI_RevokedTokenStopsWorkingOnEveryInstanceWithinFiveSeconds(t *testing.T) {
 	f := newAPI(t)
 	f.product(t, "PK-1", 0)
-	f.call(t, http.MethodGet, "/api/v1/products/PK-1", "").want(t, http.StatusOK)
-	// Revoke the token behind the handler's back: the cache still admits it...
-	if _, err := f.st.DB().Exec(`DELETE FROM api_tokens`); err != nil {
+	// A second instance of the console on the same database, with its own token cache.
+	other := handlers.NewServer(handlers.New(handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	instances := map[string]*echo.Echo{"first": f.srv, "second": other}
+	call := func(srv *echo.Echo) int {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/products/PK-1", nil)
+		req.Header.Set(echo.HeaderAuthorization, "Bearer "+f.token)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for name, srv := range instances {
+		if code := call(srv); code != http.StatusOK {
+			t.Fatalf("%s instance before the revocation: %d", name, code)
+		}
+	}
+	// Revoked the very moment both instances cached their check: the worst case.
+	if err := f.st.RevokeToken(f.ctx, "access layer"); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(29 * time.Second)
-	f.call(t, http.MethodGet, "/api/v1/products/PK-1", "").want(t, http.StatusOK)
-	// ...until its entry expires and the store is asked again.
-	f.clock.Advance(2 * time.Second)
+	f.clock.Advance(5 * time.Second)
+	for name, srv := range instances {
+		if code := call(srv); code != http.StatusUnauthorized {
+			t.Errorf("%s instance 5 s after the revocation: %d, want 401", name, code)
+		}
+	}
+}
+
+func TestAPI_NewlyRevokedTokenIsRefusedByAnInstanceThatHadNotCachedIt(t *testing.T) {
+	f := newAPI(t)
+	f.product(t, "PK-1", 0)
+	if err := f.st.RevokeToken(f.ctx, "access layer"); err != nil {
+		t.Fatal(err)
+	}
 	f.call(t, http.MethodGet, "/api/v1/products/PK-1", "").wantError(t, http.StatusUnauthorized, "unauthorized", "")
 }
 

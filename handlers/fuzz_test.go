@@ -106,7 +106,7 @@ func FuzzConsole_Forms(f *testing.F) {
 		"/eu-frankfurt/products/" + id(fx.p1.ID) + "/auto-renew":       {"on", "x"},
 		"/eu-frankfurt/recipients":                                     {"name", "email"},
 		"/eu-frankfurt/settings":                                       {"time_zone", "x"},
-		"/eu-frankfurt/settings/password":                              {"old_password", "new_password"},
+		"/account/password":                                            {"old_password", "new_password"},
 		"/eu-frankfurt/members":                                        {"email", "product"},
 	}
 	f.Fuzz(func(t *testing.T, a, c string) {

@@ -9,10 +9,10 @@ import (
 	"activation-console/views"
 )
 
-// passwordForm is the change-password page.
+// passwordForm is the change-password page, for everyone signed in: it lies
+// outside the data centers, so support staff reach it too.
 func (h *Handler) passwordForm(c echo.Context) error {
-	p := h.page(c, "Change password", "settings")
-	return h.render(c, http.StatusOK, p, views.Password(p, views.PasswordForm{}), nil)
+	return h.renderPassword(c, http.StatusOK, views.PasswordForm{})
 }
 
 // changePassword checks the current password, sets the new one, ends every
@@ -21,9 +21,8 @@ func (h *Handler) changePassword(c echo.Context) error {
 	v := currentViewer(c)
 	id, err := h.store.ChangePassword(c.Request().Context(), v.user.ID, c.FormValue("old_password"), c.FormValue("new_password"))
 	if e, ok := store.AsError(err); ok && e.Kind == store.KindInvalid {
-		p := h.page(c, "Change password", "settings")
-		return h.render(c, http.StatusUnprocessableEntity, p, views.Password(p, views.PasswordForm{
-			Errors: map[string]string{e.Field: upperFirst(e.Message) + "."}}), nil)
+		return h.renderPassword(c, http.StatusUnprocessableEntity, views.PasswordForm{
+			Errors: map[string]string{e.Field: upperFirst(e.Message) + "."}})
 	}
 	if err != nil {
 		return err
@@ -34,5 +33,26 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if err := h.store.SetFlash(c.Request().Context(), id, "Your password is changed. Other devices are signed out."); err != nil {
 		return err
 	}
-	return redirect(c, "/"+c.Param("dc")+"/settings")
+	return redirect(c, passwordBack(v))
+}
+
+// renderPassword shows the page in the viewer's frame: support staff read
+// no account of their own, so theirs is the support search's.
+func (h *Handler) renderPassword(c echo.Context, status int, f views.PasswordForm) error {
+	v := currentViewer(c)
+	f.Back = passwordBack(v)
+	if v.support() {
+		return h.renderBare(c, status, views.PasswordBare(v.user.Email, v.session.CSRFToken, f))
+	}
+	p := h.page(c, "Change password", "settings")
+	return h.render(c, status, p, views.Password(p, f), nil)
+}
+
+// passwordBack is where the viewer goes from the password page: their
+// settings, or the support search.
+func passwordBack(v *viewer) string {
+	if v.support() {
+		return "/support"
+	}
+	return "/" + v.account.HomeDC + "/settings"
 }

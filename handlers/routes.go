@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"activation-console/static"
+	"activation-console/views"
 )
 
 // NewServer builds the echo server with every route of the console and the
@@ -56,6 +57,9 @@ func NewServer(h *Handler) *echo.Echo {
 	app.GET("/", h.homeRedirect)
 	app.GET("/switch", h.switchDC)
 	app.POST("/signout", h.signout)
+	// One's own password, support staff's too: outside the data centers.
+	app.GET(views.PasswordPath, h.passwordForm)
+	app.POST(views.PasswordPath, h.changePassword)
 	// Platform support staff find an account and read it (SPEC section 7).
 	app.GET("/support", h.supportSearch, h.requireSupport)
 	app.POST("/support/accounts/:account", h.openSupportView, h.requireSupport)
@@ -88,8 +92,6 @@ func NewServer(h *Handler) *echo.Echo {
 	// The viewer's own settings.
 	dc.GET("/settings", h.settings)
 	dc.POST("/settings", h.saveSettings)
-	dc.GET("/settings/password", h.passwordForm)
-	dc.POST("/settings/password", h.changePassword)
 	// Page 8: the audit log, for the owner and support staff.
 	dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport)
 	// Sub-accounts (SPEC section 7), the owner's to keep.

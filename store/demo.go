@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"time"
 
@@ -15,20 +16,53 @@ import (
 
 // DemoSignIn is one person who can sign in to the demo account.
 type DemoSignIn struct {
-	Role     string
-	Email    string
+	Role  string
+	Email string
+	// Password is generated at random by the load that created the person
+	// and returned only then; the database keeps its hash alone. It is ""
+	// afterwards, and for a support user who existed before the load.
 	Password string
 }
 
 // DemoSignIns are the demo's sign-ins: the owner, a sub-account and a support user.
 type DemoSignIns []DemoSignIn
 
-// The demo's people. The passwords are public on purpose: they are printed
-// at start so that anyone trying the console can sign in.
-var demoSignIns = DemoSignIns{
-	{Role: RoleOwner, Email: "owner@acme-devices.example", Password: "acme-owner-demo-2024"},
-	{Role: RoleMember, Email: "ops@acme-devices.example", Password: "acme-ops-demo-2024"},
-	{Role: RoleSupport, Email: "support@iot-platform.example", Password: "platform-support-demo"},
+// HavePasswords tells whether these sign-ins come from the load that created
+// them, the one time their passwords can be shown.
+func (d DemoSignIns) HavePasswords() bool {
+	for _, si := range d {
+		if si.Password != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// The demo's people. Their passwords are drawn at each load, never known in
+// advance: the support user reads every account (docs/SECURITY.md, "Credentials").
+var demoPeople = DemoSignIns{
+	{Role: RoleOwner, Email: "owner@acme-devices.example"},
+	{Role: RoleMember, Email: "ops@acme-devices.example"},
+	{Role: RoleSupport, Email: "support@iot-platform.example"},
+}
+
+// demoPasswordAlphabet has 32 symbols, none easily mistaken for another
+// (no i, l, o, u), so a byte's low five bits pick one without bias.
+const demoPasswordAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// newDemoPassword draws a password of 100 random bits, written as four
+// groups of five symbols to be easy to copy by hand.
+func newDemoPassword() string {
+	raw := make([]byte, 20)
+	rand.Read(raw) // never fails (crypto/rand)
+	out := make([]byte, 0, 23)
+	for i, b := range raw {
+		if i > 0 && i%5 == 0 {
+			out = append(out, '-')
+		}
+		out = append(out, demoPasswordAlphabet[b&31])
+	}
+	return string(out)
 }
 
 const demoAccountName = "Acme Devices GmbH"
@@ -91,9 +125,12 @@ const (
 const demoLock = 727002
 
 // LoadDemo loads the demo data set of SPEC section 10 as seen at now, unless
-// the demo account exists already. Either way it returns the demo's sign-ins.
+// the demo account exists already. Either way it returns the demo's sign-ins,
+// with the passwords it generated for the people it created: show them now,
+// they are not kept.
 func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoSignIns, error) {
 	now = now.UTC().Truncate(time.Microsecond)
+	signIns := append(DemoSignIns(nil), demoPeople...)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Interval arithmetic in UTC, so a year added twice lands where two years do;
 		// no JIT, whose compile time dwarfs these statements' run time; no statement
@@ -108,33 +145,37 @@ func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoSignIns, error
 		if err != nil || exists {
 			return err
 		}
-		return loadDemo(ctx, tx, now)
+		return loadDemo(ctx, tx, now, signIns)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: demo: %w", err)
 	}
-	return demoSignIns, nil
+	return signIns, nil
 }
 
-// DemoSignInsIfLoaded returns the demo's sign-ins when the demo account exists.
+// DemoSignInsIfLoaded returns the demo's sign-ins, without passwords, when
+// the demo account exists.
 func (s *Store) DemoSignInsIfLoaded(ctx context.Context) (DemoSignIns, bool, error) {
 	exists, err := demoExists(ctx, s.db)
 	if err != nil || !exists {
 		return nil, false, err
 	}
-	return demoSignIns, true, nil
+	return append(DemoSignIns(nil), demoPeople...), true, nil
 }
 
 func demoExists(ctx context.Context, q sqlx.QueryerContext) (bool, error) {
 	var exists bool
 	err := sqlx.GetContext(ctx, q, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1) AND role = 'owner')`,
-		demoSignIns[0].Email)
+		demoPeople[0].Email)
 	return exists, err
 }
 
-func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+// loadDemo builds the demo and sets the password of each person it creates
+// in signIns (owner, member, support, in that order).
+func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time, signIns DemoSignIns) error {
 	days := func(n int) time.Time { return now.Add(-time.Duration(n) * 24 * time.Hour) }
-	owner, member, support := demoSignIns[0], demoSignIns[1], demoSignIns[2]
+	signIns[0].Password, signIns[1].Password = newDemoPassword(), newDemoPassword()
+	owner, member, support := signIns[0], signIns[1], signIns[2]
 	var account int64
 	if err := tx.GetContext(ctx, &account, `INSERT INTO accounts (name, type, home_dc, created_at) VALUES ($1, 'enterprise', 'eu-frankfurt', $2) RETURNING id`,
 		demoAccountName, days(demoAccountDays)); err != nil {
@@ -158,7 +199,8 @@ func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		return err
 	}
 	if !supportExists {
-		if err := insertDemoUser(ctx, tx, NewUser{Role: RoleSupport, Email: support.Email, Name: "Platform Support", Password: support.Password}, days(demoAccountDays)); err != nil {
+		signIns[2].Password = newDemoPassword()
+		if err := insertDemoUser(ctx, tx, NewUser{Role: RoleSupport, Email: support.Email, Name: "Platform Support", Password: signIns[2].Password}, days(demoAccountDays)); err != nil {
 			return err
 		}
 	}

@@ -58,14 +58,19 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 	verifyClean(t, st)
 
 	roles := map[string]bool{}
+	passwords := map[string]bool{}
 	for _, s := range signIns {
 		roles[s.Role] = true
+		passwords[s.Password] = true
 		if len(s.Password) < store.MinPasswordLength {
 			t.Errorf("%s's demo password is shorter than %d characters", s.Email, store.MinPasswordLength)
 		}
 		if _, err := st.Authenticate(ctx, s.Email, s.Password); err != nil {
 			t.Errorf("%s cannot sign in with the printed password: %v", s.Email, err)
 		}
+	}
+	if len(passwords) != len(signIns) {
+		t.Errorf("demo people share a password: %v", signIns)
 	}
 	for _, r := range []string{store.RoleOwner, store.RoleMember, store.RoleSupport} {
 		if !roles[r] {
@@ -133,8 +138,8 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(again) != len(signIns) || again[0] != signIns[0] {
-		t.Errorf("loading again returned other sign-ins: %v", again)
+	if len(again) != len(signIns) || again[0].Email != signIns[0].Email || again.HavePasswords() {
+		t.Errorf("loading again returned %v; want the same e-mails and no password, which only the first load knew", again)
 	}
 	if g := readDemoFigures(t, st, account.ID, now); g != f {
 		t.Errorf("loading again changed the data:\nbefore %+v\nafter  %+v", f, g)
@@ -145,5 +150,40 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 	}
 	if accounts != 1 {
 		t.Errorf("%d accounts after loading twice, want 1", accounts)
+	}
+}
+
+func TestLoadDemo_GeneratesOtherPasswordsForEachDatabase(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
+	first, err := storetest.New(t).LoadDemo(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := storetest.New(t)
+	// A support user of the platform exists already: the demo leaves it alone.
+	if _, err := other.CreateUser(ctx, store.NewUser{Role: store.RoleSupport, Email: "Support@iot-platform.example", Password: "the platform's own password"}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := other.LoadDemo(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range first {
+		if first[i].Role == store.RoleSupport {
+			if second[i].Password != "" {
+				t.Errorf("the demo printed a password for the support user that existed before it")
+			}
+			if _, err := other.Authenticate(ctx, "support@iot-platform.example", "the platform's own password"); err != nil {
+				t.Errorf("the existing support user's password changed: %v", err)
+			}
+			continue
+		}
+		if first[i].Password == "" || first[i].Password == second[i].Password {
+			t.Errorf("%s got the password %q in two databases: passwords must be drawn at each load", first[i].Email, first[i].Password)
+		}
+		if _, err := other.Authenticate(ctx, second[i].Email, first[i].Password); err == nil {
+			t.Errorf("%s signs in to the second database with the first one's password", first[i].Email)
+		}
 	}
 }

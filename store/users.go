@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -127,3 +128,64 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 }
 
 var dummyHash, _ = argon2id.CreateHash("not a password of anyone", argonParams)
+
+// operatorActor names the person at the host's command line in audit logs.
+var operatorActor = SystemActor("operator (console command)")
+
+// SetPassword gives the user with this e-mail a new password (console user
+// password) and ends every session of the user, so whoever knew the old one
+// is signed out (docs/SECURITY.md, "Credentials").
+func (s *Store) SetPassword(ctx context.Context, email, password string) (User, error) {
+	hash, err := hashPassword(password)
+	if err != nil {
+		return User{}, err
+	}
+	return s.changeUser(ctx, email, "password reset", "reset the password of %s at the command line; their sessions ended",
+		func(tx *sqlx.Tx, id int64, now time.Time) error {
+			_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`, id, hash, now)
+			return err
+		})
+}
+
+// DisableUser stops the user with this e-mail from signing in (console user
+// disable) and ends every session of the user at once.
+func (s *Store) DisableUser(ctx context.Context, email string) (User, error) {
+	return s.changeUser(ctx, email, "disable", "disabled %s at the command line; their sessions ended",
+		func(tx *sqlx.Tx, id int64, now time.Time) error {
+			_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, $2) WHERE id = $1`, id, now)
+			return err
+		})
+}
+
+// EnableUser lets the user with this e-mail sign in again (console user enable).
+func (s *Store) EnableUser(ctx context.Context, email string) (User, error) {
+	return s.changeUser(ctx, email, "enable", "enabled %s at the command line",
+		func(tx *sqlx.Tx, id int64, _ time.Time) error {
+			_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = $1`, id)
+			return err
+		})
+}
+
+// changeUser applies update to the user with this e-mail, ends the user's
+// sessions and writes the audit row of their account, in one transaction.
+func (s *Store) changeUser(ctx context.Context, email, op, descFormat string, update func(tx *sqlx.Tx, id int64, now time.Time) error) (User, error) {
+	email = strings.TrimSpace(email)
+	var u User
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) FOR UPDATE`, email); err != nil {
+			return notFound(err, notFoundErr("unknown_user", "there is no user with the e-mail %q", email))
+		}
+		now := s.Now()
+		if err := update(tx, u.ID, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, u.ID, now); err != nil {
+			return err
+		}
+		if u.AccountID != nil {
+			return s.audit(ctx, tx, *u.AccountID, operatorActor, "security", op, fmt.Sprintf(descFormat, u.Email))
+		}
+		return nil
+	})
+	return u, err
+}

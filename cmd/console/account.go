@@ -16,11 +16,15 @@ func runAccountCreate(ctx context.Context, s streams, args []string) error {
 	fs.StringVar(&in.Type, "type", "", "enterprise or individual")
 	fs.StringVar(&in.DataCenter, "data-center", "", "its home data center, e.g. eu-frankfurt")
 	fs.StringVar(&in.OwnerEmail, "owner-email", "", "the owner's e-mail, used to sign in")
-	fs.StringVar(&in.OwnerPassword, "owner-password", "", "the owner's password (at least 12 characters)")
+	password := addPasswordFlags(fs, "owner-password", "the owner's password")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if err := required(fs, "name", "type", "data-center", "owner-email", "owner-password"); err != nil {
+	if err := required(fs, "name", "type", "data-center", "owner-email"); err != nil {
+		return err
+	}
+	var err error
+	if in.OwnerPassword, err = password.read(s); err != nil {
 		return err
 	}
 	return withDatabase(ctx, *dataDir, s, func(st *store.Store) error {

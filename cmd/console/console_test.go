@@ -89,7 +89,7 @@ func TestSubcommands_ChangeTheDatabaseTheyAreGiven(t *testing.T) {
 		t.Errorf("the support user cannot sign in: %+v %v", u, err)
 	}
 
-	if code, out, errs := console(t, "demo"); code != 0 || !strings.Contains(out, "owner@acme-devices.example") {
+	if code, out, errs := console(t, "demo", "--allow-database-url"); code != 0 || !strings.Contains(out, "owner@acme-devices.example") {
 		t.Fatalf("demo: exit %d, %q %s", code, out, errs)
 	}
 	if code, out, errs := console(t, "verify"); code != 0 || !regexp.MustCompile(`^ledger verified: \d+ checks, no violations\n$`).MatchString(out) {
@@ -113,8 +113,8 @@ func TestVerify_NamesEachViolationAndFails(t *testing.T) {
 
 func TestAccountCreate_ShowsTheStoreMessageWithoutInternals(t *testing.T) {
 	useNewDatabase(t)
-	code, out, errs := console(t, "account", "create", "--name", "Initech", "--type", "enterprise", "--data-center", "eu-frankfurt",
-		"--owner-email", "owner@initech.example", "--owner-password", "short")
+	code, out, errs := consoleWithInput(t, "short\n", "account", "create", "--name", "Initech", "--type", "enterprise", "--data-center", "eu-frankfurt",
+		"--owner-email", "owner@initech.example", "--password-stdin")
 	if code != 1 || out != "" {
 		t.Errorf("exit %d, stdout %q; want 1 and nothing printed", code, out)
 	}

@@ -47,8 +47,10 @@ const (
 	exitUsage   = 2
 )
 
-// streams are where a command writes: results on out, progress and errors on errs.
+// streams are where a command reads a password (--password-stdin) and
+// writes: results on out, progress and errors on errs.
 type streams struct {
+	in        io.Reader
 	out, errs io.Writer
 }
 
@@ -65,15 +67,25 @@ var commands = []command{
 	{"demo", "load the demo data set (idempotent)", runDemo},
 	{"account create", "create an account with its owner; prints the account id", runAccountCreate},
 	{"user create", "create a support user", runUserCreate},
+	{"user password", "set a user's password and end their sessions", runUserPassword},
+	{"user disable", "stop a user from signing in and end their sessions", runUserDisable},
+	{"user enable", "let a disabled user sign in again", runUserEnable},
 	{"package create", "add a package to the catalog", runPackageCreate},
 	{"token create", "create a platform API token; prints it once", runTokenCreate},
+	{"token list", "list the platform API tokens (never their secrets)", runTokenList},
+	{"token revoke", "revoke a platform API token by its name", runTokenRevoke},
 	{"verify", "check the ledger invariants; exits 1 naming each violation", runVerify},
 	{"seed", "load a large synthetic data set into an account, for benchmarks", runSeed},
 }
 
 // run executes the command line args and returns the process's exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	s := streams{out: stdout, errs: stderr}
+	return runWithInput(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is run with stdin given.
+func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := streams{in: stdin, out: stdout, errs: stderr}
 	if len(args) > 0 && isHelp(args[0]) {
 		usage(stdout)
 		return exitOK
@@ -118,6 +130,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --data-dir (the embedded PostgreSQL) or uses DATABASE_URL when it is set.")
+	fmt.Fprintf(w, "A command that sets a password reads it from stdin (--password-stdin) or %s, never needing the command line.\n", passwordEnv)
 	fmt.Fprintln(w, "Run 'console COMMAND -h' for its flags.")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -204,7 +205,9 @@ func checkDataCenters(ctx context.Context, st *store.Store, want []string) error
 
 // demoOnFirstRun loads the demo data set when the console runs its own
 // PostgreSQL and the database has no account yet (SPEC section 10), and
-// returns the demo's sign-ins whenever the demo account exists.
+// returns the demo's sign-ins whenever the demo account exists: with the
+// passwords it generated at the run that loaded it, without them afterwards
+// (docs/SECURITY.md, "Credentials"). Nothing demo is created on DATABASE_URL.
 func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.DemoSignIns, error) {
 	if db.Embedded() {
 		has, err := db.store.HasAccounts(ctx)
@@ -214,10 +217,12 @@ func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.
 		if !has {
 			log.Info("first run: loading the demo data set")
 			start := time.Now()
-			if _, err := db.store.LoadDemo(ctx, db.store.Now()); err != nil {
+			signIns, err := db.store.LoadDemo(ctx, db.store.Now())
+			if err != nil {
 				return nil, err
 			}
 			log.Info("demo data loaded", "took", time.Since(start).Round(time.Millisecond))
+			return signIns, nil
 		}
 	}
 	signIns, _, err := db.store.DemoSignInsIfLoaded(ctx)
@@ -263,13 +268,32 @@ func renewalWorker(ctx context.Context, st *store.Store, interval time.Duration,
 // to sign in.
 func printWelcome(s streams, addr net.Addr, signIns store.DemoSignIns) {
 	fmt.Fprintf(s.out, "Activation code console: %s\n", consoleURL(addr))
-	if len(signIns) > 0 {
-		fmt.Fprintln(s.out, "Demo sign-ins (e-mail / password):")
-		for _, si := range signIns {
-			fmt.Fprintf(s.out, "  %-8s %-32s %s\n", si.Role, si.Email, si.Password)
-		}
-	}
+	printDemoSignIns(s.out, signIns)
 	fmt.Fprintln(s.out, "Press Ctrl-C to stop.")
+}
+
+// printDemoSignIns prints the demo's sign-ins: their passwords at the run
+// that generated them, the one time they exist outside their hashes; later,
+// the e-mails and how to set a new password.
+func printDemoSignIns(w io.Writer, signIns store.DemoSignIns) {
+	if len(signIns) == 0 {
+		return
+	}
+	if signIns.HavePasswords() {
+		fmt.Fprintln(w, "Demo sign-ins (e-mail / password), generated for this data directory and shown only this once:")
+	} else {
+		fmt.Fprintln(w, "Demo sign-ins (their passwords were printed when the demo was loaded):")
+	}
+	for _, si := range signIns {
+		password := si.Password
+		if password == "" && signIns.HavePasswords() {
+			password = "(existed before the demo: password unchanged)"
+		}
+		fmt.Fprintf(w, "  %-8s %-32s %s\n", si.Role, si.Email, password)
+	}
+	if !signIns.HavePasswords() {
+		fmt.Fprintln(w, "To set a new password: console user password --email E-MAIL --password-stdin")
+	}
 }
 
 // consoleURL is the address to open in a browser: an unspecified listen
