@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -163,9 +164,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 // seedAccounts creates the large account and the one-product account whose
 // devices are exported, and seeds both.
 func seedAccounts(ctx context.Context, cfg config, res *results, cli consoleCLI, logf func(string, ...any)) error {
+	// The password travels in the environment, not on a command line that
+	// the process list shows (docs/SECURITY.md, "Credentials").
+	withPassword := cli
+	withPassword.env = append(slices.Clone(cli.env), "CONSOLE_PASSWORD="+password)
 	for _, a := range []struct{ name, email string }{{"Large Fleet AG", largeOwner}, {"One Product GmbH", exportOwner}} {
-		if _, err := cli.run(ctx, "account", "create", "--name", a.name, "--type", "enterprise", "--data-center", "eu-frankfurt",
-			"--owner-email", a.email, "--owner-password", password); err != nil {
+		if _, err := withPassword.run(ctx, "account", "create", "--name", a.name, "--type", "enterprise", "--data-center", "eu-frankfurt",
+			"--owner-email", a.email); err != nil {
 			return err
 		}
 	}

@@ -238,8 +238,13 @@ func (s *soak) env(dataDir string) []string {
 
 // console runs one console command and returns its stdout.
 func (s *soak) console(args ...string) (string, error) {
+	return s.consoleWithEnv(nil, args...)
+}
+
+// consoleWithEnv runs one console command with extra environment variables.
+func (s *soak) consoleWithEnv(env []string, args ...string) (string, error) {
 	cmd := exec.Command(s.bin, args...)
-	cmd.Env = s.env(filepath.Join(s.tmp, "cli"))
+	cmd.Env = append(s.env(filepath.Join(s.tmp, "cli")), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -254,8 +259,9 @@ func (s *soak) setUp() error {
 		return err
 	}
 	var err error
-	if s.account, err = s.console("account", "create", "--name", "Soak", "--type", "enterprise", "--data-center", dataCenter,
-		"--owner-email", "owner@soak.example", "--owner-password", "correct horse battery"); err != nil {
+	// The password travels in the environment, not on the command line.
+	if s.account, err = s.consoleWithEnv([]string{"CONSOLE_PASSWORD=correct horse battery"}, "account", "create", "--name", "Soak",
+		"--type", "enterprise", "--data-center", dataCenter, "--owner-email", "owner@soak.example"); err != nil {
 		return err
 	}
 	s.token, err = s.console("token", "create", "soak")
