@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"activation-console/migrations"
 	"activation-console/store"
 	"activation-console/views/mail"
 )
@@ -229,3 +230,36 @@ func TestDeliveriesSeenBy_AScopedSubAccountSeesOnlyMailsWithinItsScope(t *testin
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestMigration00011_FindsTheAdderOfEarlierRecipientsInTheAuditLog(t *testing.T) {
+	f := newScopeFixture(t)
+	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Eve Named", "eve@outside.example", f.scopedActor); err != nil {
+		t.Fatal(err)
+	}
+	// As before the migration: nobody recorded as adder.
+	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE alert_recipients SET added_by = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	src, err := migrations.FS.ReadFile("00011_recipient_scope.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(src), "UPDATE alert_recipients")
+	end := strings.Index(string(src[start:]), ";\n")
+	if _, err := f.st.DB().ExecContext(f.ctx, string(src[start:start+end])); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.st.Recipients(f.ctx, f.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Email+"/"+r.AddedByEmail)
+	}
+	want := "owner@acme.example/,mallory@outside.example/scoped@acme.example,ops@acme.example/,boss@acme.example/owner@acme.example," +
+		"team@acme.example/all@acme.example,eve@outside.example/scoped@acme.example"
+	if strings.Join(got, ",") != want {
+		t.Errorf("adders found: %s\nwant %s", strings.Join(got, ","), want)
+	}
+}
