@@ -263,3 +263,31 @@ func TestMigration00011_FindsTheAdderOfEarlierRecipientsInTheAuditLog(t *testing
 		t.Errorf("adders found: %s\nwant %s", strings.Join(got, ","), want)
 	}
 }
+
+func TestRecipientScope_AnotherAccountsUserSeesAndReachesNothingHere(t *testing.T) {
+	f := newScopeFixture(t)
+	beta := f.newAccount(t, "enterprise", "eu-frankfurt", "owner@beta.example")
+	var stranger int64
+	if err := f.st.DB().GetContext(f.ctx, &stranger, `SELECT id FROM users WHERE account_id = $1 AND role = 'owner'`, beta.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Beta's owner as the adder of an Acme recipient (the console never writes this).
+	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE alert_recipients SET added_by = $1 WHERE email = 'ops@acme.example'`, stranger); err != nil {
+		t.Fatal(err)
+	}
+	f.alertBoth(t)
+	for _, d := range f.digest(t) {
+		if strings.Contains(strings.Join(d.Recipients, ","), "ops@") {
+			t.Errorf("a recipient whose adder is of another account gets %q", alertsOf(d))
+		}
+	}
+	if rs, _ := f.st.RecipientsSeenBy(f.ctx, f.account.ID, stranger); len(rs) != 2 || rs[1].Email != "ops@acme.example" {
+		t.Errorf("Beta's owner sees in Acme: %+v", rs)
+	}
+	if ds, _ := f.st.DeliveriesSeenBy(f.ctx, f.account.ID, stranger); len(ds) != 0 {
+		t.Errorf("Beta's owner sees %d of Acme's mails", len(ds))
+	}
+	if _, err := f.st.RemoveRecipient(f.ctx, f.account.ID, f.scopedReceiver.ID, store.Actor{UserID: stranger}); !store.HasCode(err, store.CodeUnknownRecipient) {
+		t.Errorf("Beta's owner removed an Acme recipient: %v", err)
+	}
+}

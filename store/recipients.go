@@ -42,7 +42,9 @@ const (
 )
 
 // recipientReachSQL is the reach of the recipient r, its adder joined as u.
-const recipientReachSQL = `CASE WHEN r.added_by IS NULL THEN 'all' WHEN u.disabled_at IS NOT NULL THEN 'none'
+// An adder of another account (never written by the console) reaches nothing.
+const recipientReachSQL = `CASE WHEN r.added_by IS NULL THEN 'all'
+	WHEN u.disabled_at IS NOT NULL OR u.account_id IS DISTINCT FROM r.account_id THEN 'none'
 	WHEN u.role = 'owner' OR (u.role = 'member' AND u.all_products) THEN 'all' WHEN u.role = 'member' THEN 'chosen' ELSE 'none' END`
 
 // Recipients lists who receives an account's alerts: the owner first, then
@@ -69,9 +71,12 @@ func (s *Store) RecipientsSeenBy(ctx context.Context, accountID, userID int64) (
 	return rs, err
 }
 
-// limitedSQL tells whether user $2 of account $1 is a sub-account with
-// chosen products: one that sees and removes only the recipients it added.
-const limitedSQL = `EXISTS (SELECT 1 FROM users v WHERE v.id = $2 AND v.account_id = $1 AND v.role = 'member' AND NOT v.all_products)`
+// limitedSQL tells whether user $2 sees and removes only the recipients it
+// added in account $1: anyone but the console itself ($2 = 0), support
+// staff (read-only), the account's owner and its sub-accounts with every
+// product. Written as the exception so that an unexpected user is limited.
+const limitedSQL = `(NOT ($2::bigint = 0 OR EXISTS (SELECT 1 FROM users v WHERE v.id = $2
+	AND (v.role = 'support' OR (v.account_id = $1 AND (v.role = 'owner' OR (v.role = 'member' AND v.all_products)))))))`
 
 // AddRecipient adds a person to an account's alert recipients. The e-mail
 // must be new to the list, the owner's included, whatever its case. The
