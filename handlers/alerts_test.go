@@ -329,6 +329,9 @@ func TestRecipients_AScopedSubAccountSeesRemovesAndTestsOnlyItsOwn(t *testing.T)
 	if got := recipientRows(doc); strings.Join(got, "; ") != "– | owner@acme.example | Account owner — always notified; – | mine@outside.example | Remove mine@outside.example" {
 		t.Errorf("the scoped sub-account's list: %q", got)
 	}
+	if got := text(doc.Find("#recipients-scope")); !strings.HasPrefix(got, "You see the recipients you added.") {
+		t.Errorf("the scoped sub-account is told %q", got)
+	}
 	if rec, _ := b.post("/eu-frankfurt/recipients/"+strconv.FormatInt(ops.ID, 10)+"/delete", nil, false); rec.Code != http.StatusNotFound {
 		t.Errorf("removing the owner's recipient: %d, want 404", rec.Code)
 	}

@@ -81,6 +81,7 @@ func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipient
 		r.Threshold.Value = strconv.Itoa(v.account.AlertThreshold)
 	}
 	r.MailServer = h.mail.server
+	r.Scoped = v.products != nil
 	p := h.page(c, "Alert recipients", "recipients")
 	partial := views.RecipientsPanel(p, r)
 	if c.Request().Header.Get("HX-Target") == "deliveries" {
