@@ -41,7 +41,7 @@ var accessMatrix = map[string][6]string{
 	"GET /:dc/near-expiry":                              {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/recipients":                               {"ok", "ok", "ok", "ok", "ok", "in"},
 	"POST /:dc/recipients":                              {"ok", "ok", "ok", "ok", "403", "in"},
-	"POST /:dc/recipients/:id/delete":                   {"ok", "ok", "ok", "ok", "403", "in"},
+	"POST /:dc/recipients/:id/delete":                   {"ok", "ok", "ok", "404", "403", "in"}, // chosen: not one it added
 	"POST /:dc/recipients/test":                         {"ok", "ok", "ok", "ok", "403", "in"},
 	"POST /:dc/recipients/threshold":                    {"ok", "ok", "ok", "ok", "403", "in"},
 	"GET /:dc/settings":                                 {"ok", "ok", "ok", "ok", "ok", "in"},

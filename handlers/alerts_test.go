@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -270,5 +271,81 @@ func TestDeliveryLog_SaysWhatBecameOfEachMail(t *testing.T) {
 	}
 	if n := doc.Find("#deliveries th[scope=col]").Length(); n != 4 {
 		t.Errorf("%d column headers", n)
+	}
+}
+
+func TestSendTestAlert_LimitedPerUserWith429AndAMessageOnThePage(t *testing.T) {
+	t.Parallel()
+	f, _, _ := alertConsole(t, "relay")
+	b := f.owner(t)
+	b.get(recipientsPath, false)
+	for i := range store.TestAlertsPerUser {
+		if rec, _ := b.post("/eu-frankfurt/recipients/test", nil, true); rec.Code != http.StatusOK {
+			t.Fatalf("test alert %d: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+	want := "You have sent 5 test alerts in the last hour, the most one person may. Wait a while, then send another."
+	rec, part := b.post("/eu-frankfurt/recipients/test", nil, true)
+	if rec.Code != http.StatusTooManyRequests || text(part.Find("[data-error]")) != want || rec.Header().Get("Retry-After") != "3600" {
+		t.Errorf("htmx over the limit: %d %q, Retry-After %q", rec.Code, text(part.Find("[data-error]")), rec.Header().Get("Retry-After"))
+	}
+	rec, doc := b.post("/eu-frankfurt/recipients/test", nil, false)
+	if rec.Code != http.StatusTooManyRequests || text(doc.Find("#test-alert-status")) != want || doc.Find("#recipients").Length() != 1 {
+		t.Errorf("plain form over the limit: %d, status %q", rec.Code, text(doc.Find("#test-alert-status")))
+	}
+	var n int
+	if err := f.st.DB().Get(&n, `SELECT count(*) FROM outbox WHERE kind = 'test'`); err != nil || n != store.TestAlertsPerUser {
+		t.Errorf("%d test alerts queued, want %d", n, store.TestAlertsPerUser)
+	}
+	f.clock.Advance(store.TestAlertWindow)
+	b = f.owner(t) // the session has expired meanwhile
+	b.get(recipientsPath, false)
+	if rec, _ := b.post("/eu-frankfurt/recipients/test", nil, true); rec.Code != http.StatusOK {
+		t.Errorf("an hour later: %d", rec.Code)
+	}
+}
+
+func TestRecipients_AScopedSubAccountSeesRemovesAndTestsOnlyItsOwn(t *testing.T) {
+	t.Parallel()
+	f, _, _ := alertConsole(t, "relay")
+	p, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-1", "Thermostat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Chosen", Email: "chosen@acme.example",
+		Password: ownerPassword, ProductIDs: []int64{p.ID}}, store.SystemActor("test")); err != nil {
+		t.Fatal(err)
+	}
+	ops, err := f.st.AddRecipient(f.ctx, f.account.ID, "Ops", "ops@acme.example", store.SystemActor("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.signIn(t, "chosen@acme.example", ownerPassword)
+	b.get(recipientsPath, false)
+	if rec, _ := b.post("/eu-frankfurt/recipients", url.Values{"email": {"mine@outside.example"}}, true); rec.Code != http.StatusOK {
+		t.Fatalf("add: %d %s", rec.Code, rec.Body)
+	}
+	_, doc := b.get(recipientsPath, false)
+	if got := recipientRows(doc); strings.Join(got, "; ") != "– | owner@acme.example | Account owner — always notified; – | mine@outside.example | Remove mine@outside.example" {
+		t.Errorf("the scoped sub-account's list: %q", got)
+	}
+	if got := text(doc.Find("#recipients-scope")); !strings.HasPrefix(got, "You see the recipients you added.") {
+		t.Errorf("the scoped sub-account is told %q", got)
+	}
+	if rec, _ := b.post("/eu-frankfurt/recipients/"+strconv.FormatInt(ops.ID, 10)+"/delete", nil, false); rec.Code != http.StatusNotFound {
+		t.Errorf("removing the owner's recipient: %d, want 404", rec.Code)
+	}
+	if rec, _ := b.post("/eu-frankfurt/recipients/test", nil, true); rec.Code != http.StatusOK {
+		t.Fatalf("test alert: %d %s", rec.Code, rec.Body)
+	}
+	var to string
+	if err := f.st.DB().GetContext(f.ctx, &to, `SELECT array_to_string(recipients, ',') FROM outbox WHERE kind = 'test'`); err != nil ||
+		to != "chosen@acme.example,mine@outside.example" {
+		t.Errorf("the test alert went to %q (%v), want the sub-account and its own recipient", to, err)
+	}
+	// The owner sees who added it and what its mails may be about.
+	_, doc = f.owner(t).get(recipientsPath, false)
+	if got := text(doc.Find("#recipients .reach")); got != "by chosen@acme.example: alerts about their products only" {
+		t.Errorf("the owner reads %q", got)
 	}
 }

@@ -11,7 +11,10 @@ import (
 )
 
 // recipients is page 7 (SPEC section 6.7): who receives the account's
-// resource alerts. The owner and every sub-account may keep the list.
+// resource alerts. The owner and every sub-account may keep the list; a
+// sub-account with chosen products sees and removes only the recipients it
+// added, whose mails name only its products (docs/SECURITY.md, "Tenant
+// scope in alert mail").
 func (h *Handler) recipients(c echo.Context) error {
 	return h.renderRecipients(c, http.StatusOK, views.Recipients{})
 }
@@ -68,16 +71,17 @@ func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipient
 	v := currentViewer(c)
 	ctx := c.Request().Context()
 	var err error
-	if r.List, err = h.store.Recipients(ctx, v.account.ID); err != nil {
+	if r.List, err = h.store.RecipientsSeenBy(ctx, v.account.ID, v.user.ID); err != nil {
 		return err
 	}
-	if r.Deliveries, err = h.store.Deliveries(ctx, v.account.ID); err != nil {
+	if r.Deliveries, err = h.store.DeliveriesSeenBy(ctx, v.account.ID, v.user.ID); err != nil {
 		return err
 	}
 	if r.Threshold == (views.ThresholdForm{}) {
 		r.Threshold.Value = strconv.Itoa(v.account.AlertThreshold)
 	}
 	r.MailServer = h.mail.server
+	r.Scoped = v.products != nil
 	p := h.page(c, "Alert recipients", "recipients")
 	partial := views.RecipientsPanel(p, r)
 	if c.Request().Header.Get("HX-Target") == "deliveries" {

@@ -18,14 +18,16 @@ type mailSettings struct {
 	server    string // where mails go; empty: the log
 }
 
-// sendTestAlert queues a test alert to the owner and every recipient, so
-// that they can check it reaches them. It goes through the outbox like every
-// alert: the page never talks to the mail server, and the delivery log shows
-// what became of it.
+// sendTestAlert queues a test alert to the recipients the sender may see
+// (for a sub-account with chosen products: the ones it added, and itself),
+// so that they can check it reaches them. It goes through the outbox like
+// every alert: the page never talks to the mail server, and the delivery log
+// shows what became of it. Each user and account may send a few per hour
+// (docs/SECURITY.md, "Resource limits"): past that, 429 and a message.
 func (h *Handler) sendTestAlert(c echo.Context) error {
 	v := currentViewer(c)
 	ctx := c.Request().Context()
-	to, err := h.store.AlertRecipients(ctx, v.account.ID)
+	to, err := h.store.TestAlertRecipients(ctx, v.account.ID, v.user.ID)
 	if err != nil {
 		return err
 	}
@@ -43,8 +45,11 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 	}
 	// Each click is its own mail: a key no other row has.
 	key := "test/" + strconv.FormatInt(v.account.ID, 10) + "/" + store.NewClaimToken()
-	if _, err := h.store.QueueMail(ctx, store.OutgoingMail{AccountID: v.account.ID, Kind: store.MailKindTest, DedupeKey: key,
-		Recipients: to, Mail: m}); err != nil {
+	_, err = h.store.QueueTestAlert(ctx, store.OutgoingMail{AccountID: v.account.ID, DedupeKey: key, Recipients: to, SentBy: v.user.ID, Mail: m})
+	if store.HasCode(err, store.CodeTestAlertLimit) {
+		return h.testAlertRefused(c, err)
+	}
+	if err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("Test alert queued for %s. It goes out within a few seconds; the delivery log below shows when.", recipientCount(len(to)))
@@ -53,7 +58,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 	}
 	if isPartial(c) {
 		r := views.Recipients{}
-		if r.Deliveries, err = h.store.Deliveries(ctx, v.account.ID); err != nil {
+		if r.Deliveries, err = h.store.DeliveriesSeenBy(ctx, v.account.ID, v.user.ID); err != nil {
 			return err
 		}
 		r.MailServer = h.mail.server
@@ -62,4 +67,17 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 	}
 	h.flash(c, msg)
 	return redirect(c, "/"+c.Param("dc")+"/recipients")
+}
+
+// testAlertRefused answers a test alert over the limit with 429: htmx shows
+// the message as every refused request's, a plain form gets the page with
+// the message where the test alert's result goes.
+func (h *Handler) testAlertRefused(c echo.Context, err error) error {
+	e, _ := store.AsError(err)
+	msg := sentence(e.Message)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(store.TestAlertWindow.Seconds())))
+	if isPartial(c) {
+		return echo.NewHTTPError(http.StatusTooManyRequests, msg)
+	}
+	return h.renderRecipients(c, http.StatusTooManyRequests, views.Recipients{TestStatus: msg})
 }

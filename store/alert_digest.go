@@ -8,12 +8,19 @@ package store
 // The conditions (codes low, shortfall, devices refused) are checked again
 // here, with the figures the mail shows; one that no longer holds is
 // dropped.
+//
+// A recipient's mail names only the products the user who added it may see
+// at the time of the digest (docs/SECURITY.md, "Tenant scope in alert
+// mail"): recipients are grouped by what they may see, each group gets a
+// mail of its own with only its products (its counts are theirs alone), and
+// a group that may see none of the alerting products gets no mail.
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,8 +34,8 @@ type AlertDigest struct {
 	AccountID   int64
 	AccountName string
 	Threshold   int
-	Recipients  []string // the owner first, then the alert recipients
-	Products    []ProductAlert
+	Recipients  []string       // the owner first, then the alert recipients who may see every product below
+	Products    []ProductAlert // only products every recipient above may see
 	At          time.Time
 }
 
@@ -69,8 +76,9 @@ type Lapses struct {
 // MailRenderer writes the mail of a digest (the views do it: the store does not render).
 type MailRenderer func(AlertDigest) (Mail, error)
 
-// DigestAlerts writes one outbox mail for each account whose raised
-// triggers are due, and returns how many it wrote. Several console
+// DigestAlerts writes the outbox mails of each account whose raised
+// triggers are due (one per group of recipients that may see the same
+// products), and returns how many accounts it digested. Several console
 // instances may run it at once: each account is digested by one of them.
 func (s *Store) DigestAlerts(ctx context.Context, render MailRenderer) (int, error) {
 	now := s.Now()
@@ -156,23 +164,74 @@ func (s *Store) digestAccount(ctx context.Context, accountID int64, now time.Tim
 		if len(alerts) == 0 {
 			return nil
 		}
-		d.Products = alerts
-		if d.Recipients, err = alertRecipients(ctx, tx, accountID); err != nil {
-			return err
-		}
-		if len(d.Recipients) == 0 {
-			return nil // no valid address at all: nobody to tell (the owner's is checked at sign-up)
-		}
-		mail, err := render(d)
+		recipients, err := scopedRecipients(ctx, tx, accountID)
 		if err != nil {
 			return err
 		}
-		_, err = queueMail(ctx, tx, OutgoingMail{AccountID: accountID, Kind: MailKindAlert, DedupeKey: digestKey(accountID, raised),
-			Recipients: d.Recipients, Mail: mail}, now)
-		queued = err == nil
-		return err
+		// No valid address at all, or nobody who may see these products:
+		// nobody to tell (the owner's address is checked at sign-up).
+		for _, g := range groupByScope(alerts, recipients) {
+			d.Products, d.Recipients = g.products, g.to
+			mail, err := render(d)
+			if err != nil {
+				return err
+			}
+			key := digestKey(accountID, raised)
+			if len(g.products) < len(alerts) {
+				key += "/" + scopeKey(g.products)
+			}
+			ids := column(g.products, func(p ProductAlert) int64 { return p.ProductID })
+			if _, err := queueMail(ctx, tx, OutgoingMail{AccountID: accountID, Kind: MailKindAlert, DedupeKey: key,
+				Recipients: g.to, ProductIDs: ids, Mail: mail}, now); err != nil {
+				return err
+			}
+			queued = true
+		}
+		return nil
 	})
 	return queued, err
+}
+
+// digestGroup is the recipients that may see the same alerting products.
+type digestGroup struct {
+	products []ProductAlert
+	to       []string
+}
+
+// groupByScope splits the recipients by the alerting products each may
+// see, in the order of the recipients (the owner's group first); a
+// recipient that may see none of them is in no group.
+func groupByScope(alerts []ProductAlert, recipients []scopedRecipient) []digestGroup {
+	var groups []digestGroup
+	index := map[string]int{}
+	for _, r := range recipients {
+		var seen []ProductAlert
+		for _, a := range alerts {
+			if r.Reach == ReachAll || (r.Reach == ReachChosen && slices.Contains(r.ProductIDs, a.ProductID)) {
+				seen = append(seen, a)
+			}
+		}
+		if len(seen) == 0 {
+			continue
+		}
+		k := scopeKey(seen)
+		i, ok := index[k]
+		if !ok {
+			i, index[k] = len(groups), len(groups)
+			groups = append(groups, digestGroup{products: seen})
+		}
+		groups[i].to = append(groups[i].to, r.Email)
+	}
+	return groups
+}
+
+// scopeKey names a set of products (in their mail order) in a dedupe key.
+func scopeKey(products []ProductAlert) string {
+	h := sha256.New()
+	for _, p := range products {
+		fmt.Fprintf(h, "%d;", p.ProductID)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // productAlerts checks each raised trigger against the products' figures
@@ -273,31 +332,43 @@ func shortfall(ctx context.Context, tx *sqlx.Tx, p digestProduct, now time.Time)
 	return sf, nil
 }
 
-// alertRecipients are the owner and the alert recipients, the addresses the
-// outbox takes; one that is not (written before validation, or by hand in
-// the database) is left out rather than stop the alert.
-func alertRecipients(ctx context.Context, q sqlx.QueryerContext, accountID int64) ([]string, error) {
-	var all []string
-	if err := sqlx.SelectContext(ctx, q, &all, `SELECT email FROM (
-			SELECT u.email, 0 AS ord, u.id FROM users u WHERE u.account_id = $1 AND u.role = 'owner'
-			UNION ALL SELECT r.email, 1, r.id FROM alert_recipients r WHERE r.account_id = $1
+// scopedRecipient is an address alerts go to, with what its mail may name.
+type scopedRecipient struct {
+	Email      string        `db:"email"`
+	Reach      string        `db:"reach"`
+	ProductIDs pq.Int64Array `db:"product_ids"` // the adder's chosen products, for ReachChosen
+}
+
+// scopedRecipients are the owner and the alert recipients, with the scope
+// of whoever added each as it is now, and only addresses the outbox takes:
+// one that is not (written before validation, or by hand in the database)
+// is left out rather than stop the alert.
+func scopedRecipients(ctx context.Context, q sqlx.QueryerContext, accountID int64) ([]scopedRecipient, error) {
+	var all []scopedRecipient
+	if err := sqlx.SelectContext(ctx, q, &all, `SELECT email, reach, product_ids FROM (
+			SELECT u.email, 'all' AS reach, NULL::bigint[] AS product_ids, 0 AS ord, u.id FROM users u WHERE u.account_id = $1 AND u.role = 'owner'
+			UNION ALL SELECT r.email, `+recipientReachSQL+`,
+				array(SELECT up.product_id FROM user_products up WHERE up.user_id = r.added_by ORDER BY 1), 1, r.id
+			FROM alert_recipients r LEFT JOIN users u ON u.id = r.added_by WHERE r.account_id = $1
 		) x ORDER BY ord, id`, accountID); err != nil {
 		return nil, err
 	}
-	var to []string
+	var to []scopedRecipient
 	seen := map[string]bool{}
-	for _, a := range all {
-		if ValidMailbox(a) && !seen[strings.ToLower(a)] {
-			seen[strings.ToLower(a)] = true
-			to = append(to, a)
+	for _, r := range all {
+		if ValidMailbox(r.Email) && !seen[strings.ToLower(r.Email)] {
+			seen[strings.ToLower(r.Email)] = true
+			to = append(to, r)
 		}
 	}
 	return to, nil
 }
 
-// AlertRecipients lists the addresses an account's alerts go to now.
+// AlertRecipients lists every address an account's alerts may go to now
+// (each receives only what its adder may see).
 func (s *Store) AlertRecipients(ctx context.Context, accountID int64) ([]string, error) {
-	return alertRecipients(ctx, s.db, accountID)
+	rs, err := scopedRecipients(ctx, s.db, accountID)
+	return column(rs, func(r scopedRecipient) string { return r.Email }), err
 }
 
 // digestKey names a digest by the triggers it clears: an account, and each

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,56 @@ func FuzzCheckEmail(f *testing.F) {
 		got, err := CheckEmail("email", email)
 		if err == nil && (!strings.Contains(got, "@") || !utf8.ValidString(got) || strings.ContainsAny(got, "<> \n")) {
 			t.Fatalf("%q accepted as %q", email, got)
+		}
+	})
+}
+
+// FuzzGroupByScope: whatever the recipients' scopes, each gets the alerting
+// products it may see, exactly, in one mail, and nobody gets an empty one
+// (docs/SECURITY.md, "Tenant scope in alert mail").
+func FuzzGroupByScope(f *testing.F) {
+	f.Add([]byte{3, 0, 1, 2, 1, 5, 2, 7})
+	f.Add([]byte{1, 2, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 1 {
+			return
+		}
+		var alerts []ProductAlert
+		for i := range int(b[0]%6) + 1 {
+			alerts = append(alerts, ProductAlert{ProductID: int64(i + 1)})
+		}
+		var rs []scopedRecipient
+		for i := 1; i+1 < len(b); i += 2 {
+			r := scopedRecipient{Email: "r" + itoa(i) + "@x.example", Reach: []string{ReachAll, ReachChosen, ReachNone}[b[i]%3]}
+			for bit := range 8 {
+				if b[i+1]&(1<<bit) != 0 {
+					r.ProductIDs = append(r.ProductIDs, int64(bit))
+				}
+			}
+			rs = append(rs, r)
+		}
+		got := map[string][]int64{}
+		for _, g := range groupByScope(alerts, rs) {
+			if len(g.products) == 0 || len(g.to) == 0 {
+				t.Fatalf("an empty group: %+v", g)
+			}
+			for _, to := range g.to {
+				if _, twice := got[to]; twice {
+					t.Fatalf("%s in two mails", to)
+				}
+				got[to] = column(g.products, func(p ProductAlert) int64 { return p.ProductID })
+			}
+		}
+		for _, r := range rs {
+			var want []int64
+			for _, a := range alerts {
+				if r.Reach == ReachAll || r.Reach == ReachChosen && slices.Contains(r.ProductIDs, a.ProductID) {
+					want = append(want, a.ProductID)
+				}
+			}
+			if !slices.Equal(got[r.Email], want) {
+				t.Fatalf("%s (%s %v) gets %v, want %v", r.Email, r.Reach, r.ProductIDs, got[r.Email], want)
+			}
 		}
 	})
 }

@@ -27,6 +27,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -79,6 +80,8 @@ type OutgoingMail struct {
 	Kind       string
 	DedupeKey  string // one outbox row per key, ever
 	Recipients []string
+	ProductIDs []int64 // the products an alert names (the delivery log's scope); nil for a test
+	SentBy     int64   // the user who asked for a test alert; 0 for alerts
 	Mail
 }
 
@@ -140,14 +143,18 @@ func queueMail(ctx context.Context, tx *sqlx.Tx, m OutgoingMail, now time.Time) 
 	if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
 		return 0, invalid("subject", "a mail needs a subject of one line")
 	}
+	var productIDs any // NULL: a mail that names no product
+	if m.ProductIDs != nil {
+		productIDs = pq.Array(m.ProductIDs)
+	}
 	var id int64
 	err := tx.GetContext(ctx, &id, `WITH ins AS (
-			INSERT INTO outbox (account_id, kind, dedupe_key, recipients, subject, text_body, html_body, next_attempt_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+			INSERT INTO outbox (account_id, kind, dedupe_key, recipients, subject, text_body, html_body, next_attempt_at, created_at, product_ids, sent_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)
 			ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
 		)
 		SELECT id FROM ins UNION ALL SELECT id FROM outbox WHERE dedupe_key = $3 LIMIT 1`,
-		m.AccountID, m.Kind, m.DedupeKey, pq.Array(m.Recipients), m.Subject, m.Text, m.HTML, now)
+		m.AccountID, m.Kind, m.DedupeKey, pq.Array(m.Recipients), m.Subject, m.Text, m.HTML, now, productIDs, sql.NullInt64{Int64: m.SentBy, Valid: m.SentBy != 0})
 	return id, err
 }
 
@@ -281,9 +288,27 @@ const DeliveryLogSize = 50
 
 // Deliveries lists an account's latest mails, newest first.
 func (s *Store) Deliveries(ctx context.Context, accountID int64) ([]Delivery, error) {
+	return s.DeliveriesSeenBy(ctx, accountID, 0)
+}
+
+// DeliveriesSeenBy lists the latest mails the user may see, newest first:
+// all of the account's for the owner and a sub-account with every product;
+// for a sub-account with chosen products, its own test alerts and the alert
+// mails that name only products of its scope, with only the recipients it
+// sees on its list (docs/SECURITY.md, "Tenant scope in alert mail").
+// userID 0: all.
+func (s *Store) DeliveriesSeenBy(ctx context.Context, accountID, userID int64) ([]Delivery, error) {
 	var ds []Delivery
-	err := s.db.SelectContext(ctx, &ds, `SELECT id, kind, recipients, subject, status, attempts, last_error, created_at, sent_at, next_attempt_at
-		FROM outbox WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, accountID, DeliveryLogSize)
+	err := s.db.SelectContext(ctx, &ds, `SELECT o.id, o.kind,
+			CASE WHEN `+limitedSQL+` THEN array(SELECT a FROM unnest(o.recipients) a WHERE lower(a) IN (
+				SELECT lower(u.email) FROM users u WHERE u.id = $2 OR (u.account_id = $1 AND u.role = 'owner')
+				UNION ALL SELECT lower(r.email) FROM alert_recipients r WHERE r.account_id = $1 AND r.added_by = $2))
+			ELSE o.recipients END AS recipients,
+			o.subject, o.status, o.attempts, o.last_error, o.created_at, o.sent_at, o.next_attempt_at
+		FROM outbox o WHERE o.account_id = $1 AND (NOT `+limitedSQL+`
+			OR (o.kind = 'test' AND o.sent_by = $2)
+			OR (o.kind = 'alert' AND o.product_ids <@ array(SELECT up.product_id FROM user_products up WHERE up.user_id = $2)))
+		ORDER BY o.created_at DESC, o.id DESC LIMIT $3`, accountID, userID, DeliveryLogSize)
 	return ds, err
 }
 

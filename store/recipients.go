@@ -21,29 +21,67 @@ const MaxRecipientName = 100
 // Recipient receives the account's resource alerts (SPEC section 9). The
 // owner is always one, listed first; the others are kept in alert_recipients.
 type Recipient struct {
-	ID        int64     `db:"id"` // 0 for the owner
-	Name      string    `db:"name"`
-	Email     string    `db:"email"`
-	CreatedAt time.Time `db:"created_at"`
-	Owner     bool      `db:"owner"`
+	ID           int64     `db:"id"` // 0 for the owner
+	Name         string    `db:"name"`
+	Email        string    `db:"email"`
+	CreatedAt    time.Time `db:"created_at"`
+	Owner        bool      `db:"owner"`
+	AddedBy      *int64    `db:"added_by"`       // the user who added it; nil: the account itself
+	AddedByEmail string    `db:"added_by_email"` // that user's address, "" when nil
+	Reach        string    `db:"reach"`          // which products its mail may name: ReachAll, ReachChosen, ReachNone
 }
+
+// What a recipient's alert mail may name (docs/SECURITY.md, "Tenant scope in
+// alert mail"): what the user who added it may see now, evaluated at every
+// digest, so a narrowed scope narrows the mail and a disabled user's
+// recipients get none.
+const (
+	ReachAll    = "all"    // every product: the owner and the account's own rows
+	ReachChosen = "chosen" // the chosen products of the sub-account that added it
+	ReachNone   = "none"   // nothing: the sub-account that added it is disabled
+)
+
+// recipientReachSQL is the reach of the recipient r, its adder joined as u.
+// An adder of another account (never written by the console) reaches nothing.
+const recipientReachSQL = `CASE WHEN r.added_by IS NULL THEN 'all'
+	WHEN u.disabled_at IS NOT NULL OR u.account_id IS DISTINCT FROM r.account_id THEN 'none'
+	WHEN u.role = 'owner' OR (u.role = 'member' AND u.all_products) THEN 'all' WHEN u.role = 'member' THEN 'chosen' ELSE 'none' END`
 
 // Recipients lists who receives an account's alerts: the owner first, then
 // the others in the order they were added. There are at most
 // MaxRecipients+1, so the list needs no pages.
 func (s *Store) Recipients(ctx context.Context, accountID int64) ([]Recipient, error) {
+	return s.RecipientsSeenBy(ctx, accountID, 0)
+}
+
+// RecipientsSeenBy lists the recipients the user may see and remove: all of
+// them for the owner and a sub-account with every product, the owner and
+// the ones it added itself for a sub-account with chosen products (the
+// others' mails may be about products it cannot see). userID 0: all.
+func (s *Store) RecipientsSeenBy(ctx context.Context, accountID, userID int64) ([]Recipient, error) {
 	var rs []Recipient
-	err := s.db.SelectContext(ctx, &rs, `SELECT id, name, email, created_at, owner FROM (
-			SELECT 0::bigint AS id, u.name, u.email, u.created_at, true AS owner FROM users u
-			WHERE u.account_id = $1 AND u.role = 'owner'
+	err := s.db.SelectContext(ctx, &rs, `SELECT id, name, email, created_at, owner, added_by, added_by_email, reach FROM (
+			SELECT 0::bigint AS id, u.name, u.email, u.created_at, true AS owner, NULL::bigint AS added_by, '' AS added_by_email, 'all' AS reach
+			FROM users u WHERE u.account_id = $1 AND u.role = 'owner'
 			UNION ALL
-			SELECT r.id, r.name, r.email, r.created_at, false FROM alert_recipients r WHERE r.account_id = $1
-		) x ORDER BY owner DESC, created_at, id`, accountID)
+			SELECT r.id, r.name, r.email, r.created_at, false, r.added_by, coalesce(u.email, ''), `+recipientReachSQL+`
+			FROM alert_recipients r LEFT JOIN users u ON u.id = r.added_by
+			WHERE r.account_id = $1 AND (NOT `+limitedSQL+` OR r.added_by = $2)
+		) x ORDER BY owner DESC, created_at, id`, accountID, userID)
 	return rs, err
 }
 
+// limitedSQL tells whether user $2 sees and removes only the recipients it
+// added in account $1: anyone but the console itself ($2 = 0), support
+// staff (read-only), the account's owner and its sub-accounts with every
+// product. Written as the exception so that an unexpected user is limited.
+const limitedSQL = `(NOT ($2::bigint = 0 OR EXISTS (SELECT 1 FROM users v WHERE v.id = $2
+	AND (v.role = 'support' OR (v.account_id = $1 AND (v.role = 'owner' OR (v.role = 'member' AND v.all_products)))))))`
+
 // AddRecipient adds a person to an account's alert recipients. The e-mail
-// must be new to the list, the owner's included, whatever its case.
+// must be new to the list, the owner's included, whatever its case. The
+// recipient keeps the actor as its adder: its mails name only what the
+// actor may see (docs/SECURITY.md, "Tenant scope in alert mail").
 func (s *Store) AddRecipient(ctx context.Context, accountID int64, name, email string, actor Actor) (Recipient, error) {
 	name = strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > MaxRecipientName {
@@ -84,8 +122,8 @@ func (s *Store) AddRecipient(ctx context.Context, accountID int64, name, email s
 		if n >= MaxRecipients {
 			return conflict(CodeRecipientLimit, "the list is full: an account may have %d recipients besides its owner. Remove one to add another", MaxRecipients)
 		}
-		err = tx.GetContext(ctx, &r, `INSERT INTO alert_recipients (account_id, name, email, created_at) VALUES ($1, $2, $3, $4)
-			RETURNING id, name, email, created_at, false AS owner`, accountID, name, email, s.Now())
+		err = tx.GetContext(ctx, &r, `INSERT INTO alert_recipients (account_id, name, email, created_at, added_by) VALUES ($1, $2, $3, $4, $5)
+			RETURNING id, name, email, created_at, false AS owner, added_by`, accountID, name, email, s.Now(), actor.userID())
 		if isUniqueViolation(err, "alert_recipients_email") {
 			return &Error{Kind: KindConflict, Code: CodeExists, Field: "email", Message: fmt.Sprintf("%s is already a recipient", email)}
 		}
@@ -98,12 +136,15 @@ func (s *Store) AddRecipient(ctx context.Context, accountID int64, name, email s
 }
 
 // RemoveRecipient takes a person off an account's alert recipients. The
-// owner is not in the table, so the owner cannot be removed.
+// owner is not in the table, so the owner cannot be removed; a sub-account
+// with chosen products removes only the recipients it added (the others are
+// not on its list: not found).
 func (s *Store) RemoveRecipient(ctx context.Context, accountID, id int64, actor Actor) (Recipient, error) {
 	var r Recipient
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &r, `DELETE FROM alert_recipients WHERE id = $1 AND account_id = $2
-			RETURNING id, name, email, created_at, false AS owner`, id, accountID)
+		err := tx.GetContext(ctx, &r, `DELETE FROM alert_recipients r WHERE r.id = $3 AND r.account_id = $1
+			AND (NOT `+limitedSQL+` OR r.added_by = $2)
+			RETURNING id, name, email, created_at, false AS owner, added_by`, accountID, actor.UserID, id)
 		if err != nil {
 			return notFound(err, notFoundErr(CodeUnknownRecipient, "this recipient is not on the list (any more)"))
 		}

@@ -75,8 +75,9 @@ type alertMail struct {
 }
 
 // Subject names the account and how many products need attention, not the
-// products: the delivery log shows subjects to every sub-account, whatever
-// its product scope.
+// products. The count is of this mail's products only: each recipient's mail
+// holds only what the user who added it may see (docs/SECURITY.md, "Tenant
+// scope in alert mail").
 func (m alertMail) Subject() string {
 	return "Activation code alert: " + products(len(m.Digest.Products)) + " " + needs(len(m.Digest.Products)) +
 		" attention (" + oneLine(m.Digest.AccountName) + ")"

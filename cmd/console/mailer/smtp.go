@@ -16,7 +16,8 @@ import (
 
 // SMTPSettings are the parts of SMTP_URL (SPEC section 11):
 //
-//	smtp://user:pass@host:587   STARTTLS when the server offers it
+//	smtp://user:pass@host:587   STARTTLS, required: a server (or a man in
+//	                            the middle) that does not offer it gets no mail
 //	smtps://host:465            implicit TLS
 //	smtp://host:25?tls=off      plain, for a relay on the local network
 //
@@ -26,7 +27,7 @@ import (
 type SMTPSettings struct {
 	Host     string
 	Port     int
-	TLS      string // "starttls" (opportunistic), "implicit" or "off"
+	TLS      string // "starttls" (required), "implicit" or "off"
 	Username string
 	Password string
 }
@@ -108,7 +109,10 @@ func (t SMTP) Open(ctx context.Context) (Conn, error) {
 	case TLSOff:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:
-		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+		// Mandatory: an attacker on the path who strips STARTTLS from the
+		// server's EHLO must not get the alerts in plain text
+		// (docs/SECURITY.md, "Operator settings"); tls=off says so explicitly.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
 	if t.TLSConfig != nil {
 		opts = append(opts, gomail.WithTLSConfig(t.TLSConfig))
@@ -124,6 +128,11 @@ func (t SMTP) Open(ctx context.Context) (Conn, error) {
 		return nil, fmt.Errorf("mailer: smtp client: %w", err)
 	}
 	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil && t.Settings.TLS == TLSStartTLS && strings.Contains(err.Error(), "does not support STARTTLS") {
+		// go-mail has no sentinel for it; the delivery log shows this text.
+		return nil, fmt.Errorf("mailer: %s offers no STARTTLS (or someone on the way removed it): nothing is sent without TLS; "+
+			"use smtps:// or, for a relay on a trusted network only, add ?tls=off to SMTP_URL", t.Settings)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mailer: connecting to %s: %w", t.Settings, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"activation-console/cmd/console/mailer/mailtest"
+	"activation-console/store"
 )
 
 func TestParseSMTPURL(t *testing.T) {
@@ -118,11 +119,38 @@ func TestSMTP_PlainForALocalRelay(t *testing.T) {
 	sendOne(t, SMTP{Settings: s}, srv)
 }
 
-func TestSMTP_StartTLSWhenOfferedOnly(t *testing.T) {
+func TestSMTP_RefusesAServerWithoutStartTLSUnlessTLSIsOff(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.Start(t, mailtest.Plain) // offers no STARTTLS: the mail still goes
+	srv := mailtest.Start(t, mailtest.Plain) // offers no STARTTLS, as when someone on the path strips it
 	s, _ := ParseSMTPURL("smtp://" + srv.Addr)
-	sendOne(t, SMTP{Settings: s}, srv)
+	conn, err := (SMTP{Settings: s}).Open(context.Background())
+	if err == nil {
+		conn.Close()
+		t.Fatal("connected without TLS to a server that offers no STARTTLS")
+	}
+	if !strings.Contains(err.Error(), "STARTTLS") || !strings.Contains(err.Error(), "tls=off") {
+		t.Errorf("error %q does not say what is wrong and how to allow it", err)
+	}
+}
+
+func TestSender_KeepsAMailQueuedWhenStartTLSIsStripped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	plain := mailtest.Start(t, mailtest.Plain)
+	id := f.queue(t, "stripped")
+	s := f.sender()
+	s.Transport = SMTP{Settings: SMTPSettings{Host: plain.Host, Port: plain.Port, TLS: TLSStartTLS}}
+	if st, err := s.RunOnce(f.ctx); err != nil || st.Sent != 0 || st.Retried != 1 {
+		t.Fatalf("round %+v (%v), want the mail kept for a retry", st, err)
+	}
+	time.Sleep(100 * time.Millisecond) // a message in flight would have arrived by now
+	if got := plain.Received(); len(got) != 0 {
+		t.Fatalf("the server got %d mails in plain text", len(got))
+	}
+	row := f.row(t, id)
+	if row.Status != store.MailQueued || row.LastError == nil || !strings.Contains(*row.LastError, "STARTTLS") {
+		t.Errorf("row %s, error %v: want queued with a clear error", row.Status, row.LastError)
+	}
 }
 
 func TestSMTP_NeverSendsAPasswordInTheClear(t *testing.T) {
