@@ -46,8 +46,8 @@ func sitePath(target string) (string, bool) {
 		strings.ContainsRune(res.Path, '\\') || strings.ContainsFunc(res.Path, unicode.IsControl) {
 		return "", false
 	}
-	if res.RawQuery != "" {
-		path += "?" + cleanQuery(res.RawQuery)
+	if q := cleanQuery(res.RawQuery); q != "" {
+		path += "?" + q
 	}
 	return path, true
 }

@@ -19,16 +19,20 @@ var errBadEmail = errors.New("store: not an e-mail address")
 
 // NormalizeEmail returns the one spelling under which the console knows an
 // e-mail address: for signing in, throttling, the failure audit and storing
-// users (docs/SECURITY.md, "Sign-in"). The rule: refuse invalid UTF-8 and
-// control characters (NUL included: PostgreSQL cannot store it), apply
-// Unicode NFKC (so full-width and other compatibility spellings fold into
-// the plain one), lowercase with Unicode's simple case mapping, trim
-// surrounding white space, and refuse an empty result or one longer than
+// users (docs/SECURITY.md, "Sign-in"). The rule: refuse invalid UTF-8;
+// trim surrounding white space; refuse control characters within (NUL
+// included: PostgreSQL cannot store it); apply Unicode NFKC (full-width and
+// other compatibility spellings fold into the plain one) and lowercase with
+// Unicode's simple case mapping; refuse an empty result or one longer than
 // MaxEmailLength bytes. It does not check that the result is an address
 // (CheckEmail does); every input it accepts is safe to store and index.
 func NormalizeEmail(s string) (string, error) {
 	// Refused before any work: NFKC can grow a string up to 18 times.
-	if len(s) > 4*MaxEmailLength || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+	if len(s) > 4*MaxEmailLength || !utf8.ValidString(s) {
+		return "", errBadEmail
+	}
+	s = strings.TrimSpace(s) // a pasted address's tab or newline around it
+	if strings.ContainsFunc(s, unicode.IsControl) {
 		return "", errBadEmail
 	}
 	// NFKC again after lowercasing: a few lowercase forms are not NFKC.
