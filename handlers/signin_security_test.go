@@ -24,7 +24,7 @@ const wrongCredentials = "The e-mail or the password is wrong."
 
 // signinServer is the real router on a fresh database with the owner
 // owner@acme.example, built with cfg and the store's opts.
-func signinServer(t *testing.T, cfg handlers.Config, opts ...store.Option) *echo.Echo {
+func signinServer(t testing.TB, cfg handlers.Config, opts ...store.Option) *echo.Echo {
 	t.Helper()
 	clock := storetest.NewClock(epoch)
 	st := storetest.New(t, append([]store.Option{store.WithClock(clock.Now)}, opts...)...)
@@ -42,7 +42,7 @@ type attempt struct {
 	peer, xff, email, password, next string
 }
 
-func (a attempt) send(t *testing.T, srv http.Handler) (*httptest.ResponseRecorder, *goquery.Document) {
+func (a attempt) send(t testing.TB, srv http.Handler) (*httptest.ResponseRecorder, *goquery.Document) {
 	t.Helper()
 	if a.peer == "" {
 		a.peer = "192.0.2.1:1234"
@@ -71,7 +71,7 @@ func (a attempt) send(t *testing.T, srv http.Handler) (*httptest.ResponseRecorde
 
 // code sends the attempt and returns its status, checking that a 422 is the
 // one answer for wrong credentials.
-func (a attempt) code(t *testing.T, srv http.Handler) int {
+func (a attempt) code(t testing.TB, srv http.Handler) int {
 	t.Helper()
 	rec, doc := a.send(t, srv)
 	if rec.Code == http.StatusUnprocessableEntity && text(doc.Find(".form-error")) != wrongCredentials {
