@@ -81,6 +81,7 @@ func (h *Handler) signin(c echo.Context) error {
 	user, err := h.store.SignIn(ctx, email, req.PostFormValue("password"), ip)
 	switch {
 	case errors.Is(err, store.ErrThrottled):
+		c.Response().Header().Set("Retry-After", "900") // the throttle's window
 		form.Error = "Too many failed sign-ins. Wait 15 minutes, then try again."
 		return h.renderBare(c, http.StatusTooManyRequests, views.SignIn(form))
 	case errors.Is(err, store.ErrBadCredentials):
