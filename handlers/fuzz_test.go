@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"activation-console/handlers"
 )
 
 // Fuzz tests through the real router and database: whatever a client sends,
@@ -116,6 +118,24 @@ func FuzzConsole_Forms(f *testing.F) {
 			rec, _ := b.post(path, form, false)
 			if rec.Code >= 500 {
 				t.Fatalf("POST %s %v: %d", path, form, rec.Code)
+			}
+		}
+	})
+}
+
+// FuzzSignIn_Form posts arbitrary e-mails, passwords and pages to return to
+// to the sign-in form: never a server error, never a redirect off the site.
+func FuzzSignIn_Form(f *testing.F) {
+	for _, v := range []string{"owner@acme.example", " OWNER@acme.example", "\x00", "\xff", "/\\evil.example", "/\t/evil.example", "//x", strings.Repeat("a", 3000)} {
+		f.Add(v, v)
+	}
+	srv := signinServer(f, handlers.Config{})
+	f.Fuzz(func(t *testing.T, a, c string) {
+		for _, at := range []attempt{{email: a, password: c, next: c}, {email: a, password: ownerPassword, next: c}, {email: "owner@acme.example", password: ownerPassword, next: a}} {
+			rec, _ := at.send(t, srv)
+			loc := rec.Header().Get("Location")
+			if rec.Code >= 500 || (loc != "" && (!strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") || strings.ContainsAny(loc, "\\\t\r\n"))) {
+				t.Fatalf("%+v: %d %q", at, rec.Code, loc)
 			}
 		}
 	})

@@ -6,10 +6,12 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
 
 	"activation-console/store"
 )
@@ -28,6 +30,7 @@ type Handler struct {
 	mail     mailSettings // resource alert mails (test_alert.go)
 	metrics  *metrics     // Prometheus collectors (metrics.go)
 	timeout  time.Duration
+	clientIP echo.IPExtractor // the client's address (client_ip.go)
 }
 
 // Config is what New needs.
@@ -54,6 +57,9 @@ type Config struct {
 	// reading the request or writing the answer: http.Server's Read and Write
 	// timeouts do (cmd/console).
 	RequestTimeout time.Duration
+	// TrustedProxies are the peers allowed to name the client in
+	// X-Forwarded-For (ParseTrustedProxies); none: the peer is the client.
+	TrustedProxies []*net.IPNet
 }
 
 // New builds the handler set. It reads the list of data centers once.
@@ -74,7 +80,8 @@ func New(cfg Config) *Handler {
 		cfg.SessionKeys = [][]byte{randomKey(64), randomKey(32)}
 	}
 	h := &Handler{store: cfg.Store, log: cfg.Logger, secure: cfg.SecureCookies,
-		idle: cfg.IdleTimeout, lifetime: cfg.SessionLifetime, cookie: "console_session", timeout: cfg.RequestTimeout}
+		idle: cfg.IdleTimeout, lifetime: cfg.SessionLifetime, cookie: "console_session", timeout: cfg.RequestTimeout,
+		clientIP: clientIPExtractor(cfg.TrustedProxies)}
 	if h.secure {
 		h.cookie = "__Host-console_session"
 	}

@@ -18,8 +18,8 @@ func NewServer(h *Handler) *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	// Client addresses (sign-in throttling, audit) come from the connection;
-	// X-Forwarded-For is trusted only when a proxy is configured to set it.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// X-Forwarded-For only from the trusted proxies (client_ip.go).
+	e.IPExtractor = h.clientIP
 	e.Use(middleware.RequestID())
 	e.Use(h.measure)
 	e.Use(middleware.Recover())

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -105,8 +104,8 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (h *Handler) toSignIn(c echo.Context) error {
 	target := "/signin"
-	if c.Request().Method == http.MethodGet {
-		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+	if next, ok := sitePath(c.Request().URL.RequestURI()); ok && c.Request().Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(next)
 	}
 	if c.Request().Header.Get("HX-Request") == "true" {
 		c.Response().Header().Set("HX-Redirect", target)
@@ -186,9 +185,11 @@ func (h *Handler) flash(c echo.Context, message string) {
 	}
 }
 
-// localPath accepts a redirect target only when it stays on this site.
+// localPath accepts a redirect target only when it stays on this site and
+// is already in sitePath's clean form, so it can be sent as it is.
 func localPath(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
+	clean, ok := sitePath(p)
+	return ok && clean == p
 }
 
 // requireAccount keeps the account pages to people of an account. Support

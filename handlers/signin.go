@@ -14,54 +14,86 @@ import (
 )
 
 // signinCSRFCookie carries the anti-forgery token of the sign-in form, which
-// is shown before there is a session to keep it in.
+// is shown before there is a session to keep it in. Over HTTPS it takes the
+// __Host- prefix like the session cookie: Secure, Path=/ and no Domain, so
+// neither a sibling subdomain nor a plain-HTTP page can plant or read it
+// (docs/SECURITY.md, "Sign-in").
 const signinCSRFCookie = "console_signin"
+
+// maxSignInBody bounds the sign-in form: an e-mail, a password, a token and
+// a path are far less; anything bigger is refused before it is read.
+const maxSignInBody = 32 << 10
+
+func (h *Handler) signinCookieName() string {
+	if h.secure {
+		return "__Host-" + signinCSRFCookie
+	}
+	return signinCSRFCookie
+}
+
+// setSigninCookie keeps token as the sign-in form's anti-forgery token for
+// an hour; "" clears it.
+func (h *Handler) setSigninCookie(c echo.Context, token string) {
+	ck := &http.Cookie{Name: h.signinCookieName(), Value: token, Path: "/", HttpOnly: true,
+		Secure: h.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600}
+	if token == "" {
+		ck.MaxAge, ck.Expires = -1, time.Unix(0, 0)
+	}
+	c.SetCookie(ck)
+}
 
 func (h *Handler) signinForm(c echo.Context) error {
 	// Keep the token of an earlier visit: a second tab, or a browser fetching
 	// something else that ends here, must not invalidate the form on screen.
 	token := ""
-	if ck, err := c.Cookie(signinCSRFCookie); err == nil && len(ck.Value) == 32 {
+	if ck, err := c.Cookie(h.signinCookieName()); err == nil && len(ck.Value) == 32 {
 		token = ck.Value
 	} else {
 		token = base64.RawURLEncoding.EncodeToString(randomKey(24))
 	}
-	c.SetCookie(&http.Cookie{Name: signinCSRFCookie, Value: token, Path: "/signin", HttpOnly: true,
-		Secure: h.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	next := c.QueryParam("next")
-	if !localPath(next) {
-		next = ""
-	}
+	h.setSigninCookie(c, token)
+	next, _ := sitePath(c.QueryParam("next"))
 	return h.renderBare(c, http.StatusOK, views.SignIn(views.SignInForm{Next: next, CSRF: token}))
 }
 
 func (h *Handler) signin(c echo.Context) error {
-	form := views.SignInForm{Email: c.FormValue("email"), Next: c.FormValue("next"), CSRF: c.FormValue("csrf")}
-	cookie, err := c.Cookie(signinCSRFCookie)
-	if err != nil || form.CSRF == "" || subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(form.CSRF)) != 1 {
+	req := c.Request()
+	req.Body = http.MaxBytesReader(c.Response(), req.Body, maxSignInBody)
+	if err := req.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return h.signinFormWith(c, http.StatusRequestEntityTooLarge, views.SignInForm{Error: "The form was too large. Please try again."})
+		}
+		return h.signinFormWith(c, http.StatusBadRequest, views.SignInForm{Error: "The form could not be read. Please try again."})
+	}
+	next, _ := sitePath(req.PostFormValue("next"))
+	form := views.SignInForm{Next: next, CSRF: req.PostFormValue("csrf")}
+	email := req.PostFormValue("email")
+	if _, err := store.NormalizeEmail(email); err == nil {
+		form.Email = email // shown again only when it can be an address
+	}
+	if !h.signinTokenMatches(c, form.CSRF) {
 		form.Error = "The sign-in form expired. Please try again."
-		return h.signinFormWith(c, form)
+		return h.signinFormWith(c, http.StatusUnprocessableEntity, form)
 	}
-	ctx := c.Request().Context()
+	ctx := req.Context()
 	ip := c.RealIP()
-	throttled, err := h.store.SignInThrottled(ctx, form.Email, ip)
-	if err != nil {
-		return err
-	}
-	if throttled {
+	user, err := h.store.SignIn(ctx, email, req.PostFormValue("password"), ip)
+	switch {
+	case errors.Is(err, store.ErrThrottled):
+		c.Response().Header().Set("Retry-After", "900") // the throttle's window
 		form.Error = "Too many failed sign-ins. Wait 15 minutes, then try again."
 		return h.renderBare(c, http.StatusTooManyRequests, views.SignIn(form))
-	}
-	user, err := h.store.Authenticate(ctx, form.Email, c.FormValue("password"))
-	if errors.Is(err, store.ErrBadCredentials) {
-		if err := h.store.RecordSignInFailure(ctx, form.Email, ip); err != nil {
-			return err
-		}
+	case errors.Is(err, store.ErrBadCredentials):
 		// The same page, byte for byte, whether the e-mail exists or not.
 		form.Error = "The e-mail or the password is wrong."
 		return h.renderBare(c, http.StatusUnprocessableEntity, views.SignIn(form))
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrBusy):
+		// Nothing was checked or counted: the same form, sent again, works.
+		c.Response().Header().Set("Retry-After", "5")
+		form.Error = "The console is busy checking other sign-ins. Try again in a few seconds."
+		return h.renderBare(c, http.StatusServiceUnavailable, views.SignIn(form))
+	case err != nil:
 		return err
 	}
 	if err := h.store.RecordSignIn(ctx, user, ip); err != nil {
@@ -81,19 +113,33 @@ func (h *Handler) signin(c echo.Context) error {
 	if err := h.setSessionCookie(c, id); err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: signinCSRFCookie, Path: "/signin", MaxAge: -1, Expires: time.Unix(0, 0)})
-	next := form.Next
-	if !localPath(next) {
+	h.setSigninCookie(c, "")
+	if next == "" {
 		next = "/"
 	}
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-func (h *Handler) signinFormWith(c echo.Context, form views.SignInForm) error {
+// signinTokenMatches tells whether token is the one in the browser's sign-in
+// cookie. Any cookie of the name will do: one set before the cookie moved to
+// Path=/ may still be there for its hour, and comes first.
+func (h *Handler) signinTokenMatches(c echo.Context, token string) bool {
+	if token == "" {
+		return false
+	}
+	for _, ck := range c.Cookies() {
+		if ck.Name == h.signinCookieName() && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(token)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// signinFormWith shows the sign-in form again with a fresh anti-forgery token.
+func (h *Handler) signinFormWith(c echo.Context, status int, form views.SignInForm) error {
 	form.CSRF = base64.RawURLEncoding.EncodeToString(randomKey(24))
-	c.SetCookie(&http.Cookie{Name: signinCSRFCookie, Value: form.CSRF, Path: "/signin", HttpOnly: true,
-		Secure: h.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	return h.renderBare(c, http.StatusUnprocessableEntity, views.SignIn(form))
+	h.setSigninCookie(c, form.CSRF)
+	return h.renderBare(c, status, views.SignIn(form))
 }
 
 func (h *Handler) signout(c echo.Context) error {

@@ -134,8 +134,11 @@ func TestSignInThrottle_CountsPerEmailAndPerAddress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if th, _ := f.st.SignInThrottled(f.ctx, "OWNER@acme.example", "10.0.0.2"); !th {
-		t.Fatal("ten failures for an e-mail do not throttle it")
+	if th, _ := f.st.SignInThrottled(f.ctx, " OWNER@acme.example", "10.0.0.1"); !th {
+		t.Fatal("ten failures for an e-mail from one address do not throttle it there")
+	}
+	if th, _ := f.st.SignInThrottled(f.ctx, "owner@acme.example", "10.0.0.2"); th {
+		t.Fatal("ten failures from one address lock the e-mail out at another")
 	}
 	if th, _ := f.st.SignInThrottled(f.ctx, "other@acme.example", "10.0.0.2"); th {
 		t.Fatal("another e-mail from another address is throttled")

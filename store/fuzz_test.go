@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -127,6 +128,29 @@ func FuzzGroupByScope(f *testing.F) {
 			if !slices.Equal(got[r.Email], want) {
 				t.Fatalf("%s (%s %v) gets %v, want %v", r.Email, r.Reach, r.ProductIDs, got[r.Email], want)
 			}
+		}
+	})
+}
+
+func FuzzNormalizeEmail(f *testing.F) {
+	for _, e := range []string{"owner@acme.example", " Owner@ACME.example\u00a0", "ｏｗｎｅｒ＠ａｃｍｅ．ｅｘａｍｐｌｅ", "a\x00b", "\xff", "İSTANBUL@x.example", "ǅ@x", "ß@x", "\u212a@x", "ﬃ@x"} {
+		f.Add(e)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := NormalizeEmail(in)
+		if err != nil {
+			return
+		}
+		if got == "" || len(got) > MaxEmailLength || !utf8.ValidString(got) || strings.ContainsFunc(got, unicode.IsControl) ||
+			strings.TrimSpace(got) != got || strings.ToLower(got) != got {
+			t.Fatalf("%q normalized to %q", in, got)
+		}
+		// One normal form: normalizing it again, or another case of it, changes nothing.
+		if again, err := NormalizeEmail(got); err != nil || again != got {
+			t.Fatalf("%q -> %q -> %q, %v", in, got, again, err)
+		}
+		if upper, err := NormalizeEmail(strings.ToUpper(in)); err == nil && upper != got && strings.ToLower(strings.ToUpper(in)) == strings.ToLower(in) {
+			t.Fatalf("%q -> %q but its upper case -> %q", in, got, upper)
 		}
 	})
 }

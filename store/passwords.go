@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -15,15 +14,22 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, oldPassword, n
 	if err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1 AND disabled_at IS NULL`, userID); err != nil {
 		return "", notFound(err, notFoundErr("unknown_user", "there is no such user"))
 	}
-	if ok, err := argon2id.ComparePasswordAndHash(oldPassword, u.PasswordHash); err != nil || !ok {
+	ok, err := s.comparePassword(ctx, oldPassword, u.PasswordHash)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
 		return "", invalid("old_password", "the current password is wrong")
 	}
 	if newPassword == oldPassword {
 		return "", invalid("new_password", "choose a password other than the current one")
 	}
 	hash, err := hashPassword(newPassword)
+	if e, ok := err.(*Error); ok {
+		return "", &Error{Kind: KindInvalid, Code: CodeInvalid, Field: "new_password", Message: e.Message}
+	}
 	if err != nil {
-		return "", &Error{Kind: KindInvalid, Code: CodeInvalid, Field: "new_password", Message: err.(*Error).Message}
+		return "", err
 	}
 	var sessionID string
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {

@@ -23,6 +23,7 @@ type Store struct {
 	poolSize    int
 	timeouts    timeouts      // every connection's statement and lock timeouts (timeouts.go)
 	connector   *pq.Connector // the database, without the timeouts: for migrations
+	hashing     *hashGate     // bounds concurrent password hashing (password_hashing.go)
 }
 
 // Option changes how a Store is built.

@@ -8,6 +8,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
 	"github.com/jmoiron/sqlx"
@@ -22,6 +24,10 @@ const (
 
 // MinPasswordLength is the shortest password the console accepts.
 const MinPasswordLength = 12
+
+// MaxPasswordLength is the longest, in bytes: a bound on what a sign-in form
+// can make the server hash (docs/SECURITY.md, "Resource limits").
+const MaxPasswordLength = 1024
 
 // User is a person who signs in to the console.
 type User struct {
@@ -58,12 +64,20 @@ func hashPassword(pw string) (string, error) {
 	if len(pw) < MinPasswordLength {
 		return "", invalid("password", "the password must have at least %d characters", MinPasswordLength)
 	}
-	return argon2id.CreateHash(pw, argonParams)
+	if len(pw) > MaxPasswordLength {
+		return "", invalid("password", "the password must have at most %d bytes", MaxPasswordLength)
+	}
+	return createHash(pw)
 }
 
-// CheckEmail validates an e-mail address and returns it trimmed.
+// CheckEmail validates an e-mail address and returns it trimmed. Users' e-mails
+// go through NormalizeEmail first (insertUser); alert recipients keep the
+// case they were typed in.
 func CheckEmail(field, email string) (string, error) {
 	email = strings.TrimSpace(email)
+	if len(email) > MaxEmailLength || !utf8.ValidString(email) || strings.ContainsFunc(email, unicode.IsControl) {
+		return "", invalid(field, "this is not an e-mail address of at most %d characters", MaxEmailLength)
+	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") {
 		return "", invalid(field, "%q is not an e-mail address", email)
@@ -88,7 +102,13 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
 }
 
 func insertUser(ctx context.Context, q sqlx.ExtContext, in NewUser) (int64, error) {
-	email, err := CheckEmail("email", in.Email)
+	// Stored in the form sign-in looks it up by (docs/SECURITY.md, "Sign-in").
+	email, err := NormalizeEmail(in.Email)
+	if err == nil {
+		email, err = CheckEmail("email", email)
+	} else {
+		err = invalid("email", "this is not an e-mail address of at most %d characters", MaxEmailLength)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -108,19 +128,37 @@ func insertUser(ctx context.Context, q sqlx.ExtContext, in NewUser) (int64, erro
 // ErrBadCredentials is returned for an unknown e-mail and a wrong password alike.
 var ErrBadCredentials = errors.New("store: the e-mail or the password is wrong")
 
-// Authenticate returns the enabled user with this e-mail and password.
+// Authenticate returns the enabled user with this e-mail and password. It
+// neither throttles nor counts failures: sign-in goes through SignIn.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
-	var u User
-	err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL`, strings.TrimSpace(email))
+	key, err := NormalizeEmail(email)
 	if err != nil {
-		// Spend the same time as a real check, so timing does not tell which e-mails exist.
-		argon2id.ComparePasswordAndHash(password, dummyHash)
-		if errors.Is(err, sql.ErrNoRows) {
-			return User{}, ErrBadCredentials
-		}
+		return User{}, ErrBadCredentials
+	}
+	return s.authenticate(ctx, key, password)
+}
+
+// authenticate checks the password of the user whose e-mail is key, in
+// NormalizeEmail's form. lower() on both sides matches the unique index
+// users_email, and rows stored before e-mails were normalized.
+func (s *Store) authenticate(ctx context.Context, key, password string) (User, error) {
+	if len(password) > MaxPasswordLength {
+		return User{}, ErrBadCredentials // no one's password: hashing it would only cost
+	}
+	var u User
+	err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL`, key)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return User{}, err
 	}
-	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
+	hash := u.PasswordHash
+	if err != nil {
+		// Spend the same time as a real check, so timing does not tell which e-mails exist.
+		hash = dummyHash
+	}
+	ok, herr := s.comparePassword(ctx, password, hash)
+	if herr != nil {
+		return User{}, herr
+	}
 	if err != nil || !ok {
 		return User{}, ErrBadCredentials
 	}

@@ -8,12 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"activation-console/cmd/console/mailer"
+	"activation-console/handlers"
 )
 
 // envOr returns the environment variable name, or def when it is unset or empty.
@@ -110,6 +112,7 @@ type serveSettings struct {
 	sessionKeys   string // CONSOLE_SESSION_KEYS; empty: kept in the data directory
 	sessionIdle   time.Duration
 	sessionLife   time.Duration
+	proxies       []*net.IPNet // may set X-Forwarded-For (CONSOLE_TRUSTED_PROXIES)
 }
 
 // durationEnv reads a duration from the environment, or def when unset.
@@ -147,6 +150,7 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 	}
 	fs.DurationVar(&s.sessionIdle, "session-idle", idle, "a session ends after this long without a request [CONSOLE_SESSION_IDLE]")
 	fs.DurationVar(&s.sessionLife, "session-lifetime", life, "a session ends this long after sign-in, however active [CONSOLE_SESSION_LIFETIME]")
+	proxies := fs.String("trusted-proxies", envOr("CONSOLE_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of the load balancers allowed to set X-Forwarded-For; empty: the connection's peer is the client [CONSOLE_TRUSTED_PROXIES]")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: console serve [flags]\n\nflags:")
 		fs.PrintDefaults()
@@ -161,6 +165,9 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 		if dc = strings.TrimSpace(dc); dc != "" {
 			s.dcs = append(s.dcs, dc)
 		}
+	}
+	if s.proxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
+		return s, usagef("--trusted-proxies: %v", strings.TrimPrefix(err.Error(), "handlers: trusted proxies: "))
 	}
 	if s.renewInterval <= 0 {
 		return s, usagef("--renew-interval must be positive")

@@ -70,7 +70,8 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	ln := &onceCloseListener{Listener: tcp}
 	sender, mailServer := newMailSender(cfg, db.store, log)
 	h := handlers.New(handlers.Config{Store: db.store, Logger: log, SessionKeys: keys, PublicURL: cfg.publicURL, MailServer: mailServer,
-		IdleTimeout: cfg.sessionIdle, SessionLifetime: cfg.sessionLife, SecureCookies: strings.HasPrefix(cfg.publicURL, "https://")})
+		IdleTimeout: cfg.sessionIdle, SessionLifetime: cfg.sessionLife, SecureCookies: strings.HasPrefix(cfg.publicURL, "https://"),
+		TrustedProxies: cfg.proxies})
 	var draining atomic.Bool
 	unused := newUnusedConns()
 	srv := &http.Server{
