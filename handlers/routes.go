@@ -19,11 +19,12 @@ func NewServer(h *Handler) *echo.Echo {
 	// Client addresses (sign-in throttling, audit) come from the connection;
 	// X-Forwarded-For is trusted only when a proxy is configured to set it.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(middleware.RequestID())
+	e.Use(requestIDs)
 	e.Use(h.measure)
 	e.Use(middleware.Recover())
 	e.Use(h.deadline)
 	e.Use(h.secureHeaders)
+	e.Use(h.limitBody) // after secureHeaders: a 413 carries them too
 
 	// Probes, for load balancers and orchestrators.
 	e.GET("/healthz", h.healthz)
