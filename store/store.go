@@ -23,6 +23,7 @@ type Store struct {
 	poolSize    int
 	timeouts    timeouts      // every connection's statement and lock timeouts (timeouts.go)
 	connector   *pq.Connector // the database, without the timeouts: for migrations
+	exportPage  int           // rows per query of a CSV export (export.go)
 }
 
 // Option changes how a Store is built.
