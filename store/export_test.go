@@ -40,7 +40,9 @@ func TestExport_PagesYieldEveryRowOnceInOrder(t *testing.T) {
 	devID := func(d store.Device) string { return d.DeviceKey }
 	for name, run := range map[string]func(st *store.Store) []string{
 		"ProductDevicesByExpiry": func(st *store.Store) []string {
-			return collect(t, func(fn func(store.Device) error) error { return st.EachProductDevice(f.ctx, sc, prod, store.DeviceFilter{}, fn) }, devID)
+			return collect(t, func(fn func(store.Device) error) error {
+				return st.EachProductDevice(f.ctx, sc, prod, store.DeviceFilter{}, fn)
+			}, devID)
 		},
 		"ProductDevicesByKey": func(st *store.Store) []string {
 			return collect(t, func(fn func(store.Device) error) error {
@@ -48,7 +50,9 @@ func TestExport_PagesYieldEveryRowOnceInOrder(t *testing.T) {
 			}, devID)
 		},
 		"NearExpiry": func(st *store.Store) []string {
-			return collect(t, func(fn func(store.Device) error) error { return st.EachNearExpiryDevice(f.ctx, sc, store.NearExpiryFilter{}, fn) }, devID)
+			return collect(t, func(fn func(store.Device) error) error {
+				return st.EachNearExpiryDevice(f.ctx, sc, store.NearExpiryFilter{}, fn)
+			}, devID)
 		},
 		"Assignments": func(st *store.Store) []string {
 			return collect(t, func(fn func(store.AssignmentRecord) error) error {

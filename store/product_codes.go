@@ -7,7 +7,6 @@ import (
 	"context"
 	"strings"
 	"time"
-
 )
 
 // RunwayWindow is the past period whose consumption predicts a product's runway.
