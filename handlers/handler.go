@@ -28,6 +28,7 @@ type Handler struct {
 	mail     mailSettings // resource alert mails (test_alert.go)
 	metrics  *metrics     // Prometheus collectors (metrics.go)
 	timeout  time.Duration
+	exports  *exportLimits // CSV exports running, and their limits (csv_export.go)
 }
 
 // Config is what New needs.
@@ -54,6 +55,12 @@ type Config struct {
 	// reading the request or writing the answer: http.Server's Read and Write
 	// timeouts do (cmd/console).
 	RequestTimeout time.Duration
+	// ExportsPerUser and ExportsTotal cap the CSV exports running at once for
+	// one person (default 2) and on the instance (default a quarter of the
+	// store's connection pool); ExportTimeout bounds one export (default 10
+	// minutes).
+	ExportsPerUser, ExportsTotal int
+	ExportTimeout                time.Duration
 }
 
 // New builds the handler set. It reads the list of data centers once.
@@ -78,6 +85,11 @@ func New(cfg Config) *Handler {
 	if h.secure {
 		h.cookie = "__Host-console_session"
 	}
+	pool := 0
+	if cfg.Store != nil {
+		pool = cfg.Store.DB().Stats().MaxOpenConnections
+	}
+	h.exports = newExportLimits(cfg.ExportsPerUser, cfg.ExportsTotal, pool, cfg.ExportTimeout)
 	h.mail = mailSettings{publicURL: cfg.PublicURL, server: cfg.MailServer}
 	h.metrics = newMetrics(cfg.Store)
 	h.cookies = sessions.NewCookieStore(cfg.SessionKeys...)
