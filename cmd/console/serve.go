@@ -88,6 +88,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	var worker sync.WaitGroup
 	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.renewInterval, log, h.ObserveRenewalPass) })
 	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (SPEC section 9)
+	worker.Go(func() { janitor(workerCtx, db.store, cfg.sessionIdle, cfg.sessionLife, janitorInterval, log) })
 
 	printWelcome(s, ln.Addr(), signIns)
 
