@@ -23,6 +23,7 @@ var httpErrorCodes = map[int]string{
 	http.StatusRequestEntityTooLarge: "request_too_large",
 	http.StatusUnsupportedMediaType:  store.CodeInvalid,
 	http.StatusTooManyRequests:       "too_many_requests",
+	http.StatusMisdirectedRequest:    "wrong_data_center",
 	http.StatusServiceUnavailable:    "unavailable",
 }
 
@@ -63,9 +64,9 @@ func httpErrorMessage(he *echo.HTTPError) string {
 		return "there is no such API endpoint"
 	case http.StatusMethodNotAllowed:
 		return "this API endpoint does not take that method"
-	case http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+	case http.StatusRequestEntityTooLarge, http.StatusTooManyRequests, http.StatusMisdirectedRequest:
 		if m, ok := he.Message.(string); ok {
-			return m // worded by the console (body_limit.go, csv_export.go)
+			return m // worded by the console (body_limit.go, csv_export.go, datacenters.go)
 		}
 	}
 	return strings.ToLower(http.StatusText(he.Code))

@@ -29,6 +29,10 @@ type Handler struct {
 	metrics  *metrics     // Prometheus collectors (metrics.go)
 	timeout  time.Duration
 	exports  *exportLimits // CSV exports running, and their limits (csv_export.go)
+
+	// dcs above are the data centers this instance serves (--dc); otherDCs
+	// are the platform's others, served elsewhere (datacenters.go).
+	otherDCs []string
 }
 
 // Config is what New needs.
@@ -61,6 +65,9 @@ type Config struct {
 	// minutes).
 	ExportsPerUser, ExportsTotal int
 	ExportTimeout                time.Duration
+	// DataCenters are the data centers this instance serves (--dc); empty:
+	// all of them.
+	DataCenters []string
 }
 
 // New builds the handler set. It reads the list of data centers once.
@@ -102,7 +109,7 @@ func New(cfg Config) *Handler {
 		if err != nil {
 			h.log.Error("handlers: reading data centers", "err", err)
 		}
-		h.dcs = dcs
+		h.dcs, h.otherDCs = servedDCs(dcs, cfg.DataCenters)
 	}
 	return h
 }
