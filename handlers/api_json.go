@@ -18,9 +18,9 @@ import (
 	"activation-console/store"
 )
 
-// maxBodyBytes caps an API request body; the largest legitimate one is a
-// few hundred bytes.
-const maxBodyBytes = 64 << 10
+// maxBodyBytes caps an API request body (body_limit.go); the largest
+// legitimate one is a few hundred bytes.
+const maxBodyBytes = bodyLimit
 
 // apiErrorBody is the one shape of every API error (SPEC section 8).
 type apiErrorBody struct {
