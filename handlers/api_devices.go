@@ -32,6 +32,9 @@ func (h *Handler) apiConnect(c echo.Context) error {
 	if err := requireFields("product_key", req.ProductKey, "device_key", req.DeviceKey, "data_center", req.DataCenter); err != nil {
 		return err
 	}
+	if err := h.servesDC(req.DataCenter); err != nil {
+		return err
+	}
 	r, err := h.store.Connect(c.Request().Context(), req.ProductKey, req.DeviceKey, req.DataCenter)
 	if err != nil {
 		return err

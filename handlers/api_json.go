@@ -18,9 +18,9 @@ import (
 	"activation-console/store"
 )
 
-// maxBodyBytes caps an API request body; the largest legitimate one is a
-// few hundred bytes.
-const maxBodyBytes = 64 << 10
+// maxBodyBytes caps an API request body (body_limit.go); the largest
+// legitimate one is a few hundred bytes.
+const maxBodyBytes = bodyLimit
 
 // apiErrorBody is the one shape of every API error (SPEC section 8).
 type apiErrorBody struct {
@@ -37,19 +37,21 @@ func badRequest(field, format string, args ...any) *store.Error {
 
 // decodeJSON reads exactly one JSON object of at most maxBodyBytes into dst,
 // refusing fields dst does not have. Its errors are 400 invalid_request that
-// name the field at fault when the decoder knows it.
+// name the field at fault when the decoder knows it, or 413 request_too_large.
 func decodeJSON(c echo.Context, dst any) error {
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	var tooLarge *http.MaxBytesError
+	if err := dec.Decode(dst); errors.As(err, &tooLarge) {
+		return errBodyTooLarge(maxBodyBytes)
+	} else if err != nil {
 		return jsonError(err)
 	}
 	// Anything after the object, even a second valid value, is a malformed request.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return jsonError(err)
+			return errBodyTooLarge(maxBodyBytes)
 		}
 		return badRequest("", "the body must hold exactly one JSON object")
 	}
@@ -60,7 +62,6 @@ func decodeJSON(c echo.Context, dst any) error {
 func jsonError(err error) *store.Error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.Is(err, io.EOF):
 		return badRequest("", "the body is empty; send a JSON object")
@@ -68,8 +69,6 @@ func jsonError(err error) *store.Error {
 		return badRequest("", "malformed JSON: the body ends in the middle of a value")
 	case errors.As(err, &syntax):
 		return badRequest("", "malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
-	case errors.As(err, &tooLarge):
-		return badRequest("", "the body is larger than %d KiB", maxBodyBytes>>10)
 	case errors.As(err, &typ):
 		if typ.Field == "" {
 			return badRequest("", "the body must be a JSON object")

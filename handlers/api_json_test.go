@@ -32,7 +32,6 @@ func TestAPI_RefusesMalformedRequestsWithTheField(t *testing.T) {
 		{"two values", post, conn, `{"product_key":"PK-1"} {}`, "", "exactly one JSON object"},
 		{"trailing garbage", post, conn, `{"product_key":"PK-1"}x`, "", "exactly one JSON object"},
 		{"an array", post, conn, `[{"product_key":"PK-1"}]`, "", "JSON object"},
-		{"too large", post, prods, `{"name":"` + strings.Repeat("x", 70<<10) + `"}`, "", "64 KiB"},
 		// Fields the API does not know, or of the wrong type.
 		{"unknown field", post, prods, `{"account":"1","colour":"red"}`, "colour", `unknown field "colour"`},
 		{"unknown field in connect", post, conn, `{"product_key":"PK-1","device_key":"d1","data_center":"eu-frankfurt","dc":"x"}`, "dc", "unknown field"},

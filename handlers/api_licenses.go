@@ -29,6 +29,9 @@ func (h *Handler) apiLicenses(c echo.Context) error {
 	if err := requireFields("data_center", dc); err != nil {
 		return err
 	}
+	if err := h.servesDC(dc); err != nil {
+		return err
+	}
 	ref, err := pathParam(c, "account")
 	if err != nil {
 		return err

@@ -43,6 +43,9 @@ func (h *Handler) apiCreateProduct(c echo.Context) error {
 		"product_key", req.ProductKey, "name", req.Name); err != nil {
 		return err
 	}
+	if err := h.servesDC(req.DataCenter); err != nil {
+		return err
+	}
 	if err := store.CheckKey("product_key", req.ProductKey); err != nil {
 		return err
 	}

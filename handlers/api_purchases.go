@@ -50,6 +50,9 @@ func (h *Handler) apiPurchase(c echo.Context) error {
 		"data_center", req.DataCenter, "package", req.Package); err != nil {
 		return err
 	}
+	if err := h.servesDC(req.DataCenter); err != nil {
+		return err
+	}
 	if req.Quantity == nil {
 		return badRequest("quantity", "quantity is required")
 	}

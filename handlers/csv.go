@@ -17,19 +17,23 @@ func wantsCSV(c echo.Context) bool { return c.QueryParam("format") == "csv" }
 // export of a million rows never sits in memory. Each row passes through
 // csvSafe.
 type csvStream struct {
-	w    *csv.Writer
-	resp *echo.Response
-	n    int
+	w     *csv.Writer
+	resp  *echo.Response
+	n     int
+	until time.Time // the export's deadline (deadline.go); zero: none
 }
 
-// startCSV sends the headers of a CSV download named filename and its header row.
+// startCSV prepares the headers of a CSV download named filename and its
+// header row; they go out with the first rows.
 func startCSV(c echo.Context, filename string, header ...string) (*csvStream, error) {
 	r := c.Response()
 	r.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	r.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
 	r.Header().Set("Cache-Control", "no-store")
-	r.WriteHeader(http.StatusOK)
+	// No status yet: the first rows decide it, so that an export whose first
+	// page fails still answers with an error (csv_export.go).
 	s := &csvStream{w: csv.NewWriter(r), resp: r}
+	s.until, _ = c.Request().Context().Deadline()
 	s.extendDeadline()
 	return s, s.Row(header...)
 }
@@ -40,8 +44,14 @@ const csvWriteWindow = 30 * time.Second
 // extendDeadline moves the connection's write deadline (the server's write
 // timeout) forward as the download proceeds: the timeout stops a client
 // that stalls, not an export of a million rows that takes longer than it.
+// It never passes the export's own deadline, so that a write blocked on a
+// client who stopped reading ends then too.
 func (s *csvStream) extendDeadline() {
-	http.NewResponseController(s.resp).SetWriteDeadline(time.Now().Add(csvWriteWindow))
+	until := time.Now().Add(csvWriteWindow)
+	if !s.until.IsZero() && s.until.Before(until) {
+		until = s.until
+	}
+	http.NewResponseController(s.resp).SetWriteDeadline(until)
 }
 
 // Row writes one row, flushing to the client every thousand rows.

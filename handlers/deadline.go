@@ -10,13 +10,16 @@ import (
 // queries give up when it passes, and the request answers 503 (errors.go)
 // instead of hanging. Unlike echo's Timeout middleware it never writes the
 // answer from another goroutine; the handler still answers, only sooner.
-// A CSV export is exempt: it streams for as long as the download takes.
+// A CSV export of a route that exports (routes.go) gets the longer export
+// deadline instead: it streams for as long as the download takes, within
+// bounds; each of its queries still has the statement timeout.
 func (h *Handler) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if wantsCSV(c) {
-			return next(c)
+		timeout := h.timeout
+		if h.exports.exports(c) {
+			timeout = h.exports.timeout
 		}
-		ctx, cancel := context.WithTimeout(c.Request().Context(), h.timeout)
+		ctx, cancel := context.WithTimeout(c.Request().Context(), timeout)
 		defer cancel()
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)

@@ -20,9 +20,10 @@ var httpErrorCodes = map[int]string{
 	http.StatusForbidden:             "forbidden",
 	http.StatusNotFound:              "not_found",
 	http.StatusMethodNotAllowed:      "method_not_allowed",
-	http.StatusRequestEntityTooLarge: store.CodeInvalid,
+	http.StatusRequestEntityTooLarge: "request_too_large",
 	http.StatusUnsupportedMediaType:  store.CodeInvalid,
 	http.StatusTooManyRequests:       "too_many_requests",
+	http.StatusMisdirectedRequest:    "wrong_data_center",
 	http.StatusServiceUnavailable:    "unavailable",
 }
 
@@ -33,7 +34,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+	if isAPI(c) {
 		h.apiError(err, c)
 		return
 	}
@@ -52,19 +53,23 @@ func (h *Handler) apiError(err error, c echo.Context) {
 		h.writeAPIError(c, err)
 		return
 	}
-	h.writeJSONError(c, he.Code, apiErrorBody{Error: code, Message: httpErrorMessage(he.Code)})
+	h.writeJSONError(c, he.Code, apiErrorBody{Error: code, Message: httpErrorMessage(he)})
 }
 
 // httpErrorMessage words the errors echo raises, in the style of the store's
 // messages; echo's own text may carry internals.
-func httpErrorMessage(status int) string {
-	switch status {
+func httpErrorMessage(he *echo.HTTPError) string {
+	switch he.Code {
 	case http.StatusNotFound:
 		return "there is no such API endpoint"
 	case http.StatusMethodNotAllowed:
 		return "this API endpoint does not take that method"
+	case http.StatusRequestEntityTooLarge, http.StatusTooManyRequests, http.StatusMisdirectedRequest:
+		if m, ok := he.Message.(string); ok {
+			return m // worded by the console (body_limit.go, csv_export.go, datacenters.go)
+		}
 	}
-	return strings.ToLower(http.StatusText(status))
+	return strings.ToLower(http.StatusText(he.Code))
 }
 
 // pageError answers a console request that failed: a page of its own, or for
@@ -78,7 +83,7 @@ func (h *Handler) pageError(err error, c echo.Context) {
 	case errors.As(err, &he) && he.Code < 500:
 		status, message = he.Code, http.StatusText(he.Code)+"."
 		if m, ok := he.Message.(string); ok && he.Message != http.StatusText(he.Code) {
-			message = m // handlers word their refusals for people
+			message = sentenceCase(m) // handlers word their refusals for people
 		}
 		if he.Code == http.StatusNotFound {
 			message = "There is no such page here, or it is not yours to see."

@@ -140,3 +140,24 @@ func FuzzSignIn_Form(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRequestID_AnswersOnlyAWellFormedID sends arbitrary X-Request-ID
+// headers: the answer's id is the client's when it is 1-64 of
+// [A-Za-z0-9._-], else one of the console's own.
+func FuzzRequestID_AnswersOnlyAWellFormedID(f *testing.F) {
+	for _, id := range []string{"", "abc-123", "a\r\nb", "<b>x</b>", strings.Repeat("z", 65), "x y", "\x00", "ok.id_1"} {
+		f.Add(id)
+	}
+	fx := newAPIFuzzFixture(f)
+	f.Fuzz(func(t *testing.T, id string) {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/products/PK-none", nil)
+		req.Header["X-Request-Id"] = []string{id}
+		req.Header.Set("Authorization", "Bearer "+fx.token)
+		rec := httptest.NewRecorder()
+		fx.srv.ServeHTTP(rec, req)
+		got := rec.Header().Get("X-Request-ID")
+		if got == "" || len(got) > 64 || strings.Trim(got, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+			t.Fatalf("client id %q: answered with %q", id, got)
+		}
+	})
+}

@@ -31,6 +31,11 @@ type Handler struct {
 	metrics  *metrics     // Prometheus collectors (metrics.go)
 	timeout  time.Duration
 	clientIP echo.IPExtractor // the client's address (client_ip.go)
+	exports  *exportLimits    // CSV exports running, and their limits (csv_export.go)
+
+	// dcs above are the data centers this instance serves (--dc); otherDCs
+	// are the platform's others, served elsewhere (datacenters.go).
+	otherDCs []string
 }
 
 // Config is what New needs.
@@ -60,6 +65,15 @@ type Config struct {
 	// TrustedProxies are the peers allowed to name the client in
 	// X-Forwarded-For (ParseTrustedProxies); none: the peer is the client.
 	TrustedProxies []*net.IPNet
+	// ExportsPerUser and ExportsTotal cap the CSV exports running at once for
+	// one person (default 2) and on the instance (default a quarter of the
+	// store's connection pool); ExportTimeout bounds one export (default 10
+	// minutes).
+	ExportsPerUser, ExportsTotal int
+	ExportTimeout                time.Duration
+	// DataCenters are the data centers this instance serves (--dc); empty:
+	// all of them.
+	DataCenters []string
 }
 
 // New builds the handler set. It reads the list of data centers once.
@@ -85,6 +99,11 @@ func New(cfg Config) *Handler {
 	if h.secure {
 		h.cookie = "__Host-console_session"
 	}
+	pool := 0
+	if cfg.Store != nil {
+		pool = cfg.Store.DB().Stats().MaxOpenConnections
+	}
+	h.exports = newExportLimits(cfg.ExportsPerUser, cfg.ExportsTotal, pool, cfg.ExportTimeout)
 	h.mail = mailSettings{publicURL: cfg.PublicURL, server: cfg.MailServer}
 	h.metrics = newMetrics(cfg.Store)
 	h.cookies = sessions.NewCookieStore(cfg.SessionKeys...)
@@ -97,7 +116,7 @@ func New(cfg Config) *Handler {
 		if err != nil {
 			h.log.Error("handlers: reading data centers", "err", err)
 		}
-		h.dcs = dcs
+		h.dcs, h.otherDCs = servedDCs(dcs, cfg.DataCenters)
 	}
 	return h
 }

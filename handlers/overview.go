@@ -70,11 +70,12 @@ func (h *Handler) productCodesCSV(c echo.Context, sc store.Scope, filter store.P
 }
 
 // endCSV finishes a CSV download. Once rows are sent the status cannot
-// change, so a failure midway is logged and cuts the download short.
+// change: a failure midway goes back to limitExports (csv_export.go), which
+// logs it and breaks the connection, so the client never takes a short file
+// for a whole one.
 func (h *Handler) endCSV(c echo.Context, w *csvStream, err error) error {
 	if err != nil {
-		h.logInternal(c, err)
-		return nil
+		return err // limitExports (csv_export.go) cuts the download off
 	}
 	return w.Close()
 }

@@ -20,11 +20,12 @@ func NewServer(h *Handler) *echo.Echo {
 	// Client addresses (sign-in throttling, audit) come from the connection;
 	// X-Forwarded-For only from the trusted proxies (client_ip.go).
 	e.IPExtractor = h.clientIP
-	e.Use(middleware.RequestID())
+	e.Use(requestIDs)
 	e.Use(h.measure)
 	e.Use(middleware.Recover())
 	e.Use(h.deadline)
 	e.Use(h.secureHeaders)
+	e.Use(h.limitBody) // after secureHeaders: a 413 carries them too
 
 	// Probes, for load balancers and orchestrators.
 	e.GET("/healthz", h.healthz)
@@ -64,16 +65,18 @@ func NewServer(h *Handler) *echo.Echo {
 	app.GET("/support", h.supportSearch, h.requireSupport)
 	app.POST("/support/accounts/:account", h.openSupportView, h.requireSupport)
 
-	// Everything below shows one data center of the viewer's account.
+	// Everything below shows one data center of the viewer's account. The
+	// lists that also download as CSV (?format=csv) are marked exporting:
+	// their downloads are capped and timed (csv_export.go).
 	dc := app.Group("/:dc", h.requireDC, h.requireAccount)
 	// Pages 1-3: overview, product codes, assignment history, assigning.
-	dc.GET("/licenses", h.overview)
-	dc.GET("/licenses/history", h.assignmentHistory)
+	h.exporting(dc.GET("/licenses", h.overview, h.limitExports))
+	h.exporting(dc.GET("/licenses/history", h.assignmentHistory, h.limitExports))
 	dc.GET("/licenses/unassigned", h.unassignedDialog)
 	dc.GET("/assign", h.assignForm) // viewers get a notice why they cannot assign
 	dc.POST("/assign", h.assign, h.requireManage)
 	// Pages 4 and 6: a product, its devices, its automatic renewal.
-	dc.GET("/products/:id", h.productDetails)
+	h.exporting(dc.GET("/products/:id", h.productDetails, h.limitExports))
 	dc.POST("/products/:id/auto-renew", h.setAutoRenew, h.requireManage)
 	dc.GET("/products/:id/blacklist", h.blacklistDialog)
 	dc.POST("/products/:id/blacklist", h.blacklistAdd, h.requireManage)
@@ -82,7 +85,7 @@ func NewServer(h *Handler) *echo.Echo {
 	dc.POST("/products/:id/devices/:device/renew", h.renewNow, h.requireManage)
 	dc.POST("/products/:id/devices/:device/auto-renew", h.setDeviceAutoRenew, h.requireManage)
 	// Page 5: devices whose codes expire soon.
-	dc.GET("/near-expiry", h.nearExpiry)
+	h.exporting(dc.GET("/near-expiry", h.nearExpiry, h.limitExports))
 	// Page 7: alert recipients, kept by the owner and every sub-account.
 	dc.GET("/recipients", h.recipients)
 	dc.POST("/recipients", h.addRecipient)
@@ -93,7 +96,7 @@ func NewServer(h *Handler) *echo.Echo {
 	dc.GET("/settings", h.settings)
 	dc.POST("/settings", h.saveSettings)
 	// Page 8: the audit log, for the owner and support staff.
-	dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport)
+	h.exporting(dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport, h.limitExports))
 	// Sub-accounts (SPEC section 7), the owner's to keep.
 	dc.GET("/members", h.members, h.requireOwner)
 	dc.GET("/members/new", h.memberForm, h.requireOwner)

@@ -80,9 +80,9 @@ func (s *Store) AssignmentHistory(ctx context.Context, sc Scope, f AssignmentFil
 }
 
 // EachAssignment calls fn for every assignment the filter matches, newest
-// first, streaming rows from the database (the CSV export).
+// first, a page at a time (the CSV export).
 func (s *Store) EachAssignment(ctx context.Context, sc Scope, f AssignmentFilter, fn func(AssignmentRecord) error) error {
 	where, args := f.where(sc)
-	return eachExported(ctx, s, `SELECT `+assignmentColumns+assignmentFrom+
-		`WHERE `+where+` ORDER BY a.created_at DESC, a.id DESC`, args, fn)
+	return eachExported(ctx, s, exportQuery[AssignmentRecord]{query: `SELECT ` + assignmentColumns + assignmentFrom + `WHERE ` + where, args: args,
+		keys: []string{"a.created_at", "a.id"}, desc: true, keyOf: func(r AssignmentRecord) []any { return []any{r.CreatedAt, r.ID} }}, fn)
 }

@@ -80,8 +80,10 @@ func (s *Store) AuditLog(ctx context.Context, accountID int64, f AuditFilter, pa
 	return out, nil
 }
 
-// EachAuditEntry streams every entry the filter matches, newest first (the CSV export).
+// EachAuditEntry hands fn every entry the filter matches, newest first, a
+// page at a time (the CSV export).
 func (s *Store) EachAuditEntry(ctx context.Context, accountID int64, f AuditFilter, fn func(AuditEntry) error) error {
 	where, args := f.where(accountID)
-	return eachExported(ctx, s, `SELECT `+auditColumns+` FROM audit_log WHERE `+where+` ORDER BY at DESC, id DESC`, args, fn)
+	return eachExported(ctx, s, exportQuery[AuditEntry]{query: `SELECT ` + auditColumns + ` FROM audit_log WHERE ` + where, args: args,
+		keys: []string{"at", "id"}, desc: true, keyOf: func(e AuditEntry) []any { return []any{e.At, e.ID} }}, fn)
 }

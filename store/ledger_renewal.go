@@ -136,6 +136,13 @@ const renewalBatch = 1000
 // of the products (by id), so that they never wait for each other's product
 // locks: a large batch of simultaneous expiries keeps every core busy.
 func (s *Store) RenewalPass(ctx context.Context) (RenewalStats, error) {
+	return s.RenewalPassIn(ctx, nil)
+}
+
+// RenewalPassIn is RenewalPass over the devices of the data centers dcs
+// only (nil: all): an instance of the console renews the data centers it
+// serves (--dc).
+func (s *Store) RenewalPassIn(ctx context.Context, dcs []string) (RenewalStats, error) {
 	n := renewalWorkers
 	stats := make([]RenewalStats, n)
 	errs := make([]error, n)
@@ -143,7 +150,7 @@ func (s *Store) RenewalPass(ctx context.Context) (RenewalStats, error) {
 	for k := range n {
 		wg.Go(func() {
 			for {
-				st, err := s.renewBatch(ctx, s.Now(), k, n)
+				st, err := s.renewBatch(ctx, s.Now(), k, n, dcs)
 				stats[k].Renewed += st.Renewed
 				stats[k].Lapsed += st.Lapsed
 				stats[k].Swept += st.Swept
@@ -209,16 +216,16 @@ type renewalProduct struct {
 
 // renewBatch handles a batch of the expiries due by now among the products
 // whose id is part modulo parts.
-func (s *Store) renewBatch(ctx context.Context, now time.Time, part, parts int) (RenewalStats, error) {
+func (s *Store) renewBatch(ctx context.Context, now time.Time, part, parts int, dcs []string) (RenewalStats, error) {
 	var st RenewalStats
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var due []dueDevice
 		if err := tx.SelectContext(ctx, &due, `SELECT d.id, d.product_id, d.expires_at
 			FROM devices d
 			WHERE d.expires_at <= $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.waiting_since IS NULL
-				AND d.product_id % $4 = $3
+				AND d.product_id % $4 = $3 AND ($5::text[] IS NULL OR d.dc = ANY($5))
 			ORDER BY d.expires_at, d.id LIMIT $2
-			FOR UPDATE OF d SKIP LOCKED`, now, renewalBatch, part, parts); err != nil {
+			FOR UPDATE OF d SKIP LOCKED`, now, renewalBatch, part, parts, pq.StringArray(dcs)); err != nil {
 			return err
 		}
 		if len(due) == 0 {

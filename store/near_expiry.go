@@ -144,7 +144,7 @@ func (s *Store) NearExpiryDevices(ctx context.Context, sc Scope, f NearExpiryFil
 }
 
 // EachNearExpiryDevice calls fn for every device of the near-expiry list in
-// order, streaming the rows (the CSV export) rather than loading them.
+// order, a page at a time (the CSV export).
 func (s *Store) EachNearExpiryDevice(ctx context.Context, sc Scope, f NearExpiryFilter, fn func(Device) error) error {
 	now := s.Now()
 	from, args, ok, err := s.nearExpiryFrom(ctx, sc, f, now)
@@ -161,7 +161,9 @@ func (s *Store) EachNearExpiryDevice(ctx context.Context, sc Scope, f NearExpiry
 	if err != nil {
 		return err
 	}
-	return eachExported(ctx, s, `SELECT `+deviceColumns+from+` ORDER BY d.expires_at, d.id`, args, func(d Device) error {
+	q := exportQuery[Device]{query: `SELECT ` + deviceColumns + from, args: args, keys: []string{"d.expires_at", "d.id"},
+		keyOf: func(d Device) []any { return []any{*d.ExpiresAt, d.ID} }} // never nil: the list has running codes only
+	return eachExported(ctx, s, q, func(d Device) error {
 		d.Status = deviceStatus(d, now)
 		d.Outlook = deviceOutlook(d, now, due)
 		return fn(d)

@@ -7,8 +7,6 @@ import (
 	"context"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // RunwayWindow is the past period whose consumption predicts a product's runway.
@@ -124,27 +122,13 @@ func (s *Store) recentConsumption(ctx context.Context, rows []ProductCodes) erro
 }
 
 // EachProductCodes calls fn for every product the filter matches, in list
-// order, streaming rows from the database (the CSV export).
+// order, a page at a time (the CSV export).
 func (s *Store) EachProductCodes(ctx context.Context, sc Scope, f ProductCodesFilter, fn func(ProductCodes) error) error {
 	where, args := f.where(sc)
 	args = append(args, s.Now().Add(-RunwayWindow))
 	since := `$` + itoa(len(args))
-	return eachExported(ctx, s, `SELECT `+productCodesColumns+`,
-		(SELECT count(*) FROM activations a WHERE a.product_id = p.id AND a.created_at >= `+since+`) AS recent`+
-		productFrom+`WHERE `+where+` ORDER BY p.name, p.id`, args, fn)
-}
-
-// eachStructRow scans every row into a T and hands it to fn, closing rows.
-func eachStructRow[T any](rows *sqlx.Rows, fn func(T) error) error {
-	defer rows.Close()
-	for rows.Next() {
-		var r T
-		if err := rows.StructScan(&r); err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachExported(ctx, s, exportQuery[ProductCodes]{query: `SELECT ` + productCodesColumns + `,
+		(SELECT count(*) FROM activations a WHERE a.product_id = p.id AND a.created_at >= ` + since + `) AS recent` +
+		productFrom + `WHERE ` + where, args: args,
+		keys: []string{"p.name", "p.id"}, keyOf: func(r ProductCodes) []any { return []any{r.Name, r.ID} }}, fn)
 }

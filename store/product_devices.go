@@ -190,7 +190,7 @@ func decodeListCursor(cursor, key string) (any, int64, error) {
 }
 
 // EachProductDevice calls fn for every device of the list in its order,
-// streaming the rows (the CSV export) rather than loading them.
+// a page at a time (the CSV export).
 func (s *Store) EachProductDevice(ctx context.Context, sc Scope, p Product, f DeviceFilter, fn func(Device) error) error {
 	now := s.Now()
 	from, args, err := productDevicesWhere(sc, p.ID, f, now)
@@ -201,8 +201,22 @@ func (s *Store) EachProductDevice(ctx context.Context, sc Scope, p Product, f De
 	if err != nil {
 		return err
 	}
-	key, _ := sortKey(f)
-	return eachExported(ctx, s, `SELECT `+deviceColumns+from+` ORDER BY `+key+`, d.id`, args, func(d Device) error { return fn(withProductOutlook(d, now, due)) })
+	key, cast := sortKey(f)
+	q := exportQuery[Device]{query: `SELECT ` + deviceColumns + from, args: args, keys: []string{key, "d.id"}, casts: []string{cast, ""},
+		keyOf: func(d Device) []any { return []any{deviceSortValue(d, key), d.ID} }}
+	return eachExported(ctx, s, q, func(d Device) error { return fn(withProductOutlook(d, now, due)) })
+}
+
+// deviceSortValue is a device's value of the list's first sort key, as the
+// key's expression computes it.
+func deviceSortValue(d Device, key string) any {
+	switch {
+	case key == dkKey:
+		return strings.ToLower(d.DeviceKey)
+	case d.ExpiresAt == nil:
+		return "infinity" // expiryKey: a device without a code sorts last
+	}
+	return *d.ExpiresAt
 }
 
 // ProductDevice reads one live device of a product of the scope.

@@ -24,6 +24,7 @@ type Store struct {
 	timeouts    timeouts      // every connection's statement and lock timeouts (timeouts.go)
 	connector   *pq.Connector // the database, without the timeouts: for migrations
 	hashing     *hashGate     // bounds concurrent password hashing (password_hashing.go)
+	exportPage  int           // rows per query of a CSV export (export.go)
 }
 
 // Option changes how a Store is built.

@@ -15,6 +15,22 @@ type AccountMatch struct {
 	MatchedBy  string `db:"matched_by"` // name, owner e-mail, PK or DK
 }
 
+// findAccountsSQL finds accounts by $1 exactly (owner e-mail, ProductKey,
+// DeviceKey: each an index lookup, devices_device_key for the DeviceKey) or
+// by $2 (escaped for LIKE) in their name.
+const findAccountsSQL = `SELECT DISTINCT ON (a.id) a.id, a.name, a.type, a.home_dc,
+		coalesce(o.email, '') AS owner_email, m.matched_by
+	FROM (
+		SELECT id AS account_id, 'name' AS matched_by, 1 AS rank FROM accounts WHERE name ILIKE '%' || $2 || '%'
+		UNION ALL SELECT account_id, 'owner e-mail', 0 FROM users WHERE role = 'owner' AND lower(email) = lower($1)
+		UNION ALL SELECT account_id, 'ProductKey', 0 FROM products WHERE product_key = $1 AND deleted_at IS NULL
+		UNION ALL SELECT d.account_id, 'DeviceKey', 0 FROM devices d WHERE d.device_key = $1
+	) m
+	JOIN accounts a ON a.id = m.account_id
+	LEFT JOIN users o ON o.account_id = a.id AND o.role = 'owner'
+	ORDER BY a.id, m.rank
+	LIMIT 50`
+
 // FindAccounts is the support staff's search (SPEC section 7): accounts by
 // name (substring), owner e-mail, ProductKey or DeviceKey (exact).
 func (s *Store) FindAccounts(ctx context.Context, query string) ([]AccountMatch, error) {
@@ -23,18 +39,7 @@ func (s *Store) FindAccounts(ctx context.Context, query string) ([]AccountMatch,
 		return nil, nil
 	}
 	var ms []AccountMatch
-	err := s.db.SelectContext(ctx, &ms, `SELECT DISTINCT ON (a.id) a.id, a.name, a.type, a.home_dc,
-			coalesce(o.email, '') AS owner_email, m.matched_by
-		FROM (
-			SELECT id AS account_id, 'name' AS matched_by, 1 AS rank FROM accounts WHERE name ILIKE '%' || $2 || '%'
-			UNION ALL SELECT account_id, 'owner e-mail', 0 FROM users WHERE role = 'owner' AND lower(email) = lower($1)
-			UNION ALL SELECT account_id, 'ProductKey', 0 FROM products WHERE product_key = $1 AND deleted_at IS NULL
-			UNION ALL SELECT d.account_id, 'DeviceKey', 0 FROM devices d WHERE d.device_key = $1
-		) m
-		JOIN accounts a ON a.id = m.account_id
-		LEFT JOIN users o ON o.account_id = a.id AND o.role = 'owner'
-		ORDER BY a.id, m.rank
-		LIMIT 50`, q, escapeLike(q))
+	err := s.db.SelectContext(ctx, &ms, findAccountsSQL, q, escapeLike(q))
 	return ms, err
 }
 

@@ -104,7 +104,7 @@ func hasSSLMode(conn string) bool {
 type serveSettings struct {
 	dataDir       string
 	addr          string
-	dcs           []string // empty: every data center
+	dcs           []string // empty: every data center (handlers/datacenters.go)
 	renewInterval time.Duration
 	smtpURL       string // where resource alerts are sent (SPEC section 9); empty: the log
 	smtpFrom      string // their From header
@@ -133,7 +133,7 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 	s := serveSettings{smtpURL: os.Getenv("SMTP_URL"), smtpFrom: envOr("SMTP_FROM", mailer.DefaultFrom),
 		sessionKeys: os.Getenv("CONSOLE_SESSION_KEYS")}
 	fs.StringVar(&s.addr, "addr", envOr("CONSOLE_ADDR", "127.0.0.1:8080"), "address to listen on [CONSOLE_ADDR]")
-	dcs := fs.String("dc", envOr("CONSOLE_DC", ""), "comma-separated data centers this instance serves; empty: all [CONSOLE_DC]")
+	dcs := fs.String("dc", envOr("CONSOLE_DC", ""), "comma-separated data centers this instance serves: the only ones its console shows, its API accepts and its renewal worker renews; empty: all [CONSOLE_DC]")
 	interval, err := time.ParseDuration(envOr("CONSOLE_RENEW_INTERVAL", "1m"))
 	if err != nil {
 		return s, usagef("CONSOLE_RENEW_INTERVAL: %q is not a duration like 1m or 30s", os.Getenv("CONSOLE_RENEW_INTERVAL"))

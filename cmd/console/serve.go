@@ -71,7 +71,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	sender, mailServer := newMailSender(cfg, db.store, log)
 	h := handlers.New(handlers.Config{Store: db.store, Logger: log, SessionKeys: keys, PublicURL: cfg.publicURL, MailServer: mailServer,
 		IdleTimeout: cfg.sessionIdle, SessionLifetime: cfg.sessionLife, SecureCookies: strings.HasPrefix(cfg.publicURL, "https://"),
-		TrustedProxies: cfg.proxies})
+		TrustedProxies: cfg.proxies, DataCenters: cfg.dcs})
 	var draining atomic.Bool
 	unused := newUnusedConns()
 	srv := &http.Server{
@@ -88,8 +88,9 @@ func runServe(ctx context.Context, s streams, args []string) error {
 
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	var worker sync.WaitGroup
-	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.renewInterval, log, h.ObserveRenewalPass) })
+	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.dcs, cfg.renewInterval, log, h.ObserveRenewalPass) })
 	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (SPEC section 9)
+	worker.Go(func() { janitor(workerCtx, db.store, cfg.sessionIdle, cfg.sessionLife, janitorInterval, log) })
 
 	printWelcome(s, ln.Addr(), signIns)
 
@@ -230,18 +231,18 @@ func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.
 	return signIns, err
 }
 
-// renewalWorker runs a renewal pass at start and then every interval until
-// ctx is cancelled, each followed by the evaluation of the resource alerts
-// (SPEC section 9) that time brings about. A pass cut short by the
+// renewalWorker runs a renewal pass over the data centers dcs (nil: all) at
+// start and then every interval until ctx is cancelled, each followed by the
+// evaluation of the resource alerts (SPEC section 9) that time brings about. A pass cut short by the
 // cancellation rolls its current batch back whole; those expiries stay due
 // for the next start.
-func renewalWorker(ctx context.Context, st *store.Store, interval time.Duration, log *slog.Logger,
+func renewalWorker(ctx context.Context, st *store.Store, dcs []string, interval time.Duration, log *slog.Logger,
 	observe func(store.RenewalStats, time.Duration, error)) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
 		start := time.Now()
-		stats, err := st.RenewalPass(ctx)
+		stats, err := st.RenewalPassIn(ctx, dcs)
 		if ctx.Err() != nil {
 			return
 		}
