@@ -1,9 +1,13 @@
 package handlers
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,37 +17,52 @@ import (
 // wantsCSV tells whether a list was asked for as a CSV export (?format=csv).
 func wantsCSV(c echo.Context) bool { return c.QueryParam("format") == "csv" }
 
-// csvStream writes a CSV download row by row as the store yields rows, so an
-// export of a million rows never sits in memory. Each row passes through
-// csvSafe.
+// csvStream is a CSV download. The store's rows go to a spool file first and
+// reach the client only once the store is done: the export's transaction
+// and its database connection last as long as the database takes to read
+// the rows, never as long as a slow client takes to download them, and an
+// export that fails half-way still answers with an error page instead of a
+// short file (docs/SECURITY.md, "Resource limits"). The spool is unlinked
+// as soon as it is made, so nothing is left on disk, even after a crash;
+// memory stays flat whatever the size. Each row passes through csvSafe.
 type csvStream struct {
+	spool *os.File
+	buf   *bufio.Writer
 	w     *csv.Writer
 	resp  *echo.Response
-	n     int
 	until time.Time // the export's deadline (deadline.go); zero: none
 }
 
-// startCSV prepares the headers of a CSV download named filename and its
-// header row; they go out with the first rows.
+// startCSV prepares a CSV download named filename with its header row.
 func startCSV(c echo.Context, filename string, header ...string) (*csvStream, error) {
+	spool, err := os.CreateTemp("", "console-export-*.csv")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(spool.Name()) // the open file lives on until Close
 	r := c.Response()
 	r.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	r.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
 	r.Header().Set("Cache-Control", "no-store")
-	// No status yet: the first rows decide it, so that an export whose first
-	// page fails still answers with an error (csv_export.go).
-	s := &csvStream{w: csv.NewWriter(r), resp: r}
+	s := &csvStream{spool: spool, buf: bufio.NewWriterSize(spool, 64<<10), resp: r}
+	s.w = csv.NewWriter(s.buf)
 	s.until, _ = c.Request().Context().Deadline()
-	s.extendDeadline()
-	return s, s.Row(header...)
+	if err := s.Row(header...); err != nil {
+		s.Discard()
+		return nil, err
+	}
+	return s, nil
 }
 
-// csvWriteWindow is how long the client has to take each thousand rows.
-const csvWriteWindow = 30 * time.Second
+// csvWriteWindow is how long the client has to take each chunk of the file.
+const (
+	csvWriteWindow = 30 * time.Second
+	csvChunk       = 256 << 10
+)
 
 // extendDeadline moves the connection's write deadline (the server's write
 // timeout) forward as the download proceeds: the timeout stops a client
-// that stalls, not an export of a million rows that takes longer than it.
+// that stalls, not a download of a million rows that takes longer than it.
 // It never passes the export's own deadline, so that a write blocked on a
 // client who stopped reading ends then too.
 func (s *csvStream) extendDeadline() {
@@ -54,7 +73,7 @@ func (s *csvStream) extendDeadline() {
 	http.NewResponseController(s.resp).SetWriteDeadline(until)
 }
 
-// Row writes one row, flushing to the client every thousand rows.
+// Row writes one row to the spool.
 func (s *csvStream) Row(cells ...string) error {
 	for i, cell := range cells {
 		cells[i] = csvSafe(cell)
@@ -62,19 +81,49 @@ func (s *csvStream) Row(cells ...string) error {
 	if err := s.w.Write(cells); err != nil {
 		return err
 	}
-	if s.n++; s.n%1000 == 0 {
-		s.w.Flush()
-		s.extendDeadline()
-		s.resp.Flush()
-	}
 	return s.w.Error()
 }
 
-// Close flushes what is left.
-func (s *csvStream) Close() error {
+// Send sends the spooled file to the client, a chunk at a time, and
+// releases the spool.
+func (s *csvStream) Send() error {
+	defer s.spool.Close()
 	s.w.Flush()
-	return s.w.Error()
+	if err := s.w.Error(); err != nil {
+		return err
+	}
+	if err := s.buf.Flush(); err != nil {
+		return err
+	}
+	size, err := s.spool.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if _, err := s.spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	s.resp.Header().Set(echo.HeaderContentLength, strconv.FormatInt(size, 10))
+	s.resp.WriteHeader(http.StatusOK)
+	chunk := make([]byte, csvChunk)
+	for {
+		n, err := s.spool.Read(chunk)
+		if n > 0 {
+			s.extendDeadline()
+			if _, werr := s.resp.Write(chunk[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
+
+// Discard releases the spool of an export that failed before Send.
+func (s *csvStream) Discard() { s.spool.Close() }
 
 // csvSafe keeps a spreadsheet from running a cell as a formula: a cell that
 // starts with = + - @ or a control character gets a leading apostrophe.

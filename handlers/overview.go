@@ -69,15 +69,17 @@ func (h *Handler) productCodesCSV(c echo.Context, sc store.Scope, filter store.P
 	return h.endCSV(c, w, err)
 }
 
-// endCSV finishes a CSV download. Once rows are sent the status cannot
-// change: a failure midway goes back to limitExports (csv_export.go), which
+// endCSV finishes a CSV download: the spool goes to the client once the
+// store has yielded every row, so a failed read still gets an error page.
+// A failure while sending goes back to limitExports (csv_export.go), which
 // logs it and breaks the connection, so the client never takes a short file
 // for a whole one.
 func (h *Handler) endCSV(c echo.Context, w *csvStream, err error) error {
 	if err != nil {
-		return err // limitExports (csv_export.go) cuts the download off
+		w.Discard() // nothing was sent: the error gets its page (csv_export.go)
+		return err
 	}
-	return w.Close()
+	return w.Send()
 }
 
 // licenseHead reads the figures shown above both tabs of the overview.

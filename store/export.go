@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 )
@@ -16,12 +17,14 @@ func WithExportPageSize(n int) Option {
 	return func(s *Store) { s.exportPage = n }
 }
 
-// exportQuery is a CSV export read in keyset pages (paging.go): each page is
-// a short query of its own under the store's statement timeout, and the
-// connection goes back to the pool before the page's rows are written to a
-// client who may read them slowly (docs/SECURITY.md, "Resource limits"). A
-// row whose sort key changes during the export may be missed or appear
-// twice; every other row appears once, in order.
+// exportQuery is a CSV export read in keyset pages (paging.go), each page a
+// short query under the store's statement timeout, all in one read-only
+// REPEATABLE READ transaction: the export is one snapshot, so a row whose
+// sort key changes meanwhile (a device renewed) appears exactly once. The
+// rows go to a spool, not to the client (handlers/csv.go), so the
+// transaction and its connection last as long as the database takes to
+// read them, never as long as a slow client takes to download them
+// (docs/SECURITY.md, "Resource limits").
 type exportQuery[T any] struct {
 	query string // SELECT ... FROM ... WHERE ..., without ORDER BY
 	args  []any
@@ -42,9 +45,14 @@ func eachExported[T any](ctx context.Context, s *Store, q exportQuery[T], fn fun
 		size = s.exportPage
 	}
 	order := " ORDER BY " + strings.Join(q.keys, dir+", ") + dir + " LIMIT " + itoa(size)
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // read-only: nothing to undo after the commit below
 	var after []any
 	for {
-		sql, args := q.query, slices.Clip(q.args)
+		stmt, args := q.query, slices.Clip(q.args)
 		if after != nil {
 			marks := make([]string, len(after))
 			for i, v := range after {
@@ -54,10 +62,10 @@ func eachExported[T any](ctx context.Context, s *Store, q exportQuery[T], fn fun
 					marks[i] += q.casts[i]
 				}
 			}
-			sql += " AND (" + strings.Join(q.keys, ", ") + ") " + cmp + " (" + strings.Join(marks, ", ") + ")"
+			stmt += " AND (" + strings.Join(q.keys, ", ") + ") " + cmp + " (" + strings.Join(marks, ", ") + ")"
 		}
 		var rows []T
-		if err := s.db.SelectContext(ctx, &rows, sql+order, args...); err != nil {
+		if err := tx.SelectContext(ctx, &rows, stmt+order, args...); err != nil {
 			return err
 		}
 		for _, r := range rows {
@@ -66,7 +74,7 @@ func eachExported[T any](ctx context.Context, s *Store, q exportQuery[T], fn fun
 			}
 		}
 		if len(rows) < size {
-			return nil
+			return tx.Commit()
 		}
 		after = q.keyOf(rows[len(rows)-1])
 	}

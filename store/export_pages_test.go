@@ -81,3 +81,37 @@ func TestExport_PagesYieldEveryRowOnceInOrder(t *testing.T) {
 		})
 	}
 }
+
+// An export is one snapshot although it is read in pages: a device that
+// connects while the export runs is not in it, and every device that was
+// is there once, in order, as in an export made before the connect.
+func TestExport_IsOneSnapshotWhileDevicesConnect(t *testing.T) {
+	f := newFixture(t)
+	seedDevices(t, f, 10, 0)
+	f.buy(t, "O-LATE", "std-1y", 1)
+	f.assign(t, f.product.ID, 1)
+	paged := store.OpenDB(f.st.DB(), store.WithClock(f.clock.Now), store.WithExportPageSize(3))
+	sc, prod := f.scope(), f.productNow(t)
+	devID := func(d store.Device) string { return d.DeviceKey }
+	before := collect(t, func(fn func(store.Device) error) error {
+		return paged.EachProductDevice(f.ctx, sc, prod, store.DeviceFilter{}, fn)
+	}, devID)
+	connected := false
+	during := collect(t, func(fn func(store.Device) error) error {
+		return paged.EachProductDevice(f.ctx, sc, prod, store.DeviceFilter{}, func(d store.Device) error {
+			if !connected { // after the first page's first row, on another connection
+				connected = true
+				f.connect(t, "dev-late")
+			}
+			return fn(d)
+		})
+	}, devID)
+	if !reflect.DeepEqual(during, before) {
+		t.Errorf("export while dev-late connected:\n%v\nexport before:\n%v", during, before)
+	}
+	if after := collect(t, func(fn func(store.Device) error) error {
+		return paged.EachProductDevice(f.ctx, sc, prod, store.DeviceFilter{}, fn)
+	}, devID); len(after) != len(before)+1 {
+		t.Errorf("the export after the connect has %d devices, want %d", len(after), len(before)+1)
+	}
+}
