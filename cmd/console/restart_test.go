@@ -91,7 +91,7 @@ func TestServe_DatabaseRestartUnderLoad(t *testing.T) {
 }
 
 // embeddedDataDir is a fresh data directory for an embedded cluster. As root
-// the server runs as nobody, who must reach it through the 0700 directories
+// the server runs as its own system user, who must reach it through the 0700 directories
 // t.TempDir makes.
 func embeddedDataDir(t *testing.T) string {
 	t.Helper()
