@@ -23,6 +23,11 @@ var largeBodies = map[string]int64{
 	"/:dc/products/:id/blacklist": 1 << 20,
 }
 
+// ownBodyLimits are the routes whose handler bounds its body itself, below
+// bodyLimit, and answers an oversized one with its own page: the sign-in
+// shows its form again (signin.go, maxSignInBody).
+var ownBodyLimits = map[string]bool{"/signin": true}
+
 // errBodyTooLarge is the 413 of every body over its route's limit.
 func errBodyTooLarge(limit int64) *echo.HTTPError {
 	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d KiB", limit>>10))
@@ -35,6 +40,9 @@ func errBodyTooLarge(limit int64) *echo.HTTPError {
 func (h *Handler) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		if ownBodyLimits[c.Path()] {
+			return next(c)
+		}
 		limit := int64(bodyLimit)
 		if n, ok := largeBodies[c.Path()]; ok {
 			limit = n

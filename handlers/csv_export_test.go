@@ -208,11 +208,16 @@ func TestCSVExport_CapsDownloadsPerPersonAndPerInstance(t *testing.T) {
 }
 
 func TestCSVExport_EndsAtItsTimeLimitEvenWhenTheClientStalls(t *testing.T) {
-	f := newExportFixture(t, handlers.Config{ExportsPerUser: 1, ExportTimeout: time.Second})
+	// Room enough for the rows to reach the spool on a loaded machine (under
+	// -race); the download then stalls past the limit.
+	f := newExportFixture(t, handlers.Config{ExportsPerUser: 1, ExportTimeout: 3 * time.Second})
 	resp := f.download(t, context.Background())
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the export did not start: status %d", resp.StatusCode)
+	}
 	io.ReadFull(resp.Body, make([]byte, 1024))
-	time.Sleep(2 * time.Second) // stalled past the limit
+	time.Sleep(4 * time.Second) // stalled past the limit
 	_, err := io.Copy(io.Discard, resp.Body)
 	if err == nil || errors.Is(err, io.EOF) {
 		t.Fatalf("a download past its time limit ended as if whole (err %v)", err)
