@@ -53,7 +53,10 @@ func TestSecurity_SupportChangesItsOwnPassword(t *testing.T) {
 	if _, err := j.st.CreateUser(j.ctx, store.NewUser{Role: store.RoleSupport, Email: email, Password: oldPassword}); err != nil {
 		t.Fatal(err)
 	}
-	j.signIn(email, oldPassword)
+	j.visit("/signin")
+	j.typeInto("#email", email)
+	j.typeInto("#password", oldPassword)
+	j.clickAndLoad(`form[action="/signin"] button[type=submit]`)
 	j.waitPath("/support")
 	j.clickAndLoad(`a[href="/account/password"]`)
 	j.waitVisible("#old-password")
