@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// The role x route matrix of SPEC section 7. Every route of the router must
+// The role x route matrix (docs/access.md, "Roles"). Every route of the router must
 // have a row here (or be public): a new route without one fails the test.
 
 // roles, in the order of each row's expectations.

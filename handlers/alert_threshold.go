@@ -12,7 +12,7 @@ import (
 )
 
 // setAlertThreshold sets how few available codes make a product alert
-// (SPEC section 9), for the whole account. Like the list, the owner and
+// (docs/alerts.md, "What raises an alert"), for the whole account. Like the list, the owner and
 // every sub-account keep it; the change is audited.
 func (h *Handler) setAlertThreshold(c echo.Context) error {
 	v := currentViewer(c)

@@ -19,8 +19,9 @@ import (
 	"activation-console/views/mail"
 )
 
-// The alert side of page 7 (SPEC sections 6.7 and 9): the test alert goes
-// through the outbox to a real SMTP server, the threshold, the delivery log.
+// The alert side of the recipients page (docs/pages.md, "7. Alert recipients"): the test
+// alert goes through the outbox to a real SMTP server, the threshold, the
+// delivery log.
 
 // alertConsole is the console fixture as serve builds it with SMTP_URL set,
 // and a sender to an SMTP server in the process.

@@ -16,7 +16,7 @@ import (
 const tokenCacheTTL = 5 * time.Second
 
 // requireToken admits requests that carry `Authorization: Bearer <token>`
-// with a token created by the command line (SPEC section 8).
+// with a token created by the command line (docs/api.md, "Conventions").
 func (h *Handler) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))

@@ -22,8 +22,8 @@ type connectJSON struct {
 	ExpiresAt   string `json:"expires_at"`
 }
 
-// apiConnect is the access layer reporting a device that connects (SPEC
-// section 4); a refusal is a 409 with the reason.
+// apiConnect is the access layer reporting a device that connects
+// (docs/codes.md, "Consuming codes"); a refusal is a 409 with the reason.
 func (h *Handler) apiConnect(c echo.Context) error {
 	var req connectRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -42,7 +42,7 @@ func (h *Handler) apiConnect(c echo.Context) error {
 	return c.JSON(http.StatusOK, connectJSON{Result: r.Result, ActivatedAt: apiTime(r.ActivatedAt), ExpiresAt: apiTime(r.ExpiresAt)})
 }
 
-// deviceJSON is a device as the API shows it (SPEC section 8).
+// deviceJSON is a device as the API shows it (docs/api.md, "Calls").
 type deviceJSON struct {
 	ProductKey  string  `json:"product_key"`
 	DeviceKey   string  `json:"device_key"`

@@ -22,7 +22,7 @@ import (
 // legitimate one is a few hundred bytes.
 const maxBodyBytes = bodyLimit
 
-// apiErrorBody is the one shape of every API error (SPEC section 8).
+// apiErrorBody is the one shape of every API error (docs/api.md, "Conventions").
 type apiErrorBody struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`

@@ -12,7 +12,7 @@ type unassignedJSON struct {
 	Quantity int64  `json:"quantity"`
 }
 
-// licensesJSON is an account's figures in one data center (SPEC section 8).
+// licensesJSON is an account's figures in one data center (docs/api.md, "Calls").
 type licensesJSON struct {
 	DataCenter        string           `json:"data_center"`
 	Total             int64            `json:"total"`

@@ -8,7 +8,7 @@ import (
 	"activation-console/store"
 )
 
-// productJSON is a product as the API shows it (SPEC section 8).
+// productJSON is a product as the API shows it (docs/api.md, "Calls").
 type productJSON struct {
 	ProductKey string  `json:"product_key"`
 	Name       string  `json:"name"`

@@ -39,7 +39,8 @@ func newPurchaseJSON(o store.PurchaseOrder) purchaseJSON {
 		Quantity: o.Quantity, ProductKey: pk, CreatedAt: apiTime(o.CreatedAt)}
 }
 
-// apiPurchase records an order from sales or billing (SPEC section 2):
+// apiPurchase records an order from sales or billing
+// (docs/codes.md, "Where codes come from"):
 // 201 the first time, 200 with the same body for a replay.
 func (h *Handler) apiPurchase(c echo.Context) error {
 	var req purchaseRequest

@@ -134,8 +134,8 @@ func (r response) want(t *testing.T, status int) map[string]any {
 	return r.json(t)
 }
 
-// wantError fails unless the answer is the error body of SPEC section 8 with
-// this status, code and field ("" for none), and returns the body.
+// wantError fails unless the answer is the API's error body
+// (docs/api.md, "Conventions") with this status, code and field ("" for none), and returns the body.
 func (r response) wantError(t *testing.T, status int, code, field string) map[string]any {
 	t.Helper()
 	m := r.want(t, status)

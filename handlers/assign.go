@@ -11,7 +11,7 @@ import (
 	"activation-console/views"
 )
 
-// The assign dialog (SPEC section 3) in three steps: pick a product (GET),
+// The assign dialog (docs/codes.md, "Assigning codes") in three steps: pick a product (GET),
 // choose the package and the quantity (GET with ?product=, then POST),
 // confirm (POST with confirm=1), which assigns and goes back to the page the
 // dialog was opened from.

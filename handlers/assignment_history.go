@@ -14,7 +14,7 @@ import (
 )
 
 // assignmentHistory is the license overview with its second tab, the
-// assignment history (SPEC section 6.3), or that history as CSV.
+// assignment history (docs/pages.md, "3. Assignment history"), or that history as CSV.
 func (h *Handler) assignmentHistory(c echo.Context) error {
 	v := currentViewer(c)
 	sc := h.scope(c)

@@ -13,7 +13,7 @@ import (
 	"activation-console/views"
 )
 
-// auditLog is the account's audit log (SPEC section 6.8), or its CSV.
+// auditLog is the account's audit log (docs/pages.md, "8. Audit log"), or its CSV.
 func (h *Handler) auditLog(c echo.Context) error {
 	v := currentViewer(c)
 	keep := url.Values{}

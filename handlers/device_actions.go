@@ -12,8 +12,8 @@ import (
 	"activation-console/views"
 )
 
-// activationHistory shows every code a device consumed, in order (SPEC
-// section 6.4): a dialog for htmx, a page otherwise.
+// activationHistory shows every code a device consumed, in order
+// (docs/pages.md, "4. A product's details"): a dialog for htmx, a page otherwise.
 func (h *Handler) activationHistory(c echo.Context) error {
 	prod, d, err := h.productDevice(c)
 	if err != nil {
@@ -28,8 +28,8 @@ func (h *Handler) activationHistory(c echo.Context) error {
 	return h.render(c, http.StatusOK, p, views.DeviceHistoryPage(p, hist), views.DeviceHistoryModal(p, hist))
 }
 
-// renewNow spends one code on a lapsed device, valid from now (SPEC section
-// 5). Without confirm=yes (a plain form; htmx asks with hx-confirm) it asks first.
+// renewNow spends one code on a lapsed device, valid from now
+// (docs/renewal.md, "At expiry"). Without confirm=yes (a plain form; htmx asks with hx-confirm) it asks first.
 func (h *Handler) renewNow(c echo.Context) error {
 	v := currentViewer(c)
 	prod, d, err := h.productDevice(c)
@@ -63,7 +63,8 @@ func (h *Handler) renewNow(c echo.Context) error {
 	return redirect(c, ret)
 }
 
-// setDeviceAutoRenew is the per-device toggle (SPEC section 5): on takes the
+// setDeviceAutoRenew is the per-device toggle (docs/renewal.md, "The
+// settings"): on takes the
 // device off its product's blacklist, off puts it on. htmx gets the toggle
 // back with the row's outlook (and, on the product page, the renewal card)
 // swapped out of band; a plain form goes back to the list.

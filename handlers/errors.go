@@ -28,8 +28,8 @@ var httpErrorCodes = map[int]string{
 }
 
 // handleError is echo's HTTPErrorHandler: every error a handler returns ends
-// here. API paths get the JSON shape of SPEC section 8, other paths a short
-// page. The text of an internal error never reaches the client.
+// here. API paths get the API's JSON error shape (docs/api.md, "Conventions"),
+// other paths a short page. The text of an internal error never reaches the client.
 func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return

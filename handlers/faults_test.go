@@ -17,9 +17,10 @@ import (
 	"activation-console/store/storetest"
 )
 
-// A database that cannot serve in time (issue 7) answers 503 with
-// Retry-After, in JSON for the API and in words for the console; never a
-// 500, never a hang.
+// A database that cannot serve in time (down, restarting, or behind a lock
+// held too long) answers 503 with Retry-After, in JSON for the API and in
+// words for the console; never a 500, never a hang: the caller learns that
+// nothing was done and that it may try again (docs/api.md, "Conventions").
 
 // faultStore opens a store with the given lock timeout on a fresh database,
 // and a connection outside it that holds row locks.

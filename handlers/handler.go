@@ -1,5 +1,5 @@
-// Package handlers is the console's HTTP surface: the pages of SPEC section 6
-// and the platform API of section 8. Every route is listed in routes.go;
+// Package handlers is the console's HTTP surface: the pages of docs/pages.md
+// and the platform API of docs/api.md. Every route is listed in routes.go;
 // handlers stay thin: they parse input, call one store operation and render.
 package handlers
 
@@ -51,8 +51,8 @@ type Config struct {
 	SecureCookies   bool
 	IdleTimeout     time.Duration // default 30 minutes
 	SessionLifetime time.Duration // default 12 hours
-	// PublicURL is the console's address for links in e-mails (SPEC section
-	// 9); empty: the address the test alert was sent from.
+	// PublicURL is the console's address for the links in alert mails;
+	// empty: the address the test alert was sent from.
 	PublicURL string
 	// MailServer names where the outbox's mails go (SMTP_URL without its
 	// password), for the recipients page; empty: they are written to the log.

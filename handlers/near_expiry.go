@@ -13,8 +13,8 @@ import (
 	"activation-console/views"
 )
 
-// nearExpiry is page 5 (SPEC section 6.5): the devices whose codes expire
-// within 30 days, with their outlook and auto-renew toggle; its results are
+// nearExpiry is the near-expiry page (docs/pages.md, "5. Devices with near-expiry codes"):
+// the devices whose codes expire within 30 days, with their outlook and auto-renew toggle; its results are
 // also the htmx fragment of search and paging, and a CSV export.
 func (h *Handler) nearExpiry(c echo.Context) error {
 	v := currentViewer(c)

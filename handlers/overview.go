@@ -13,7 +13,8 @@ import (
 )
 
 // overview is the license overview with its first tab, the product
-// activation code list (SPEC sections 6.1 and 6.2), or that list as CSV.
+// activation code list (docs/pages.md, "1. License overview" and "2. Product
+// activation codes"), or that list as CSV.
 func (h *Handler) overview(c echo.Context) error {
 	sc := h.scope(c)
 	filter := store.ProductCodesFilter{Search: strings.TrimSpace(c.QueryParam("q"))}

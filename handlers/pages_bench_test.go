@@ -17,7 +17,7 @@ import (
 	"activation-console/store/storetest"
 )
 
-// BenchmarkPages renders every page of SPEC section 6 for the demo account,
+// BenchmarkPages renders every page of docs/pages.md for the demo account,
 // through the real router and database: the server time per page.
 //
 //	go test ./handlers/ -run '^$' -bench Pages -benchtime 200x

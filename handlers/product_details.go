@@ -13,8 +13,8 @@ import (
 	"activation-console/views"
 )
 
-// productDetails is page 4 (SPEC section 6.4): a product's figures, package,
-// Automatic Renewal card and devices; its device list is also the htmx
+// productDetails is a product's page (docs/pages.md, "4. A product's details"): its
+// figures, package, Automatic Renewal card and devices; its device list is also the htmx
 // fragment of search and paging, and a CSV export.
 func (h *Handler) productDetails(c echo.Context) error {
 	v := currentViewer(c)

@@ -12,8 +12,8 @@ import (
 	"activation-console/views"
 )
 
-// setAutoRenew turns a product's automatic renewal switch on or off (SPEC
-// section 5). htmx gets the fresh card back and a renewalChanged event that
+// setAutoRenew turns a product's automatic renewal switch on or off
+// (docs/renewal.md, "The settings"). htmx gets the fresh card back and a renewalChanged event that
 // makes the device list reload its outlooks; a plain form goes back to the page.
 func (h *Handler) setAutoRenew(c echo.Context) error {
 	v := currentViewer(c)
@@ -50,7 +50,8 @@ func onOff(on bool) string {
 }
 
 // blacklistDialog shows a product's renewal blacklist with its add and remove
-// forms (SPEC section 6.6): a dialog for htmx, a page otherwise.
+// forms (docs/pages.md, "6. Automatic renewal card and blacklist dialog"): a
+// dialog for htmx, a page otherwise.
 func (h *Handler) blacklistDialog(c echo.Context) error {
 	prod, err := h.scopedProduct(c)
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 	"activation-console/views"
 )
 
-// recipients is page 7 (SPEC section 6.7): who receives the account's
-// resource alerts. The owner and every sub-account may keep the list; a
+// recipients is the alert recipients page (docs/pages.md, "7. Alert recipients"): who
+// receives the account's resource alerts. The owner and every sub-account may keep the list; a
 // sub-account with chosen products sees and removes only the recipients it
 // added, whose mails name only its products (docs/SECURITY.md, "Tenant
 // scope in alert mail").

@@ -33,7 +33,7 @@ func NewServer(h *Handler) *echo.Echo {
 	// Prometheus metrics (metrics.go): no account data, not signed in.
 	e.GET("/metrics", h.serveMetrics)
 
-	// The platform API (SPEC section 8): bearer service tokens.
+	// The platform API (docs/api.md): bearer service tokens.
 	api := e.Group("/api/v1", h.requireToken)
 	api.POST("/products", h.apiCreateProduct)
 	api.GET("/products/:pk", h.apiGetProduct)
@@ -52,7 +52,7 @@ func NewServer(h *Handler) *echo.Echo {
 	e.GET("/signin", h.signinForm)
 	e.POST("/signin", h.signin)
 
-	// The console (SPEC section 6): a signed-in person; every unsafe request
+	// The console (docs/pages.md): a signed-in person; every unsafe request
 	// carries the session's anti-forgery token.
 	app := e.Group("", h.requireSignIn, h.checkCSRF)
 	app.GET("/", h.homeRedirect)
@@ -61,7 +61,7 @@ func NewServer(h *Handler) *echo.Echo {
 	// One's own password, support staff's too: outside the data centers.
 	app.GET(views.PasswordPath, h.passwordForm)
 	app.POST(views.PasswordPath, h.changePassword)
-	// Platform support staff find an account and read it (SPEC section 7).
+	// Platform support staff find an account and read it (docs/access.md, "Roles").
 	app.GET("/support", h.supportSearch, h.requireSupport)
 	app.POST("/support/accounts/:account", h.openSupportView, h.requireSupport)
 
@@ -84,9 +84,10 @@ func NewServer(h *Handler) *echo.Echo {
 	dc.GET("/products/:id/devices/:device/history", h.activationHistory)
 	dc.POST("/products/:id/devices/:device/renew", h.renewNow, h.requireManage)
 	dc.POST("/products/:id/devices/:device/auto-renew", h.setDeviceAutoRenew, h.requireManage)
-	// Page 5: devices whose codes expire soon.
+	// Devices whose codes expire soon (docs/pages.md, "5. Devices with near-expiry codes").
 	h.exporting(dc.GET("/near-expiry", h.nearExpiry, h.limitExports))
-	// Page 7: alert recipients, kept by the owner and every sub-account.
+	// Alert recipients (docs/pages.md, "7. Alert recipients"), kept by the owner and every
+	// sub-account.
 	dc.GET("/recipients", h.recipients)
 	dc.POST("/recipients", h.addRecipient)
 	dc.POST("/recipients/:id/delete", h.deleteRecipient)
@@ -95,9 +96,9 @@ func NewServer(h *Handler) *echo.Echo {
 	// The viewer's own settings.
 	dc.GET("/settings", h.settings)
 	dc.POST("/settings", h.saveSettings)
-	// Page 8: the audit log, for the owner and support staff.
+	// The audit log (docs/pages.md, "8. Audit log"), for the owner and support staff.
 	h.exporting(dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport, h.limitExports))
-	// Sub-accounts (SPEC section 7), the owner's to keep.
+	// Sub-accounts (docs/access.md, "Roles"), the owner's to keep.
 	dc.GET("/members", h.members, h.requireOwner)
 	dc.GET("/members/new", h.memberForm, h.requireOwner)
 	dc.POST("/members", h.createMember, h.requireOwner)

@@ -26,7 +26,8 @@ type viewer struct {
 // support tells whether the viewer is platform support staff (read-only).
 func (v *viewer) support() bool { return v.user.Role == store.RoleSupport }
 
-// canManage tells whether the viewer may change codes and renewal (SPEC section 7).
+// canManage tells whether the viewer may change codes and renewal
+// (docs/access.md, "Roles").
 func (v *viewer) canManage() bool {
 	return v.user.Role == store.RoleOwner || (v.user.Role == store.RoleMember && v.user.ManageLicenses)
 }
@@ -193,7 +194,7 @@ func localPath(p string) bool {
 }
 
 // requireAccount keeps the account pages to people of an account. Support
-// staff reach an account through the support search (SPEC section 7); every
+// staff reach an account through the support search (docs/access.md, "Roles"); every
 // change is refused to them.
 func (h *Handler) requireAccount(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

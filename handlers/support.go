@@ -9,7 +9,7 @@ import (
 	"activation-console/views"
 )
 
-// supportSearch is the support staff's account search (SPEC section 7).
+// supportSearch is the support staff's account search (docs/access.md, "Roles").
 func (h *Handler) supportSearch(c echo.Context) error {
 	v := currentViewer(c)
 	q := strings.TrimSpace(c.QueryParam("q"))

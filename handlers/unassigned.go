@@ -9,7 +9,8 @@ import (
 )
 
 // unassignedDialog is the "View" of the overview's Unassigned figure: the
-// unassigned codes per package with each package's allowance (SPEC section 6.1).
+// unassigned codes per package with each package's allowance
+// (docs/pages.md, "1. License overview").
 func (h *Handler) unassignedDialog(c echo.Context) error {
 	pkgs, err := h.store.UnassignedPackages(c.Request().Context(), h.scope(c))
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Account is a customer of the platform (SPEC section 1).
+// Account is a customer of the platform (docs/codes.md, "Words").
 type Account struct {
 	ID             int64     `db:"id"`
 	Name           string    `db:"name"`
@@ -31,7 +31,7 @@ type NewAccount struct {
 	OwnerPassword          string
 }
 
-// DataCenter is a region (SPEC section 1).
+// DataCenter is a region (docs/codes.md, "Words").
 type DataCenter struct {
 	Code string `db:"code"`
 	Name string `db:"name"`
@@ -81,7 +81,7 @@ func knownDCs(ctx context.Context, q sqlx.QueryerContext) (map[string]bool, erro
 }
 
 // CreateAccount creates an account with its owner and gives it the free
-// codes of SPEC section 2, all in one transaction.
+// codes (docs/codes.md, "Where codes come from"), all in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, in NewAccount) (Account, error) {
 	if in.Type != "enterprise" && in.Type != "individual" {
 		return Account{}, invalid("type", "type must be enterprise or individual")

@@ -1,6 +1,6 @@
 package store
 
-// The digest (SPEC section 9): an account's raised alert triggers become one
+// The digest (docs/alerts.md, "What raises an alert"): an account's raised alert triggers become one
 // outbox mail, in the transaction that clears them, so an alert is neither
 // lost nor mailed twice. A trigger waits AlertGather for others of its
 // account, and each (trigger, product) goes out at most once per

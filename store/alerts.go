@@ -1,6 +1,7 @@
 package store
 
-// Resource alerts (SPEC section 9): four triggers per product.
+// Resource alerts (docs/alerts.md, "What raises an alert"): four triggers per
+// product.
 //
 //   low_codes  the product's available codes are at or below the account's
 //              threshold (only products that have had codes: a product the

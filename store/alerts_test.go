@@ -9,8 +9,8 @@ import (
 	"activation-console/store"
 )
 
-// Resource alerts (SPEC section 9): triggers, throttle and digest, with the
-// figures a mail shows. mailer/ sends the same mails through a real SMTP server.
+// Resource alerts (docs/alerts.md, "What raises an alert"): triggers,
+// throttle and digest, with the figures a mail shows. mailer/ sends the same mails through a real SMTP server.
 
 // digests is a MailRenderer that keeps what it is given.
 type digests struct {

@@ -1,6 +1,6 @@
 package store
 
-// What the assign dialog offers (SPEC section 3): the products to pick from,
+// What the assign dialog offers (docs/codes.md, "Assigning codes"): the products to pick from,
 // and for the picked product the packages whose codes it can take and how many.
 
 import (

@@ -1,6 +1,6 @@
 package store
 
-// The assignment history (SPEC section 6.3): every assignment to a product
+// The assignment history (docs/pages.md, "3. Assignment history"): every assignment to a product
 // of the scope, newest first, read along the assignments_history index.
 
 import (

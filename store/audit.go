@@ -1,6 +1,6 @@
 package store
 
-// The audit log (SPEC section 6.8): every change and sign-in of an account,
+// The audit log (docs/pages.md, "8. Audit log"): every change and sign-in of an account,
 // newest first. Rows are append-only (the database refuses changes).
 
 import (

@@ -1,7 +1,7 @@
 package store
 
-// The demo data set of SPEC section 10: one enterprise account with three
-// years of history, built in one transaction with set-based SQL (demo_sql.go).
+// The demo data set (docs/running.md, "The demo data"): one enterprise
+// account with three years of history, built in one transaction with set-based SQL (demo_sql.go).
 // Every counter is computed from the rows it summarises, so the ledger
 // invariants hold by construction.
 
@@ -124,8 +124,8 @@ const (
 // demoLock serialises concurrent loads (two `console demo` at once).
 const demoLock = 727002
 
-// LoadDemo loads the demo data set of SPEC section 10 as seen at now, unless
-// the demo account exists already. Either way it returns the demo's sign-ins,
+// LoadDemo loads the demo data set (docs/running.md, "The demo data") as
+// seen at now, unless the demo account exists already. Either way it returns the demo's sign-ins,
 // with the passwords it generated for the people it created: show them now,
 // they are not kept.
 func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoSignIns, error) {

@@ -8,10 +8,12 @@ import (
 	"github.com/lib/pq"
 )
 
-// NearExpiryWindow is how far ahead a code counts as near expiry (SPEC sections 5 and 6).
+// NearExpiryWindow is how far ahead a code counts as near expiry
+// (docs/pages.md, "5. Devices with near-expiry codes").
 const NearExpiryWindow = 30 * 24 * time.Hour
 
-// Device statuses (SPEC sections 6 and 8).
+// Device statuses, as the pages and the API show them (docs/pages.md,
+// "4. A product's details"; docs/api.md, "Calls").
 const (
 	StatusActive   = "active"
 	StatusExpiring = "expiring" // expires within NearExpiryWindow
@@ -22,7 +24,7 @@ const (
 	StatusNew      = "new" // known, never activated, never refused
 )
 
-// Renewal outlooks (SPEC section 5).
+// Renewal outlooks (docs/renewal.md, "Renewal outlook").
 const (
 	OutlookWillRenew    = "will_renew"
 	OutlookAutoRenewOff = "auto_renew_off"

@@ -25,7 +25,7 @@ const (
 )
 
 // Error is an error whose message is safe to show to the person or program
-// that caused it. Code is the API's error code (SPEC section 8).
+// that caused it. Code is the API's error code (docs/api.md, "Conventions").
 type Error struct {
 	Kind    Kind
 	Code    string
@@ -70,7 +70,7 @@ func conflict(code, format string, args ...any) *Error {
 	return &Error{Kind: KindConflict, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Error codes of SPEC section 8 and of the console.
+// Error codes of the API (docs/api.md, "Conventions") and of the console.
 const (
 	CodeInvalid          = "invalid_request"
 	CodeUnknownAccount   = "unknown_account"

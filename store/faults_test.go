@@ -17,9 +17,10 @@ import (
 	"activation-console/store/storetest"
 )
 
-// Database faults (issue 7): a backend killed in the middle of a ledger
-// transaction leaves the operation whole or absent, never half, and the
-// operation's error is one the handlers answer with 503.
+// Database faults, as a crash, a restart or an operator's kill causes them:
+// a backend killed in the middle of a ledger transaction leaves the operation
+// whole or absent, never half, and the operation's error is one the handlers
+// answer with 503, so the caller knows it may simply try again.
 
 // faultFixture is the store fixture with long timeouts (the test kills the
 // waiting backend before a timeout would end it) and a second connection,

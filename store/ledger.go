@@ -1,13 +1,14 @@
 package store
 
-// The ledger: where codes come from and where they go (SPEC sections 2-5).
-// Every operation is one transaction; the counters of products and pools move
-// in the same statement as the rows that justify them, and the schema's
-// CHECKs and triggers refuse anything that would break SPEC section 12.
+// The ledger: where codes come from and where they go (docs/codes.md and
+// docs/renewal.md). Every operation is one transaction; the counters of
+// products and pools move in the same statement as the rows that justify
+// them, and the schema's CHECKs and triggers refuse anything that would break
+// the invariants (docs/codes.md, "Invariants").
 //
-//   ledger.go          section 2 (purchase, free grant) and 3 (assign)
-//   ledger_connect.go  section 4 (connect, delete device, delete product) and renew now
-//   ledger_renewal.go  section 5 (automatic renewal: switch, blacklist, the worker's pass)
+//   ledger.go          where codes come from (purchase, free grant) and assigning codes
+//   ledger_connect.go  consuming codes (connect, delete device, delete product) and renew now
+//   ledger_renewal.go  automatic renewal (switch, blacklist, the worker's pass)
 //
 // Lock order, everywhere: device rows, then product rows (by id), then pools.
 
@@ -20,7 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Free codes of the default package for a new account (SPEC section 2).
+// Free codes of the default package for a new account (docs/codes.md, "Where codes come from").
 const (
 	freeCodesEnterprise = 10
 	freeCodesIndividual = 5
@@ -45,7 +46,8 @@ func grantFreeCodes(ctx context.Context, tx *sqlx.Tx, accountID int64, accountTy
 	return err
 }
 
-// PurchaseOrder is a purchase as sales or billing records it (SPEC section 2).
+// PurchaseOrder is a purchase as sales or billing records it
+// (docs/codes.md, "Where codes come from").
 type PurchaseOrder struct {
 	OrderNo     string
 	AccountID   int64
@@ -194,7 +196,7 @@ func creditProduct(ctx context.Context, tx *sqlx.Tx, p lockedProduct, pkg, quant
 	return err
 }
 
-// Assignment is one assignment of codes to a product (SPEC section 3).
+// Assignment is one assignment of codes to a product (docs/codes.md, "Assigning codes").
 type Assignment struct {
 	ProductID   int64
 	ProductKey  string
@@ -216,7 +218,7 @@ type AssignInput struct {
 	Actor       Actor
 }
 
-// Assign moves unassigned codes to a product, irrevocably (SPEC section 3).
+// Assign moves unassigned codes to a product, irrevocably (docs/codes.md, "Assigning codes").
 // The pool's conditional decrement makes concurrent assignments unable to
 // take more than the pool holds.
 func (s *Store) Assign(ctx context.Context, in AssignInput) (Assignment, error) {

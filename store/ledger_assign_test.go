@@ -6,7 +6,7 @@ import (
 	"activation-console/store"
 )
 
-// Assigning codes, irrevocably (SPEC section 3).
+// Assigning codes, irrevocably (docs/codes.md, "Assigning codes").
 
 func TestAssign_MovesCodesFromThePoolToTheProduct(t *testing.T) {
 	t.Parallel()

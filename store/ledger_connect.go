@@ -9,7 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Results of Connect (SPEC section 8).
+// Results of Connect (docs/api.md, "Calls").
 const (
 	ResultActivated = "activated" // a first code was consumed
 	ResultValid     = "valid"     // the current code is valid; nothing consumed
@@ -17,7 +17,7 @@ const (
 	ResultRenewed   = "renewed"   // an expired code was renewed on connect
 )
 
-// Reasons a device's expired code was not renewed (SPEC section 5).
+// Reasons a device's expired code was not renewed (docs/renewal.md, "At expiry").
 const (
 	ReasonAutoRenewOff = "auto_renew_off"
 	ReasonBlacklisted  = "blacklisted"
@@ -54,8 +54,9 @@ func (d deviceRow) validAt(now time.Time) bool {
 	return d.ExpiresAt != nil && d.ExpiresAt.After(now) && d.LapsedAt == nil && d.DeletedAt == nil
 }
 
-// Connect handles a device connecting (SPEC section 4). dc is the data center
-// it connected through; the codes are always those of its product's DC.
+// Connect handles a device connecting by the four numbered rules of
+// (docs/codes.md, "Consuming codes"). dc is the data center it connected through;
+// the codes are always those of its product's DC.
 func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (ConnectResult, error) {
 	if err := checkKey("product_key", productKey); err != nil {
 		return ConnectResult{}, err
@@ -111,7 +112,8 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			return nil
 
 		case d.DeletedAt != nil && d.ExpiresAt != nil && d.ExpiresAt.After(now):
-			// Rule 3: a deleted device within its last code's validity is restored.
+			// Rule 3 (docs/codes.md, "Consuming codes"): a deleted device within
+			// its last code's validity is restored.
 			if _, err := tx.ExecContext(ctx, `UPDATE devices SET deleted_at = NULL, lapsed_at = NULL, lapse_reason = NULL WHERE id = $1`, d.ID); err != nil {
 				return err
 			}
@@ -119,8 +121,9 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			return nil
 
 		case d.ExpiresAt == nil || d.DeletedAt != nil || d.WaitingSince != nil:
-			// Rule 1: a new device, one that never got a code, or a deleted one past its
-			// validity (still new while it waits: its old code is not renewed).
+			// Rule 1 (docs/codes.md, "Consuming codes"): a new device, one that
+			// never got a code, or a deleted one past its validity (still new while
+			// it waits: its old code is not renewed).
 			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, KindFirst, now, now)
 			if err != nil || ok {
 				out, out.Result = r, ResultActivated
@@ -133,8 +136,9 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			return noteAlert(ctx, tx, fast.ProductID, eventRefused, now)
 		}
 
-		// Rule 4: the code expired. A device the worker has not reached yet renews
-		// from its old expiry, so coverage stays continuous; a lapsed one from now.
+		// Rule 4 (docs/codes.md, "Consuming codes"): the code expired. A device the
+		// worker has not reached yet renews from its old expiry, so coverage stays
+		// continuous; a lapsed one from now (docs/renewal.md, "At expiry").
 		from := *d.ExpiresAt
 		if d.LapsedAt != nil {
 			from = now
@@ -239,7 +243,8 @@ func consumeCode(ctx context.Context, tx *sqlx.Tx, deviceID, productID int64, ki
 	return r, true, noteAlert(ctx, tx, productID, eventConsumed, now)
 }
 
-// DeleteDevice deletes a device (SPEC section 4): its consumed codes stay consumed.
+// DeleteDevice deletes a device (docs/codes.md, "Consuming codes"): its consumed codes
+// stay consumed.
 func (s *Store) DeleteDevice(ctx context.Context, productKey, deviceKey string) error {
 	if err := checkKey("product_key", productKey); err != nil {
 		return err
@@ -262,7 +267,7 @@ func (s *Store) DeleteDevice(ctx context.Context, productKey, deviceKey string) 
 	return nil
 }
 
-// DeleteProduct deletes a product (SPEC section 4): its available codes are
+// DeleteProduct deletes a product (docs/codes.md, "Consuming codes"): its available codes are
 // forfeited and nothing returns to the pool. Its devices are marked deleted
 // afterwards in batches; every read already ignores a deleted product's devices.
 func (s *Store) DeleteProduct(ctx context.Context, productKey string) error {
@@ -295,7 +300,8 @@ func (s *Store) sweepDeletedProduct(ctx context.Context, productID int64, now ti
 }
 
 // RenewNow spends one code on a lapsed device of the account, valid from now
-// (SPEC section 5): an owner's decision, so switch and blacklist do not apply.
+// (docs/renewal.md, "At expiry"): an owner's decision, so switch and blacklist
+// do not apply.
 func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, deviceID int64, actor Actor) (ConnectResult, error) {
 	var out ConnectResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {

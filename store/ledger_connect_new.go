@@ -52,8 +52,8 @@ const (
 	maxActivationBatch = 256
 )
 
-// activateNew is rule 1 of SPEC section 4 for the commonest write of the
-// connect path, a device never seen before. ok is false, and nothing
+// activateNew is rule 1 of (docs/codes.md, "Consuming codes") for the commonest
+// write of the connect path, a device never seen before. ok is false, and nothing
 // changed, when the product has no code left for it or the device appeared
 // meanwhile: the general path then decides, under the device's row lock.
 func (s *Store) activateNew(ctx context.Context, productID int64, deviceKey, dc string) (ConnectResult, bool, error) {

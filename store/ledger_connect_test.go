@@ -7,7 +7,7 @@ import (
 	"activation-console/store"
 )
 
-// Consuming codes (SPEC section 4).
+// Consuming codes (docs/codes.md, "Consuming codes").
 
 func TestConnect_NewDeviceConsumesOneCode(t *testing.T) {
 	t.Parallel()
@@ -132,10 +132,11 @@ func TestConnect_DeletedDeviceAfterValidityIsTreatedAsNew(t *testing.T) {
 	verifyClean(t, f.st)
 }
 
-// A deleted device that comes back after its validity is new (rule 3, then
-// rule 1): refused without a code, it waits like a new device, the renewal
-// worker does not spend a code on it, and its next connect activates it from
-// now rather than renewing across the time it was deleted.
+// A deleted device that comes back after its validity is new (rules 3, then
+// 1, of (docs/codes.md, "Consuming codes")): refused without a code, it waits like a
+// new device, the renewal worker does not spend a code on it, and its next
+// connect activates it from now rather than renewing across the time it was
+// deleted.
 func TestConnect_DeletedDeviceRefusedAfterValidityWaitsAsNew(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

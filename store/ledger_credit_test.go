@@ -8,7 +8,7 @@ import (
 	"activation-console/store"
 )
 
-// Where codes come from (SPEC section 2).
+// Where codes come from (docs/codes.md, "Where codes come from").
 
 func TestCreateAccount_GrantsFreeCodesInTheHomeDC(t *testing.T) {
 	t.Parallel()

@@ -8,7 +8,8 @@ import (
 	"github.com/lib/pq"
 )
 
-// The ledger invariants of SPEC section 12, as the database and Verify keep them.
+// The ledger invariants (docs/codes.md, "Invariants"), as the database and Verify
+// keep them.
 
 func TestLedger_RecordsAreAppendOnly(t *testing.T) {
 	t.Parallel()

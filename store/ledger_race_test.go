@@ -11,9 +11,11 @@ import (
 	"activation-console/store/storetest"
 )
 
-// The races of SPEC sections 3-5, with truly concurrent goroutines. These
-// tests use large pools of connections, so they do not run in parallel with
-// each other (the server allows 100 connections).
+// The races of assigning, consuming and renewing codes (docs/codes.md,
+// "Assigning codes" and "Consuming codes"; docs/renewal.md, "The worker"),
+// with truly concurrent goroutines. These tests use large pools of
+// connections, so they do not run in parallel with each other (the server
+// allows 100 connections).
 
 // together runs fn(i) for i in [0, n) in n goroutines released at once.
 func together(n int, fn func(i int)) {
@@ -286,7 +288,7 @@ func TestRenewal_ConcurrentRequestsForOneDeviceSpendOneCode(t *testing.T) {
 
 // loadExpiringDevices gives product 'codes' codes and activates 'devices' of
 // them at the clock's time, in bulk: set-based inserts that keep every counter
-// of SPEC section 12 in step.
+// of the invariants in step (docs/codes.md, "Invariants").
 func loadExpiringDevices(t *testing.T, f *fixture, devices, codes int64) {
 	t.Helper()
 	if _, _, err := f.st.Purchase(f.ctx, store.PurchaseOrder{OrderNo: "SO-BULK", AccountID: f.account.ID, DataCenter: "eu-frankfurt",

@@ -124,7 +124,7 @@ func (r *randomRun) compareDevices() {
 	}
 }
 
-// verify runs the ledger's own invariant checks (SPEC section 12).
+// verify runs the ledger's own invariant checks (docs/codes.md, "Invariants").
 func (r *randomRun) verify() {
 	v, err := r.st.Verify(r.ctx)
 	if err != nil || len(v) > 0 {

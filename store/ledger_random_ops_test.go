@@ -29,7 +29,7 @@ func (r *randomRun) connect() {
 	d := m.devices[k]
 	want, code := "", ""
 	switch {
-	case d != nil && d.validAt(m.now): // SPEC 4, rule 2
+	case d != nil && d.validAt(m.now): // rule 2 of (docs/codes.md, "Consuming codes")
 		want = store.ResultValid
 	case d != nil && d.deleted && !d.expiresAt.IsZero() && d.expiresAt.After(m.now): // rule 3
 		want, d.deleted = store.ResultRestored, false
@@ -53,7 +53,7 @@ func (r *randomRun) connect() {
 			}
 			break
 		}
-		from := d.expiresAt // rule 4 and SPEC 5: continuous, or from now once lapsed
+		from := d.expiresAt // rule 4 (docs/renewal.md, "At expiry"): continuous, or from now once lapsed
 		if !d.lapsedAt.IsZero() {
 			from = m.now
 		}

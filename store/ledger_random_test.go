@@ -46,7 +46,7 @@ func randomRunOps(t *testing.T) int {
 
 // TestLedger_RandomOperations runs seeded random sequences of the ledger's
 // operations over 2 accounts x 2 DCs x 2 packages against a shadow model of
-// SPEC sections 2-5 written here in Go. 2000 operations (the default) are
+// the ledger's rules (docs/codes.md, docs/renewal.md) written here in Go. 2000 operations (the default) are
 // one sequence; more (-ledger.ops N or LEDGER_RANDOM_OPS=N) are split into
 // up to 4 sequences, each with its own seed and database, run in parallel.
 //

@@ -13,7 +13,8 @@ import (
 	"github.com/lib/pq"
 )
 
-// SetAutoRenew turns a product's automatic renewal switch on or off (SPEC section 5).
+// SetAutoRenew turns a product's automatic renewal switch on or off
+// (docs/renewal.md, "The settings").
 func (s *Store) SetAutoRenew(ctx context.Context, accountID int64, dc string, productID int64, on bool, actor Actor) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		p, err := lockProductByID(ctx, tx, productID, accountID, dc)
@@ -126,8 +127,8 @@ type RenewalStats struct {
 // renewalBatch is how many expiries one transaction of the pass handles.
 const renewalBatch = 1000
 
-// RenewalPass handles every expiry due by now (SPEC section 5), a batch per
-// transaction. Each batch claims its devices FOR UPDATE SKIP LOCKED and moves
+// RenewalPass handles every expiry due by now (docs/renewal.md, "At expiry"
+// and "The worker"), a batch per transaction. Each batch claims its devices FOR UPDATE SKIP LOCKED and moves
 // each out of the queue (renewed or lapsed) before it commits, so several
 // instances running passes at once handle each expiry exactly once. Within a
 // product, the earliest expiries get the codes when codes run short.

@@ -7,7 +7,7 @@ import (
 	"activation-console/store"
 )
 
-// Expiry and automatic renewal (SPEC section 5).
+// Expiry and automatic renewal (docs/renewal.md).
 
 func TestRenewalPass_RenewsContinuouslyFromTheOldExpiry(t *testing.T) {
 	t.Parallel()

@@ -11,7 +11,8 @@ type PackageQuantity struct {
 	Quantity int64  `db:"quantity"`
 }
 
-// LicenseSummary is an account's figures in one data center (SPEC sections 6.1 and 8).
+// LicenseSummary is an account's figures in one data center (docs/pages.md,
+// "1. License overview"; docs/api.md, "Calls").
 type LicenseSummary struct {
 	DataCenter        string
 	Consumed          int64
@@ -30,10 +31,11 @@ func (l LicenseSummary) UnassignedTotal() int64 {
 	return n
 }
 
-// Total is consumed + available + unassigned (SPEC section 6.1).
+// Total is consumed + available + unassigned (docs/pages.md, "1. License overview").
 func (l LicenseSummary) Total() int64 { return l.Consumed + l.Available + l.UnassignedTotal() }
 
-// Licenses reads an account's figures in a DC (SPEC sections 6.1 and 8).
+// Licenses reads an account's figures in a DC (docs/pages.md, "1. License
+// overview"; docs/api.md, "Calls").
 func (s *Store) Licenses(ctx context.Context, accountID int64, dc string) (LicenseSummary, error) {
 	return s.LicensesIn(ctx, Scope{AccountID: accountID, DC: dc})
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/lib/pq"
 )
 
-// Member is a sub-account of an enterprise account (SPEC section 7).
+// Member is a sub-account of an enterprise account (docs/access.md, "Roles").
 type Member struct {
 	ID             int64      `db:"id"`
 	Name           string     `db:"name"`

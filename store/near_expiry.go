@@ -8,8 +8,9 @@ import (
 	"github.com/lib/pq"
 )
 
-// The near-expiry list (SPEC section 6.5): live devices of live products
-// whose current code expires within NearExpiryWindow, soonest first. Without
+// The near-expiry list (docs/pages.md, "5. Devices with near-expiry codes"):
+// live devices of live products whose current code expires within
+// NearExpiryWindow, soonest first. Without
 // filters a page walks the index devices_account_expiry from now and stops
 // after a page, so it costs the same on an account with a million devices as
 // on one with fifty. The products of the scope (and of the product filter)

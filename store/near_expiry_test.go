@@ -15,7 +15,7 @@ import (
 	"activation-console/store"
 )
 
-// The near-expiry list (SPEC section 6.5).
+// The near-expiry list (docs/pages.md, "5. Devices with near-expiry codes").
 
 const neDay = 24 * time.Hour
 

@@ -1,6 +1,6 @@
 package store
 
-// The outbox (SPEC section 9): mails are rows, written in the transaction
+// The outbox (docs/alerts.md, "How they travel"): mails are rows, written in the transaction
 // that decides to send them, and a sender (package mailer) delivers them.
 //
 // "Never sends one row twice", also with several console instances and a

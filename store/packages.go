@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Package is one entry of the package catalog (SPEC section 1).
+// Package is one entry of the package catalog (docs/codes.md, "Words").
 type Package struct {
 	ID             int64     `db:"id"`
 	Code           string    `db:"code"`

@@ -1,7 +1,8 @@
 package store
 
-// The product activation code list (SPEC section 6.2): each product of the
-// scope with its counters and how long its available codes will last.
+// The product activation code list (docs/pages.md, "2. Product activation
+// codes"): each product of the scope with its counters and how long its
+// available codes will last.
 
 import (
 	"context"
@@ -25,7 +26,7 @@ type ProductCodes struct {
 	Recent      int64   `db:"recent"` // codes consumed in the last RunwayWindow
 }
 
-// Total is consumed + available (SPEC section 6.2).
+// Total is consumed + available (docs/pages.md, "2. Product activation codes").
 func (p ProductCodes) Total() int64 { return p.Consumed + p.Available }
 
 // RunwayDays is how many whole days the available codes last at the last

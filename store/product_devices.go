@@ -8,9 +8,10 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// The product details page (SPEC sections 6.4 and 6.6): one product's
-// devices, each device's activation history, and the figures of its
-// Automatic Renewal card and blacklist. The device list walks the index
+// The product details page (docs/pages.md, "4. A product's details" and
+// "6. Automatic renewal card and blacklist dialog"): one product's devices,
+// each device's activation history, and the figures of its Automatic Renewal
+// card and blacklist. The device list walks the index
 // devices_product_list (migration 00004) in expiry order, devices without a
 // code last, so a page costs the same on a product with a million devices as
 // on one with fifty; every filter is also written as a range of that index.

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Product is a product with its code counters (SPEC section 1).
+// Product is a product with its code counters (docs/codes.md, "Words").
 type Product struct {
 	ID          int64      `db:"id"`
 	AccountID   int64      `db:"account_id"`
@@ -33,7 +33,7 @@ const productColumns = `p.id, p.account_id, p.dc, p.product_key, p.name, p.packa
 
 const productFrom = ` FROM products p LEFT JOIN packages k ON k.id = p.package_id `
 
-// CreateProduct registers a product the platform created (SPEC section 8).
+// CreateProduct registers a product the platform created (docs/api.md, "Calls").
 func (s *Store) CreateProduct(ctx context.Context, accountID int64, dc, productKey, name string) (Product, error) {
 	if err := checkKey("product_key", productKey); err != nil {
 		return Product{}, err

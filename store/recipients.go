@@ -12,14 +12,14 @@ import (
 )
 
 // MaxRecipients is how many alert recipients an account may list besides its
-// owner (SPEC section 6.7).
+// owner (docs/pages.md, "7. Alert recipients").
 const MaxRecipients = 50
 
 // MaxRecipientName is the longest name a recipient may have, in characters.
 const MaxRecipientName = 100
 
-// Recipient receives the account's resource alerts (SPEC section 9). The
-// owner is always one, listed first; the others are kept in alert_recipients.
+// Recipient receives the account's resource alerts (docs/alerts.md, "Who
+// receives them"). The owner is always one, listed first; the others are kept in alert_recipients.
 type Recipient struct {
 	ID           int64     `db:"id"` // 0 for the owner
 	Name         string    `db:"name"`

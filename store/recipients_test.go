@@ -9,7 +9,7 @@ import (
 	"activation-console/store"
 )
 
-// Alert recipients (SPEC section 6.7).
+// Alert recipients (docs/pages.md, "7. Alert recipients").
 
 var recipientActor = store.Actor{Name: "owner@acme.example"}
 

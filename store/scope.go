@@ -3,7 +3,8 @@ package store
 import "github.com/lib/pq"
 
 // Scope is what a viewer may see: the products of one account in one data
-// center, all of them or (a sub-account's scope, SPEC section 7) chosen ones.
+// center, all of them or (a sub-account's scope: docs/access.md, "Rules")
+// chosen ones.
 // Every console query takes one and filters by all three in its WHERE clause.
 type Scope struct {
 	AccountID  int64

@@ -1,6 +1,6 @@
 package store
 
-// The benchmark seed of SPEC section 11: a large synthetic data set loaded
+// The benchmark seed (docs/running.md, "Benchmarks"): a large synthetic data set loaded
 // into one account in bulk. It tells the same kind of story as the demo
 // (demo_sql.go) and reuses its set-based steps for the devices and their
 // activation chains; the steps that summarise those rows (assignments,
@@ -80,7 +80,7 @@ type seedProduct struct {
 var seedShards = min(8, 2*runtime.NumCPU())
 
 // Seed loads a large synthetic data set into an account's home data center
-// (SPEC section 11): products, devices with activation chains over the past
+// (docs/running.md, "Benchmarks"): products, devices with activation chains over the past
 // years, lapsed, waiting, blacklisted and deleted devices, quarterly
 // assignments, monthly purchases and the audit log of those changes. The
 // products are loaded in a few transactions side by side, each a complete

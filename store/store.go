@@ -1,6 +1,6 @@
 // Package store is the console's only door to PostgreSQL. The ledger rules
-// of SPEC sections 2-5 live in ledger.go; the other files hold the queries of
-// one aggregate each.
+// (docs/codes.md, docs/renewal.md) live in ledger.go; the other files hold
+// the queries of one aggregate each.
 package store
 
 import (

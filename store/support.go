@@ -31,7 +31,7 @@ const findAccountsSQL = `SELECT DISTINCT ON (a.id) a.id, a.name, a.type, a.home_
 	ORDER BY a.id, m.rank
 	LIMIT 50`
 
-// FindAccounts is the support staff's search (SPEC section 7): accounts by
+// FindAccounts is the support staff's search (docs/access.md, "Roles"): accounts by
 // name (substring), owner e-mail, ProductKey or DeviceKey (exact).
 func (s *Store) FindAccounts(ctx context.Context, query string) ([]AccountMatch, error) {
 	q := strings.TrimSpace(query)

@@ -15,7 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// The roles of SPEC section 7.
+// The roles (docs/access.md, "Roles").
 const (
 	RoleOwner   = "owner"
 	RoleMember  = "member" // a sub-account

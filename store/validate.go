@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// keyPattern is the form of ProductKeys and DeviceKeys (SPEC section 8).
+// keyPattern is the form of ProductKeys and DeviceKeys (docs/api.md, "Conventions").
 // orderNoPattern is the form of order numbers.
 var orderNoPattern = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,64}$`)
 

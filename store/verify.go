@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// invariantChecks are the ledger invariants of SPEC section 12 as queries
-// that return one line per violation. Each compares the maintained counters
+// invariantChecks are the ledger invariants (docs/codes.md, "Invariants") as
+// queries that return one line per violation. Each compares the maintained counters
 // with the rows that justify them.
 var invariantChecks = []struct{ name, query string }{
 	{"pool balance", `SELECT format('account %s, %s, package %s: purchased %s + granted %s <> unassigned %s + available %s + consumed %s + forfeited %s',
@@ -45,7 +45,7 @@ var invariantChecks = []struct{ name, query string }{
 		FROM activations a JOIN devices d ON d.id = a.device_id WHERE a.product_id <> d.product_id OR a.account_id <> d.account_id`},
 }
 
-// Verify checks the ledger invariants (SPEC section 12) over the whole
+// Verify checks the ledger invariants (docs/codes.md, "Invariants") over the whole
 // database, in one snapshot, and returns a line per violation.
 func (s *Store) Verify(ctx context.Context) ([]string, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)

@@ -22,7 +22,7 @@ type ThresholdForm struct {
 	Error string
 }
 
-// ThresholdCard sets the account's alert threshold (SPEC section 9).
+// ThresholdCard sets the account's alert threshold (docs/alerts.md, "What raises an alert").
 func ThresholdCard(p Page, f ThresholdForm) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

@@ -23,8 +23,8 @@ const (
 	AssignConfirm  = 3 // confirm the irrevocable assignment
 )
 
-// AssignForm is the assign dialog (SPEC section 3) at one of its steps, with
-// what was picked and typed and what went wrong.
+// AssignForm is the assign dialog (docs/codes.md, "Assigning codes") at one of its
+// steps, with what was picked and typed and what went wrong.
 type AssignForm struct {
 	Step       int
 	Return     string // the page shown again after the assignment

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import "activation-console/store"
 
-// AuditList is the audit log (SPEC section 6.8) as shown.
+// AuditList is the audit log (docs/pages.md, "8. Audit log") as shown.
 type AuditList struct {
 	User, Type         string
 	From, To           string // as typed

@@ -15,8 +15,8 @@ import (
 	"activation-console/store"
 )
 
-// DeviceHistory is a device's activation history (SPEC section 6.4): every
-// code it consumed, in order.
+// DeviceHistory is a device's activation history (docs/pages.md, "4. A product's details"):
+// every code it consumed, in order.
 type DeviceHistory struct {
 	DC          string
 	ProductID   int64

@@ -20,7 +20,7 @@ type MemberList struct {
 	Members []store.Member
 }
 
-// Members is the sub-accounts page (SPEC section 7).
+// Members is the sub-accounts page (docs/access.md, "Roles").
 func Members(p Page, l MemberList) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

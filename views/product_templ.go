@@ -15,8 +15,8 @@ import (
 	"activation-console/store"
 )
 
-// ProductDetails is page 4 (SPEC section 6.4): a product's figures, package,
-// Automatic Renewal card and devices.
+// ProductDetails is a product's page (docs/pages.md, "4. A product's details"): its
+// figures, package, Automatic Renewal card and devices.
 type ProductDetails struct {
 	Product   store.Product
 	Package   *store.Package // the allowance of one code; nil before the first assignment

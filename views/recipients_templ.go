@@ -23,8 +23,8 @@ type RecipientForm struct {
 	Error  string            // a refusal that is not about one field
 }
 
-// Recipients is page 7 (SPEC section 6.7) as shown, with the alert
-// threshold and the delivery log of SPEC section 9.
+// Recipients is the alert recipients page (docs/pages.md, "7. Alert recipients") as
+// shown, with the alert threshold and the delivery log.
 type Recipients struct {
 	List       []store.Recipient // the owner first
 	Form       RecipientForm
@@ -51,7 +51,7 @@ func (r Recipients) Others() int {
 // Full tells whether the list holds all the recipients it may.
 func (r Recipients) Full() bool { return r.Others() >= store.MaxRecipients }
 
-// RecipientsPage is the whole content of page 7.
+// RecipientsPage is the whole content of the alert recipients page.
 func RecipientsPage(p Page, r Recipients) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

@@ -24,7 +24,7 @@ type SupportSearchPage struct {
 	Matches []store.AccountMatch
 }
 
-// SupportSearch finds an account to read (SPEC section 7).
+// SupportSearch finds an account to read (docs/access.md, "Roles").
 func SupportSearch(s SupportSearchPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

@@ -32,7 +32,7 @@ type pageResult struct {
 	slowestStatementMs  float64
 }
 
-// largeAccountPages lists the pages of the issue on the seeded account: the
+// largeAccountPages lists the pages measured on the seeded account: the
 // largest product's details first and 1,000 pages deep, and the near-expiry
 // list with each of its filters.
 func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc string) ([]page, string, error) {

@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// The targets of issue 6, on this 2-core machine.
+// The performance targets (docs/running.md, "Benchmarks"), on this 2-core
+// machine.
 const (
 	pageP99Target     = 50 * time.Millisecond
 	pageRatioTarget   = 2.0

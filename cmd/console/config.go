@@ -1,6 +1,6 @@
 package main
 
-// Settings (SPEC section 11): every flag's default comes from its environment
+// Settings (docs/running.md, "Commands and settings"): every flag's default comes from its environment
 // variable when that is set, so a flag given on the command line wins.
 
 import (
@@ -76,7 +76,7 @@ func required(fs *flag.FlagSet, names ...string) error {
 
 // databaseURL returns DATABASE_URL ("" when unset), refusing one that leaves
 // sslmode to the driver's default: whether a connection is encrypted must be
-// a decision, not an accident (SPEC section 10).
+// a decision, not an accident (docs/running.md, "A real database").
 func databaseURL() (string, error) {
 	u := os.Getenv("DATABASE_URL")
 	if u == "" || hasSSLMode(u) {
@@ -106,7 +106,7 @@ type serveSettings struct {
 	addr          string
 	dcs           []string // empty: every data center (handlers/datacenters.go)
 	renewInterval time.Duration
-	smtpURL       string // where resource alerts are sent (SPEC section 9); empty: the log
+	smtpURL       string // where resource alerts are sent; empty: the log
 	smtpFrom      string // their From header
 	publicURL     string // the console's address in the links of mails
 	sessionKeys   string // CONSOLE_SESSION_KEYS; empty: kept in the data directory

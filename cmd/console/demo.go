@@ -8,8 +8,8 @@ import (
 	"activation-console/store"
 )
 
-// runDemo loads the demo data set (SPEC section 10); loading it again changes
-// nothing. It refuses DATABASE_URL unless told otherwise: the demo creates a
+// runDemo loads the demo data set (docs/running.md, "The demo data");
+// loading it again changes nothing. It refuses DATABASE_URL unless told otherwise: the demo creates a
 // platform support user, who reads every account (docs/SECURITY.md, "Credentials").
 func runDemo(ctx context.Context, s streams, args []string) error {
 	fs, dataDir := newFlagSet("demo", s.errs)

@@ -1,6 +1,6 @@
 package main
 
-// Resource alert mail (SPEC section 9): the settings, and the sender that
+// Resource alert mail (docs/alerts.md, "How they travel"): the settings, and the sender that
 // digests raised alerts and empties the outbox next to the HTTP server.
 
 import (

@@ -1,5 +1,5 @@
 // Command console runs the activation code console and its maintenance
-// subcommands (SPEC sections 10 and 11). Without a subcommand it serves.
+// subcommands (docs/running.md). Without a subcommand it serves.
 package main
 
 import (

@@ -7,7 +7,8 @@ import (
 	"activation-console/store"
 )
 
-// runPackageCreate adds a package to the catalog (SPEC section 1) and prints its id.
+// runPackageCreate adds a package to the catalog (docs/codes.md, "Words") and prints
+// its id.
 func runPackageCreate(ctx context.Context, s streams, args []string) error {
 	fs, dataDir := newFlagSet("package create", s.errs)
 	var in store.NewPackage

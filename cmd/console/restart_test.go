@@ -20,7 +20,9 @@ import (
 )
 
 // recoveryLimit is how soon after PostgreSQL answers again the console must
-// serve connects and report ready (issue 7).
+// serve connects and report ready: a database restart or failover costs
+// devices seconds of refused connects, never an outage that lasts until
+// someone restarts the console (README.md, "Reliability").
 const recoveryLimit = 5 * time.Second
 
 // PostgreSQL restarted under load, once cleanly (fast shutdown) and once as

@@ -9,7 +9,7 @@ import (
 )
 
 // runSeed loads a large synthetic data set into an account for benchmarks
-// (SPEC section 11): bulk, set-based, in one transaction.
+// (docs/running.md, "Benchmarks"): bulk, set-based, in one transaction.
 func runSeed(ctx context.Context, s streams, args []string) error {
 	fs, dataDir := newFlagSet("seed", s.errs)
 	account := fs.String("account", "", "the account: its id or its owner's e-mail")

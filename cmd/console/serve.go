@@ -89,7 +89,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	var worker sync.WaitGroup
 	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.dcs, cfg.renewInterval, log, h.ObserveRenewalPass) })
-	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (SPEC section 9)
+	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (docs/alerts.md, "How they travel")
 	worker.Go(func() { janitor(workerCtx, db.store, cfg.sessionIdle, cfg.sessionLife, janitorInterval, log) })
 
 	printWelcome(s, ln.Addr(), signIns)
@@ -206,7 +206,8 @@ func checkDataCenters(ctx context.Context, st *store.Store, want []string) error
 }
 
 // demoOnFirstRun loads the demo data set when the console runs its own
-// PostgreSQL and the database has no account yet (SPEC section 10), and
+// PostgreSQL and the database has no account yet (docs/running.md, "One
+// command on a bare machine"), and
 // returns the demo's sign-ins whenever the demo account exists: with the
 // passwords it generated at the run that loaded it, without them afterwards
 // (docs/SECURITY.md, "Credentials"). Nothing demo is created on DATABASE_URL.
@@ -233,9 +234,9 @@ func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.
 
 // renewalWorker runs a renewal pass over the data centers dcs (nil: all) at
 // start and then every interval until ctx is cancelled, each followed by the
-// evaluation of the resource alerts (SPEC section 9) that time brings about. A pass cut short by the
-// cancellation rolls its current batch back whole; those expiries stay due
-// for the next start.
+// evaluation of the resource alerts that time brings about
+// (docs/alerts.md, "What raises an alert"). A pass cut short by the cancellation rolls
+// its current batch back whole; those expiries stay due for the next start.
 func renewalWorker(ctx context.Context, st *store.Store, dcs []string, interval time.Duration, log *slog.Logger,
 	observe func(store.RenewalStats, time.Duration, error)) {
 	ticker := time.NewTicker(interval)

@@ -9,7 +9,7 @@ import (
 	"activation-console/store"
 )
 
-// runTokenCreate creates a platform API token (SPEC section 8) and prints
+// runTokenCreate creates a platform API token (docs/api.md, "Conventions") and prints
 // its secret, which is stored only hashed: this is the one time it is shown.
 func runTokenCreate(ctx context.Context, s streams, args []string) error {
 	fs, dataDir := newFlagSet("token create", s.errs)

@@ -7,7 +7,7 @@ import (
 	"activation-console/store"
 )
 
-// runUserCreate creates a support user (SPEC section 7) and prints its id.
+// runUserCreate creates a support user (docs/access.md, "Roles") and prints its id.
 // Owners come with their account and sub-accounts are the owner's to create.
 func runUserCreate(ctx context.Context, s streams, args []string) error {
 	fs, dataDir := newFlagSet("user create", s.errs)

@@ -7,7 +7,7 @@ import (
 	"activation-console/store"
 )
 
-// runVerify checks the ledger invariants (SPEC section 12): one line per
+// runVerify checks the ledger invariants (docs/codes.md, "Invariants"): one line per
 // violation and exit code 1 when any fails.
 func runVerify(ctx context.Context, s streams, args []string) error {
 	fs, dataDir := newFlagSet("verify", s.errs)

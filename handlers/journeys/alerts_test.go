@@ -6,7 +6,7 @@ import (
 )
 
 // TestAlerts_SetTheThresholdAndSendATestAlert is the alert side of the
-// recipients page (SPEC section 9): a threshold refused then saved, and a
+// recipients page (docs/pages.md, "7. Alert recipients"): a threshold refused then saved, and a
 // test alert that appears in the delivery log.
 func TestAlerts_SetTheThresholdAndSendATestAlert(t *testing.T) {
 	j := start(t)

@@ -2,7 +2,7 @@
 // from a template database so that a test pays for a copy, not for the
 // migrations. The server is TEST_DATABASE_URL when set, else the embedded
 // PostgreSQL of store/embedded in a data directory shared by every test
-// process (SPEC section 10).
+// process (docs/running.md, "Tests").
 package storetest
 
 import (

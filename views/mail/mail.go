@@ -1,4 +1,4 @@
-// Package mail renders the console's e-mails (SPEC section 9): each has a
+// Package mail renders the console's e-mails (docs/alerts.md): each has a
 // plain-text part and an HTML part, both templ components.
 //
 // templ escapes text for HTML and folds whitespace, which suits the HTML

@@ -10,7 +10,7 @@ import (
 	"activation-console/store"
 )
 
-// Each trigger of SPEC section 9, end to end: the ledger event or the
+// Each trigger (docs/alerts.md, "What raises an alert"), end to end: the ledger event or the
 // worker's evaluation, the digest, the sender, a real SMTP server.
 
 // wantText fails unless the text part holds every phrase.

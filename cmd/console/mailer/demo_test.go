@@ -13,8 +13,9 @@ import (
 	"activation-console/views/mail"
 )
 
-// TestDemo_TheLowProductAlertsWhenTheWorkerRuns is SPEC section 10's demo
-// meeting section 9: Parking Sensor PS-9 is nearly out of codes, Smart Plug
+// TestDemo_TheLowProductAlertsWhenTheWorkerRuns is the demo data
+// (docs/running.md, "The demo data") meeting the resource alerts
+// (docs/alerts.md, "What raises an alert"): Parking Sensor PS-9 is nearly out of codes, Smart Plug
 // SP-10 has devices waiting; the worker's evaluation and one sender round
 // mail them to the owner and the demo's recipients as one digest.
 func TestDemo_TheLowProductAlertsWhenTheWorkerRuns(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package mailer delivers the outbox (SPEC section 9): it digests raised
+// Package mailer delivers the outbox (docs/alerts.md, "How they travel"): it digests raised
 // alerts into mails, claims due mails, and hands each to an SMTP server (or
 // the log) exactly as store/outbox.go describes, so that no row is ever sent
 // twice, whatever crashes and however many console instances run.
@@ -250,8 +250,9 @@ func messageIDLocal(dedupeKey string) string {
 	return "outbox." + hex.EncodeToString(sum[:16])
 }
 
-// Log writes mails to the log instead of sending them: SPEC section 9's
-// behaviour without SMTP settings. The whole text part goes to the log.
+// Log writes mails to the log instead of sending them, as the console does
+// without SMTP settings (docs/alerts.md, "How they travel"). The whole text part
+// goes to the log.
 type Log struct{ Logger *slog.Logger }
 
 // Open never fails.

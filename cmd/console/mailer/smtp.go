@@ -14,7 +14,7 @@ import (
 	gosmtp "github.com/wneessen/go-mail/smtp"
 )
 
-// SMTPSettings are the parts of SMTP_URL (SPEC section 11):
+// SMTPSettings are the parts of SMTP_URL (README.md, "Settings"):
 //
 //	smtp://user:pass@host:587   STARTTLS, required: a server (or a man in
 //	                            the middle) that does not offer it gets no mail
