@@ -32,6 +32,9 @@ var (
 // consoleBinary builds the console once per test process and returns its path.
 func consoleBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the console's binary: not in -short (task test:short)")
+	}
 	binaryOnce.Do(func() {
 		binaryDir, binaryErr = os.MkdirTemp("", "console-bin-")
 		if binaryErr != nil {

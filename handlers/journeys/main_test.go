@@ -95,6 +95,9 @@ func startBrowser() {
 // Chromium the test is skipped on a developer's machine and fails in CI.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a browser: not in -short (task test:short)")
+	}
 	browserOnce.Do(startBrowser)
 	if browserErr != nil {
 		if errors.Is(browserErr, errNoChromium) && os.Getenv("CI") == "" {
