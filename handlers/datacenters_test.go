@@ -31,6 +31,15 @@ func TestDataCenters_AnInstanceServesOnlyItsOwn(t *testing.T) {
 		}
 	}
 
+	// An instance that does not serve the account's home data center sends
+	// the person home to one it serves, not to a 404.
+	shanghai := handlers.NewServer(handlers.New(handlers.Config{Store: f.st, DataCenters: []string{"cn-shanghai"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	sb := (&consoleFixture{st: f.st, clock: f.clock, srv: shanghai, account: f.account, ctx: f.ctx}).signIn(t, "owner@acme.example", ownerPassword)
+	if rec := sb.do(http.MethodGet, "/", nil, false); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/cn-shanghai/licenses" {
+		t.Errorf("GET / on a cn-shanghai instance: %d to %q, want /cn-shanghai/licenses", rec.Code, rec.Header().Get("Location"))
+	}
+
 	const other = "data_center cn-shanghai is served by another instance of the console; this one serves eu-frankfurt"
 	for _, c := range []struct{ method, path, body string }{
 		{http.MethodPost, "/api/v1/devices/connect", `{"product_key":"PK-1","device_key":"d1","data_center":"cn-shanghai"}`},

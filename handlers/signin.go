@@ -161,8 +161,8 @@ func (h *Handler) homeRedirect(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/support")
 	}
 	dc := v.account.HomeDC
-	if dc == "" && len(h.dcs) > 0 {
-		dc = h.dcs[0].Code
+	if (dc == "" || !h.knownDC(dc)) && len(h.dcs) > 0 {
+		dc = h.dcs[0].Code // the home data center is served by another instance (--dc)
 	}
 	return c.Redirect(http.StatusSeeOther, "/"+dc+"/licenses")
 }
