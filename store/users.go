@@ -211,7 +211,7 @@ func (s *Store) changeUser(ctx context.Context, email, op, descFormat string, up
 	var u User
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) FOR UPDATE`, email); err != nil {
-			return notFound(err, notFoundErr("unknown_user", "there is no user with the e-mail %q", email))
+			return notFound(err, notFoundErr(CodeUnknownUser, "there is no user with the e-mail %q", email))
 		}
 		now := s.Now()
 		if err := update(tx, u.ID, now); err != nil {
