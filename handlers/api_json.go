@@ -24,10 +24,10 @@ const maxBodyBytes = bodyLimit
 
 // apiErrorBody is the one shape of every API error (docs/api.md, "Conventions").
 type apiErrorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Error   string            `json:"error"`
+	Message string            `json:"message"`
+	Field   string            `json:"field,omitempty"`
+	Reason  store.LapseReason `json:"reason,omitempty"`
 }
 
 // The API's error codes that only the HTTP layer raises; the store's are

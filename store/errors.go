@@ -30,8 +30,8 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
-	Field   string // the input field at fault, when one
-	Reason  string // why a device's activation expired, for activation_expired
+	Field   string      // the input field at fault, when one
+	Reason  LapseReason // why a device's activation expired, for activation_expired
 }
 
 func (e *Error) Error() string { return "store: " + e.Code + ": " + e.Message }
@@ -94,6 +94,7 @@ const (
 	CodeUnknownToken     = "unknown_token"
 	CodeTokenRevoked     = "token_revoked"
 	CodeNotEnterprise    = "not_enterprise"
+	CodeAutoRenewOff     = "auto_renew_off" // a blacklist change while automatic renewal is off
 )
 
 // isUniqueViolation tells whether err is PostgreSQL's unique_violation (23505),

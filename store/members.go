@@ -144,7 +144,7 @@ func (s *Store) CreateMember(ctx context.Context, accountID int64, in MemberInpu
 		if err := setMemberProducts(ctx, tx, accountID, id, in.AllProducts, in.ProductIDs); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, accountID, actor, "sub-account", "create", fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)))
+		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, "create", fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)))
 	})
 	if err != nil {
 		return Member{}, err
@@ -201,7 +201,7 @@ func (s *Store) UpdateMember(ctx context.Context, accountID, id int64, in Member
 		if hash != "" {
 			desc += "; set a new password"
 		}
-		return s.audit(ctx, tx, accountID, actor, "sub-account", "update", desc)
+		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, "update", desc)
 	})
 	if err != nil {
 		return Member{}, err
@@ -225,7 +225,7 @@ func (s *Store) SetMemberDisabled(ctx context.Context, accountID, id int64, disa
 				return err
 			}
 		}
-		return s.audit(ctx, tx, accountID, actor, "sub-account", op, op+"d sub-account "+email)
+		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, op, op+"d sub-account "+email)
 	})
 }
 
