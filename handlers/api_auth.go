@@ -67,5 +67,5 @@ func bearerToken(header string) (string, bool) {
 // unauthorized answers 401 with the challenge RFC 6750 asks for.
 func unauthorized(c echo.Context, message string) error {
 	c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
-	return c.JSON(http.StatusUnauthorized, apiErrorBody{Error: "unauthorized", Message: message})
+	return c.JSON(http.StatusUnauthorized, apiErrorBody{Error: codeUnauthorized, Message: message})
 }

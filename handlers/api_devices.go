@@ -44,18 +44,18 @@ func (h *Handler) apiConnect(c echo.Context) error {
 
 // deviceJSON is a device as the API shows it (docs/api.md, "Calls").
 type deviceJSON struct {
-	ProductKey  string  `json:"product_key"`
-	DeviceKey   string  `json:"device_key"`
-	Status      string  `json:"status"`
-	ActivatedAt *string `json:"activated_at"`
-	ExpiresAt   *string `json:"expires_at"`
-	Outlook     string  `json:"outlook"`
-	Activations int     `json:"activations"`
+	ProductKey  string             `json:"product_key"`
+	DeviceKey   string             `json:"device_key"`
+	Status      store.DeviceStatus `json:"status"`
+	ActivatedAt *string            `json:"activated_at"`
+	ExpiresAt   *string            `json:"expires_at"`
+	Outlook     store.Outlook      `json:"outlook"`
+	Activations int                `json:"activations"`
 }
 
 // apiDeviceStatus maps the store's statuses onto the five of the API: the
 // console tells apart states the platform has no use for.
-func apiDeviceStatus(status string) string {
+func apiDeviceStatus(status store.DeviceStatus) store.DeviceStatus {
 	switch status {
 	case store.StatusExpired: // expired, the renewal worker has not reached it yet
 		return store.StatusExpiring

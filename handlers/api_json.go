@@ -24,11 +24,24 @@ const maxBodyBytes = bodyLimit
 
 // apiErrorBody is the one shape of every API error (docs/api.md, "Conventions").
 type apiErrorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Error   string            `json:"error"`
+	Message string            `json:"message"`
+	Field   string            `json:"field,omitempty"`
+	Reason  store.LapseReason `json:"reason,omitempty"`
 }
+
+// The API's error codes that only the HTTP layer raises; the store's are
+// store.Code* (docs/api.md, "Conventions").
+const (
+	codeUnauthorized     = "unauthorized"
+	codeNotFound         = "not_found"
+	codeMethodNotAllowed = "method_not_allowed"
+	codeTooLarge         = "request_too_large"
+	codeTooManyRequests  = "too_many_requests"
+	codeWrongDC          = "wrong_data_center"
+	codeUnavailable      = "unavailable"
+	codeInternal         = "internal"
+)
 
 // badRequest is a 400 invalid_request about one input field.
 func badRequest(field, format string, args ...any) *store.Error {
@@ -184,12 +197,12 @@ var apiStatuses = map[store.Kind]int{
 // and message, anything else as 500 "Internal error", the real error going
 // only to the log with the request id.
 func (h *Handler) writeAPIError(c echo.Context, err error) {
-	status, body := http.StatusInternalServerError, apiErrorBody{Error: "internal", Message: "Internal error"}
+	status, body := http.StatusInternalServerError, apiErrorBody{Error: codeInternal, Message: "Internal error"}
 	if e, ok := store.AsError(err); ok && apiStatuses[e.Kind] != 0 {
 		status, body = apiStatuses[e.Kind], apiErrorBody{Error: e.Code, Message: e.Message, Field: e.Field, Reason: e.Reason}
 	} else if store.IsUnavailable(err) {
 		h.unavailable(c, err)
-		status, body = http.StatusServiceUnavailable, apiErrorBody{Error: "unavailable", Message: "the service is briefly unavailable; retry"}
+		status, body = http.StatusServiceUnavailable, apiErrorBody{Error: codeUnavailable, Message: "the service is briefly unavailable; retry"}
 	} else {
 		h.logInternal(c, err)
 	}

@@ -17,14 +17,14 @@ import (
 func (h *Handler) auditLog(c echo.Context) error {
 	v := currentViewer(c)
 	keep := url.Values{}
-	filter := store.AuditFilter{User: strings.TrimSpace(c.QueryParam("user")), Type: c.QueryParam("type")}
+	filter := store.AuditFilter{User: strings.TrimSpace(c.QueryParam("user")), Type: store.AuditType(c.QueryParam("type"))}
 	if filter.User != "" {
 		keep.Set("user", filter.User)
 	}
 	if !slices.Contains(store.AuditTypes, filter.Type) {
 		filter.Type = ""
 	} else {
-		keep.Set("type", filter.Type)
+		keep.Set("type", string(filter.Type))
 	}
 	dates := parseDateRange(c, "from", "to", "", v.loc, keep)
 	filter.From, filter.To = dates.From, dates.To
@@ -34,7 +34,7 @@ func (h *Handler) auditLog(c echo.Context) error {
 			return err
 		}
 		err = h.store.EachAuditEntry(c.Request().Context(), v.account.ID, filter, func(e store.AuditEntry) error {
-			return w.Row(e.At.In(v.loc).Format(time.RFC3339), e.Actor, e.Type, e.Operation, e.Description)
+			return w.Row(e.At.In(v.loc).Format(time.RFC3339), e.Actor, views.AuditTypeText(e.Type), e.Operation, e.Description)
 		})
 		return h.endCSV(c, w, err)
 	}

@@ -78,7 +78,7 @@ func (h *Handler) setDeviceAutoRenew(c echo.Context) error {
 	on := c.FormValue("auto_renew") == "on"
 	refusal := ""
 	_, err = h.store.SetBlacklisted(ctx, v.account.ID, c.Param("dc"), prod.ID, []string{d.DeviceKey}, !on, h.actor(c))
-	if e, ok := store.AsError(err); ok && e.Code == store.ReasonAutoRenewOff {
+	if e, ok := store.AsError(err); ok && e.Code == store.CodeAutoRenewOff {
 		refusal, err = "Product switch is off: turn automatic renewal on to change this.", nil
 	}
 	if err != nil {

@@ -16,15 +16,15 @@ import (
 // httpErrorCodes are the API's codes for the errors echo itself raises.
 var httpErrorCodes = map[int]string{
 	http.StatusBadRequest:            store.CodeInvalid,
-	http.StatusUnauthorized:          "unauthorized",
-	http.StatusForbidden:             "forbidden",
-	http.StatusNotFound:              "not_found",
-	http.StatusMethodNotAllowed:      "method_not_allowed",
-	http.StatusRequestEntityTooLarge: "request_too_large",
+	http.StatusUnauthorized:          codeUnauthorized,
+	http.StatusForbidden:             store.CodeForbidden,
+	http.StatusNotFound:              codeNotFound,
+	http.StatusMethodNotAllowed:      codeMethodNotAllowed,
+	http.StatusRequestEntityTooLarge: codeTooLarge,
 	http.StatusUnsupportedMediaType:  store.CodeInvalid,
-	http.StatusTooManyRequests:       "too_many_requests",
-	http.StatusMisdirectedRequest:    "wrong_data_center",
-	http.StatusServiceUnavailable:    "unavailable",
+	http.StatusTooManyRequests:       codeTooManyRequests,
+	http.StatusMisdirectedRequest:    codeWrongDC,
+	http.StatusServiceUnavailable:    codeUnavailable,
 }
 
 // handleError is echo's HTTPErrorHandler: every error a handler returns ends

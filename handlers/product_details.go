@@ -92,7 +92,7 @@ func parseDeviceFilter(c echo.Context, loc *time.Location) deviceFilter {
 	switch {
 	case f.Status == "":
 	case knownStatus(f.Status):
-		in.filter.Status = f.Status
+		in.filter.Status = store.DeviceStatus(f.Status)
 		in.values.Set("status", f.Status)
 	default:
 		f.Errors["status"] = "Choose a status from the list."
@@ -104,7 +104,7 @@ func parseDeviceFilter(c echo.Context, loc *time.Location) deviceFilter {
 
 func knownStatus(s string) bool {
 	for _, k := range store.DeviceStatuses {
-		if k == s {
+		if string(k) == s {
 			return true
 		}
 	}
@@ -129,8 +129,8 @@ func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, prod store.P
 		if d.Blacklisted {
 			renew = "off (blacklisted)"
 		}
-		return w.Row(d.DeviceKey, at(d.ActivatedAt), at(d.ExpiresAt), views.KindText(d.LastKind),
-			views.StatusText(d.Status, d.LapseReason), views.OutlookText(d.Outlook), renew)
+		return w.Row(d.DeviceKey, at(d.ActivatedAt), at(d.ExpiresAt), views.ActivationKindText(d.LastKind),
+			views.DeviceStatusText(d.Status, d.LapseReason), views.OutlookText(d.Outlook), renew)
 	})
 	return h.endCSV(c, w, err)
 }

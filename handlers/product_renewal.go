@@ -145,7 +145,7 @@ func blacklistRefusal(err error) (string, bool) {
 	switch {
 	case !ok:
 		return "", false
-	case e.Code == store.ReasonAutoRenewOff:
+	case e.Code == store.CodeAutoRenewOff:
 		return "Automatic renewal is off for this product: turn it on to change the blacklist.", true
 	case e.Kind == store.KindInvalid:
 		return sentence(e.Message), true

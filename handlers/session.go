@@ -76,7 +76,7 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if id != "" {
 			sess, err = h.store.SessionByID(c.Request().Context(), id, h.idle, h.lifetime)
 		}
-		if id == "" || store.HasCode(err, "no_session") {
+		if id == "" || store.HasCode(err, store.CodeNoSession) {
 			return h.toSignIn(c)
 		}
 		if err != nil {

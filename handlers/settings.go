@@ -36,7 +36,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, tz, msg string) err
 	v := currentViewer(c)
 	p := h.page(c, "Settings", "settings")
 	s := views.Settings{Zones: zoneOptions(v.loc.String(), h.store.Now()), TimeZone: v.loc.String(), Error: msg,
-		Now: h.store.Now(), Email: v.user.Email, Role: roleText(v.user)}
+		Now: h.store.Now(), Email: v.user.Email, Role: views.RoleText(v.user.Role, v.user.ManageLicenses)}
 	// A refused zone stays chosen when it is one of the list, so the person sees what was refused.
 	for _, z := range s.Zones {
 		if z.Name == tz {
@@ -83,20 +83,4 @@ func utcOffset(t time.Time) string {
 		sign, secs = "-", -secs
 	}
 	return "UTC" + sign + time.Date(0, 1, 1, secs/3600, secs%3600/60, 0, 0, time.UTC).Format("15:04")
-}
-
-// roleText words a user's role.
-func roleText(u store.User) string {
-	switch u.Role {
-	case store.RoleOwner:
-		return "Account owner"
-	case store.RoleMember:
-		if u.ManageLicenses {
-			return "Sub-account, may manage licenses"
-		}
-		return "Sub-account, may view licenses"
-	case store.RoleSupport:
-		return "Support staff (read-only)"
-	}
-	return u.Role
 }

@@ -24,7 +24,7 @@ func (a Actor) userID() sql.NullInt64 {
 // audit writes one audit-log row inside the caller's transaction, so a change
 // and its record commit together. It is stamped by the store's clock, like
 // the change itself.
-func (s *Store) audit(ctx context.Context, q sqlx.ExtContext, accountID int64, a Actor, typ, op, desc string) error {
+func (s *Store) audit(ctx context.Context, q sqlx.ExtContext, accountID int64, a Actor, typ AuditType, op, desc string) error {
 	_, err := q.ExecContext(ctx,
 		`INSERT INTO audit_log (account_id, user_id, actor, type, operation, description, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		accountID, a.userID(), a.Name, typ, op, desc, s.Now())

@@ -83,7 +83,7 @@ func noteAlert(ctx context.Context, tx sqlx.ExtContext, productID int64, ev aler
 // noteRenewalPass raises the triggers of one batch of the renewal pass: the
 // products that spent codes may be low now, and lapses for lack of a code
 // are counted. One call per batch, in the batch's transaction.
-func noteRenewalPass(ctx context.Context, tx sqlx.ExtContext, renewedProducts []int64, lapsedProducts []int64, lapseReasons []string, now time.Time) error {
+func noteRenewalPass(ctx context.Context, tx sqlx.ExtContext, renewedProducts []int64, lapsedProducts []int64, lapseReasons []LapseReason, now time.Time) error {
 	if len(renewedProducts) > 0 {
 		if _, err := raiseLowCodes(ctx, tx, distinct(renewedProducts), now); err != nil {
 			return err
@@ -229,7 +229,7 @@ func (s *Store) SetAlertThreshold(ctx context.Context, accountID int64, threshol
 				return err
 			}
 		}
-		return s.audit(ctx, tx, accountID, actor, "alerts", "alert threshold",
+		return s.audit(ctx, tx, accountID, actor, AuditAlerts, "alert threshold",
 			"changed the alert threshold from "+itoa(old)+" to "+itoa(threshold)+" available codes")
 	})
 }

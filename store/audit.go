@@ -14,7 +14,7 @@ type AuditEntry struct {
 	ID          int64     `db:"id"`
 	At          time.Time `db:"at"`
 	Actor       string    `db:"actor"`
-	Type        string    `db:"type"`
+	Type        AuditType `db:"type"`
 	Operation   string    `db:"operation"`
 	Description string    `db:"description"`
 }
@@ -23,12 +23,27 @@ type AuditEntry struct {
 // Type is one of AuditTypes, From/To bound the time (To excluded).
 type AuditFilter struct {
 	User     string
-	Type     string
+	Type     AuditType
 	From, To time.Time
 }
 
-// AuditTypes are the kinds of audit entries, for the type filter.
-var AuditTypes = []string{"license", "renewal", "alerts", "sub-account", "security", "sign-in", "support"}
+// AuditType is the family of an audit entry, as stored in audit_log.type and
+// offered by the log's type filter; views.AuditTypeText words it.
+type AuditType string
+
+// The audit types.
+const (
+	AuditLicense    AuditType = "license"
+	AuditRenewal    AuditType = "renewal"
+	AuditAlerts     AuditType = "alerts"
+	AuditSubAccount AuditType = "sub-account"
+	AuditSecurity   AuditType = "security"
+	AuditSignIn     AuditType = "sign-in"
+	AuditSupport    AuditType = "support"
+)
+
+// AuditTypes are the audit types in the type filter's order.
+var AuditTypes = []AuditType{AuditLicense, AuditRenewal, AuditAlerts, AuditSubAccount, AuditSecurity, AuditSignIn, AuditSupport}
 
 // AuditPage is one page of the log with its neighbours' cursors.
 type AuditPage struct {

@@ -16,7 +16,7 @@ import (
 
 // DemoSignIn is one person who can sign in to the demo account.
 type DemoSignIn struct {
-	Role  string
+	Role  Role
 	Email string
 	// Password is generated at random by the load that created the person
 	// and returned only then; the database keeps its hash alone. It is ""

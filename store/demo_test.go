@@ -57,7 +57,7 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 	}
 	verifyClean(t, st)
 
-	roles := map[string]bool{}
+	roles := map[store.Role]bool{}
 	passwords := map[string]bool{}
 	for _, s := range signIns {
 		roles[s.Role] = true
@@ -72,7 +72,7 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 	if len(passwords) != len(signIns) {
 		t.Errorf("demo people share a password: %v", signIns)
 	}
-	for _, r := range []string{store.RoleOwner, store.RoleMember, store.RoleSupport} {
+	for _, r := range []store.Role{store.RoleOwner, store.RoleMember, store.RoleSupport} {
 		if !roles[r] {
 			t.Errorf("no demo sign-in with role %s", r)
 		}

@@ -12,46 +12,55 @@ import (
 // (docs/pages.md, "5. Devices with near-expiry codes").
 const NearExpiryWindow = 30 * 24 * time.Hour
 
-// Device statuses, as the pages and the API show them (docs/pages.md,
-// "4. A product's details"; docs/api.md, "Calls").
+// DeviceStatus is where a device stands, derived from its dates at a moment
+// (docs/pages.md, "4. A product's details"; docs/api.md, "Calls"). The
+// values are the API's; views.DeviceStatusText words them.
+type DeviceStatus string
+
+// Device statuses, as the pages and the API show them.
 const (
-	StatusActive   = "active"
-	StatusExpiring = "expiring" // expires within NearExpiryWindow
-	StatusExpired  = "expired"  // expired, the renewal worker has not reached it yet
-	StatusLapsed   = "lapsed"
-	StatusWaiting  = "waiting" // refused for lack of a code, never activated
-	StatusDeleted  = "deleted"
-	StatusNew      = "new" // known, never activated, never refused
+	StatusActive   DeviceStatus = "active"
+	StatusExpiring DeviceStatus = "expiring" // expires within NearExpiryWindow
+	StatusExpired  DeviceStatus = "expired"  // expired, the renewal worker has not reached it yet
+	StatusLapsed   DeviceStatus = "lapsed"
+	StatusWaiting  DeviceStatus = "waiting" // refused for lack of a code, never activated
+	StatusDeleted  DeviceStatus = "deleted"
+	StatusNew      DeviceStatus = "new" // known, never activated, never refused
 )
 
-// Renewal outlooks (docs/renewal.md, "Renewal outlook").
+// Outlook says whether a device's code will renew at expiry (docs/renewal.md,
+// "Renewal outlook"); "" when it has no code to renew. The values are the
+// API's; views.OutlookText words them.
+type Outlook string
+
+// Renewal outlooks.
 const (
-	OutlookWillRenew    = "will_renew"
-	OutlookAutoRenewOff = "auto_renew_off"
-	OutlookBlacklisted  = "blacklisted"
-	OutlookAtRisk       = "at_risk"
+	OutlookWillRenew    Outlook = "will_renew"
+	OutlookAutoRenewOff Outlook = "auto_renew_off"
+	OutlookBlacklisted  Outlook = "blacklisted"
+	OutlookAtRisk       Outlook = "at_risk"
 )
 
 // Device is a device with its latest activation and renewal outlook.
 type Device struct {
-	ID           int64      `db:"id"`
-	ProductID    int64      `db:"product_id"`
-	ProductKey   string     `db:"product_key"`
-	ProductName  string     `db:"product_name"`
-	DeviceKey    string     `db:"device_key"`
-	ActivatedAt  *time.Time `db:"activated_at"`
-	ExpiresAt    *time.Time `db:"expires_at"`
-	LastKind     *string    `db:"last_kind"`
-	Activations  int        `db:"activations"`
-	WaitingSince *time.Time `db:"waiting_since"`
-	LapsedAt     *time.Time `db:"lapsed_at"`
-	LapseReason  *string    `db:"lapse_reason"`
-	DeletedAt    *time.Time `db:"deleted_at"`
-	Blacklisted  bool       `db:"blacklisted"`
-	AutoRenew    bool       `db:"auto_renew"`
-	Available    int64      `db:"available"` // the product's available codes
-	Status       string     `db:"-"`
-	Outlook      string     `db:"-"`
+	ID           int64           `db:"id"`
+	ProductID    int64           `db:"product_id"`
+	ProductKey   string          `db:"product_key"`
+	ProductName  string          `db:"product_name"`
+	DeviceKey    string          `db:"device_key"`
+	ActivatedAt  *time.Time      `db:"activated_at"`
+	ExpiresAt    *time.Time      `db:"expires_at"`
+	LastKind     *ActivationKind `db:"last_kind"`
+	Activations  int             `db:"activations"`
+	WaitingSince *time.Time      `db:"waiting_since"`
+	LapsedAt     *time.Time      `db:"lapsed_at"`
+	LapseReason  *LapseReason    `db:"lapse_reason"`
+	DeletedAt    *time.Time      `db:"deleted_at"`
+	Blacklisted  bool            `db:"blacklisted"`
+	AutoRenew    bool            `db:"auto_renew"`
+	Available    int64           `db:"available"` // the product's available codes
+	Status       DeviceStatus    `db:"-"`
+	Outlook      Outlook         `db:"-"`
 }
 
 const deviceColumns = `d.id, d.product_id, p.product_key, p.name AS product_name, d.device_key, d.activated_at, d.expires_at,
@@ -60,7 +69,7 @@ const deviceColumns = `d.id, d.product_id, p.product_key, p.name AS product_name
 	p.auto_renew, p.available`
 
 // deviceStatus derives a device's status at now.
-func deviceStatus(d Device, now time.Time) string {
+func deviceStatus(d Device, now time.Time) DeviceStatus {
 	switch {
 	case d.DeletedAt != nil:
 		return StatusDeleted
@@ -80,7 +89,7 @@ func deviceStatus(d Device, now time.Time) string {
 
 // deviceOutlook says whether a device's code will renew. dueByProduct holds,
 // per product, the devices due to auto-renew within NearExpiryWindow.
-func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) string {
+func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) Outlook {
 	switch {
 	case !d.AutoRenew:
 		return OutlookAutoRenewOff

@@ -30,8 +30,8 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
-	Field   string // the input field at fault, when one
-	Reason  string // why a device's activation expired, for activation_expired
+	Field   string      // the input field at fault, when one
+	Reason  LapseReason // why a device's activation expired, for activation_expired
 }
 
 func (e *Error) Error() string { return "store: " + e.Code + ": " + e.Message }
@@ -59,7 +59,7 @@ func HasCode(err error, code string) bool {
 }
 
 func invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Code: "invalid_request", Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindInvalid, Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 func notFoundErr(code, format string, args ...any) *Error {
@@ -86,6 +86,15 @@ const (
 	CodeNotEnoughCodes   = "not_enough_codes"
 	CodeNotLapsed        = "not_lapsed"
 	CodeExists           = "already_exists"
+	CodeForbidden        = "forbidden"
+	CodeTestAlertLimit   = "test_alert_limit" // over the test alert's limits (store/test_alert.go)
+	CodeNoSession        = "no_session"
+	CodeUnknownUser      = "unknown_user"
+	CodeUnknownMail      = "unknown_mail"
+	CodeUnknownToken     = "unknown_token"
+	CodeTokenRevoked     = "token_revoked"
+	CodeNotEnterprise    = "not_enterprise"
+	CodeAutoRenewOff     = "auto_renew_off" // a blacklist change while automatic renewal is off
 )
 
 // isUniqueViolation tells whether err is PostgreSQL's unique_violation (23505),

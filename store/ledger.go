@@ -268,7 +268,7 @@ func (s *Store) Assign(ctx context.Context, in AssignInput) (Assignment, error) 
 		}
 		out = Assignment{ProductID: p.ID, ProductKey: p.ProductKey, ProductName: p.Name, PackageCode: code,
 			Quantity: in.Quantity, Operator: in.Actor.Name, CreatedAt: now}
-		return s.audit(ctx, tx, in.AccountID, in.Actor, "license", "assign",
+		return s.audit(ctx, tx, in.AccountID, in.Actor, AuditLicense, "assign",
 			fmt.Sprintf("assigned %d codes of package %s to %s (%s)", in.Quantity, code, p.Name, p.ProductKey))
 	})
 	return out, err

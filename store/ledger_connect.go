@@ -17,18 +17,28 @@ const (
 	ResultRenewed   = "renewed"   // an expired code was renewed on connect
 )
 
-// Reasons a device's expired code was not renewed (docs/renewal.md, "At expiry").
+// LapseReason is why a device's expired code was not renewed (docs/renewal.md,
+// "At expiry"), as stored in devices.lapse_reason and sent as an API
+// error's reason; views.LapseReasonText words it.
+type LapseReason string
+
+// Reasons a device lapsed.
 const (
-	ReasonAutoRenewOff = "auto_renew_off"
-	ReasonBlacklisted  = "blacklisted"
-	ReasonNoCode       = "no_activation_code"
+	ReasonAutoRenewOff LapseReason = "auto_renew_off"
+	ReasonBlacklisted  LapseReason = "blacklisted"
+	ReasonNoCode       LapseReason = "no_activation_code"
 )
+
+// ActivationKind is how a device came by a code, as stored in
+// activations.kind and devices.last_kind; views.ActivationKindText words it.
+// (Not to be confused with Kind, the family of an Error.)
+type ActivationKind string
 
 // Kinds of activation.
 const (
-	KindFirst   = "first"
-	KindRenewal = "renewal"
-	KindManual  = "manual" // an owner's "renew now"
+	ActivationFirst   ActivationKind = "first"
+	ActivationRenewal ActivationKind = "renewal"
+	ActivationManual  ActivationKind = "manual" // an owner's "renew now"
 )
 
 // ConnectResult is the answer to a device that connected.
@@ -124,7 +134,7 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			// Rule 1 (docs/codes.md, "Consuming codes"): a new device, one that
 			// never got a code, or a deleted one past its validity (still new while
 			// it waits: its old code is not renewed).
-			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, KindFirst, now, now)
+			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, ActivationFirst, now, now)
 			if err != nil || ok {
 				out, out.Result = r, ResultActivated
 				return err
@@ -148,7 +158,7 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			return err
 		}
 		if reason == "" {
-			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, KindRenewal, from, now)
+			r, ok, err := consumeCode(ctx, tx, d.ID, fast.ProductID, ActivationRenewal, from, now)
 			if err != nil || ok {
 				out, out.Result = r, ResultRenewed
 				return err
@@ -181,7 +191,7 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 }
 
 // reasonText words a lapse reason for people.
-func reasonText(reason string) string {
+func reasonText(reason LapseReason) string {
 	switch reason {
 	case ReasonAutoRenewOff:
 		return "automatic renewal is off for its product"
@@ -194,7 +204,7 @@ func reasonText(reason string) string {
 
 // renewalBlocker says why a device of a product may not auto-renew, or "".
 // The product's switch comes first: while it is off, the blacklist is moot.
-func renewalBlocker(ctx context.Context, tx *sqlx.Tx, productID int64, deviceKey string) (string, error) {
+func renewalBlocker(ctx context.Context, tx *sqlx.Tx, productID int64, deviceKey string) (LapseReason, error) {
 	var r struct {
 		AutoRenew   bool `db:"auto_renew"`
 		Blacklisted bool `db:"blacklisted"`
@@ -217,7 +227,7 @@ func renewalBlocker(ctx context.Context, tx *sqlx.Tx, productID int64, deviceKey
 // mirror of it. The activation starts at from, or at now when from plus the
 // package's validity would already be over. ok is false when the product has
 // no available code.
-func consumeCode(ctx context.Context, tx *sqlx.Tx, deviceID, productID int64, kind string, from, now time.Time) (ConnectResult, bool, error) {
+func consumeCode(ctx context.Context, tx *sqlx.Tx, deviceID, productID int64, kind ActivationKind, from, now time.Time) (ConnectResult, bool, error) {
 	var r ConnectResult
 	err := tx.QueryRowxContext(ctx, `WITH p AS (
 			UPDATE products SET available = available - 1, consumed = consumed + 1
@@ -321,7 +331,7 @@ func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, device
 		if d.LapsedAt == nil {
 			return conflict(CodeNotLapsed, "device %s has not lapsed; only lapsed devices can be renewed by hand", d.DeviceKey)
 		}
-		r, ok, err := consumeCode(ctx, tx, d.ID, d.ProductID, KindManual, now, now)
+		r, ok, err := consumeCode(ctx, tx, d.ID, d.ProductID, ActivationManual, now, now)
 		if err != nil {
 			return err
 		}
@@ -329,7 +339,7 @@ func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, device
 			return conflict(CodeNotEnoughCodes, "product %s has no activation code available; assign codes to it first", d.ProductKey)
 		}
 		out, out.Result = r, ResultRenewed
-		return s.audit(ctx, tx, accountID, actor, "license", "renew now",
+		return s.audit(ctx, tx, accountID, actor, AuditLicense, "renew now",
 			fmt.Sprintf("renewed device %s of product %s by hand until %s", d.DeviceKey, d.ProductKey, r.ExpiresAt.Format(time.RFC3339)))
 	})
 	return out, err

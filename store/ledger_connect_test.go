@@ -21,7 +21,7 @@ func TestConnect_NewDeviceConsumesOneCode(t *testing.T) {
 		t.Errorf("product = %+v, want 2 available and 1 consumed", p)
 	}
 	d := f.device(t, "dev-1")
-	if d.Activations != 1 || d.LastKind == nil || *d.LastKind != store.KindFirst || d.Status != store.StatusActive || d.WaitingSince != nil {
+	if d.Activations != 1 || d.LastKind == nil || *d.LastKind != store.ActivationFirst || d.Status != store.StatusActive || d.WaitingSince != nil {
 		t.Errorf("device = %+v, want one first activation, active", d)
 	}
 	if n := countRows(t, f.st, `SELECT count(*) FROM activations WHERE device_id = $1 AND kind = 'first' AND activated_at = $2 AND expires_at = $3`,
@@ -123,7 +123,7 @@ func TestConnect_DeletedDeviceAfterValidityIsTreatedAsNew(t *testing.T) {
 		t.Errorf("connect = %+v, want activated from now with a new code", r)
 	}
 	d := f.device(t, "dev-1")
-	if d.Activations != 2 || *d.LastKind != store.KindFirst || d.Status != store.StatusActive {
+	if d.Activations != 2 || *d.LastKind != store.ActivationFirst || d.Status != store.StatusActive {
 		t.Errorf("device = %+v, want a second, first-kind activation", d)
 	}
 	if p := f.productNow(t); p.Consumed != 2 || p.Available != 0 {
@@ -168,7 +168,7 @@ func TestConnect_DeletedDeviceRefusedAfterValidityWaitsAsNew(t *testing.T) {
 		t.Errorf("connect = %+v, want activated from now (%v)", r, now)
 	}
 	d := f.device(t, "dev-1")
-	if d.WaitingSince != nil || *d.LastKind != store.KindFirst || d.Activations != 2 {
+	if d.WaitingSince != nil || *d.LastKind != store.ActivationFirst || d.Activations != 2 {
 		t.Errorf("device = %+v, want a first activation and no longer waiting", d)
 	}
 	if l := f.licenses(t, "eu-frankfurt"); l.WaitingDevices != 0 || l.Consumed != 2 {

@@ -42,7 +42,7 @@ func (r *randomRun) connect() {
 		}
 		if d.expiresAt.IsZero() || d.deleted || !d.waitingSince.IsZero() { // rule 1
 			if p.available > 0 {
-				m.consume(d, p, store.KindFirst, m.now)
+				m.consume(d, p, string(store.ActivationFirst), m.now)
 				want = store.ResultActivated
 			} else {
 				code = store.CodeNoActivationCode
@@ -64,7 +64,7 @@ func (r *randomRun) connect() {
 			}
 			break
 		}
-		m.consume(d, p, store.KindRenewal, from)
+		m.consume(d, p, string(store.ActivationRenewal), from)
 		want = store.ResultRenewed
 	}
 	r.expect(op, err, code)
@@ -311,7 +311,7 @@ func (r *randomRun) blacklist() {
 		r.expect(op, err, store.CodeUnknownProduct)
 		return
 	case !p.autoRenew:
-		r.expect(op, err, store.ReasonAutoRenewOff)
+		r.expect(op, err, store.CodeAutoRenewOff)
 		return
 	}
 	r.expect(op, err, "")
@@ -359,7 +359,7 @@ func (r *randomRun) pass() {
 			want.Lapsed++
 			continue
 		}
-		m.consume(d, d.product, store.KindRenewal, d.expiresAt)
+		m.consume(d, d.product, string(store.ActivationRenewal), d.expiresAt)
 		want.Renewed++
 	}
 	if got != want {
@@ -397,7 +397,7 @@ func (r *randomRun) renewNow() {
 		return
 	}
 	r.expect(op, err, "")
-	r.m.consume(d, d.product, store.KindManual, r.m.now)
+	r.m.consume(d, d.product, string(store.ActivationManual), r.m.now)
 	if got.Result != store.ResultRenewed || !got.ActivatedAt.Equal(r.m.now) || !got.ExpiresAt.Equal(d.expiresAt) {
 		r.fail(op, "got %+v, want renewed %s..%s", got, d.activatedAt, d.expiresAt)
 	}

@@ -255,11 +255,11 @@ func (m *ledgerModel) consume(d *mDevice, p *mProduct, kind string, from time.Ti
 func (m *ledgerModel) blocker(p *mProduct, dk string) string {
 	switch {
 	case !p.autoRenew:
-		return store.ReasonAutoRenewOff
+		return string(store.ReasonAutoRenewOff)
 	case p.blacklist[dk]:
-		return store.ReasonBlacklisted
+		return string(store.ReasonBlacklisted)
 	case p.available == 0:
-		return store.ReasonNoCode
+		return string(store.ReasonNoCode)
 	}
 	return ""
 }
@@ -367,7 +367,7 @@ func codeOf(err error) string {
 	}
 	if e, ok := store.AsError(err); ok {
 		if e.Reason != "" {
-			return e.Code + "/" + e.Reason
+			return e.Code + "/" + string(e.Reason)
 		}
 		return e.Code
 	}

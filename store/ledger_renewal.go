@@ -30,7 +30,7 @@ func (s *Store) SetAutoRenew(ctx context.Context, accountID int64, dc string, pr
 			}
 		}
 		state := map[bool]string{true: "on", false: "off"}[on]
-		return s.audit(ctx, tx, accountID, actor, "renewal", "automatic renewal "+state,
+		return s.audit(ctx, tx, accountID, actor, AuditRenewal, "automatic renewal "+state,
 			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey))
 	})
 }
@@ -78,7 +78,7 @@ func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, 
 			return err
 		}
 		if !on {
-			return conflict(ReasonAutoRenewOff, "automatic renewal is off for %s: turn it on to change which devices renew", p.Name)
+			return conflict(CodeAutoRenewOff, "automatic renewal is off for %s: turn it on to change which devices renew", p.Name)
 		}
 		q := `INSERT INTO blacklist (account_id, product_id, device_key) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`
 		op, verb := "blacklist add", "added to"
@@ -100,7 +100,7 @@ func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, 
 		if len(deviceKeys) > 1 {
 			desc += ": " + strings.Join(firstN(deviceKeys, 20), ", ")
 		}
-		return s.audit(ctx, tx, accountID, actor, "renewal", op, desc)
+		return s.audit(ctx, tx, accountID, actor, AuditRenewal, op, desc)
 	})
 	return int(changed), err
 }
@@ -252,10 +252,10 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time, part, parts int, 
 		}
 		var renew, renewProducts, lapse, lapseProducts, swept []int64
 		var renewFrom []time.Time
-		var lapseReasons []string
+		var lapseReasons []LapseReason
 		for _, d := range due { // earliest expiry first
 			p := left[d.ProductID]
-			reason := ""
+			var reason LapseReason
 			switch {
 			case p.Deleted:
 				swept = append(swept, d.ID)

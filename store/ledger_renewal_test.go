@@ -26,7 +26,7 @@ func TestRenewalPass_RenewsContinuouslyFromTheOldExpiry(t *testing.T) {
 				t.Fatalf("pass = %+v, want one renewal", s)
 			}
 			d := f.device(t, "dev-1")
-			if !d.ActivatedAt.Equal(old) || !d.ExpiresAt.Equal(year(old)) || *d.LastKind != store.KindRenewal || d.Activations != 2 || d.Status != store.StatusActive {
+			if !d.ActivatedAt.Equal(old) || !d.ExpiresAt.Equal(year(old)) || *d.LastKind != store.ActivationRenewal || d.Activations != 2 || d.Status != store.StatusActive {
 				t.Errorf("device = %+v, want a renewal from %v to %v", d, old, year(old))
 			}
 			if n := countRows(t, f.st, `SELECT count(*) FROM activations WHERE device_id = $1 AND kind = 'renewal' AND activated_at = $2`, d.ID, old); n != 1 {
@@ -64,7 +64,7 @@ func TestConnect_ExpiredDeviceBeforeThePassRenewsFromTheOldExpiry(t *testing.T) 
 }
 
 // lapsedFixture makes dev-1 lapse at one day after its expiry for reason.
-func lapsedFixture(t *testing.T, reason string) *fixture {
+func lapsedFixture(t *testing.T, reason store.LapseReason) *fixture {
 	t.Helper()
 	f := newFixture(t)
 	codes := int64(2)
@@ -90,12 +90,12 @@ func lapsedFixture(t *testing.T, reason string) *fixture {
 	return f
 }
 
-var lapseReasons = []string{store.ReasonAutoRenewOff, store.ReasonBlacklisted, store.ReasonNoCode}
+var lapseReasons = []store.LapseReason{store.ReasonAutoRenewOff, store.ReasonBlacklisted, store.ReasonNoCode}
 
 func TestRenewalPass_LapsesWithTheReason(t *testing.T) {
 	t.Parallel()
 	for _, reason := range lapseReasons {
-		t.Run(reason, func(t *testing.T) {
+		t.Run(string(reason), func(t *testing.T) {
 			f := lapsedFixture(t, reason)
 			d := f.device(t, "dev-1")
 			if d.Status != store.StatusLapsed || d.LapseReason == nil || *d.LapseReason != reason || !d.LapsedAt.Equal(f.st.Now()) {
@@ -119,7 +119,7 @@ func TestRenewalPass_LapsesWithTheReason(t *testing.T) {
 func TestConnect_LapsedDeviceComingBackRenewsFromNow(t *testing.T) {
 	t.Parallel()
 	for _, reason := range lapseReasons {
-		t.Run(reason, func(t *testing.T) {
+		t.Run(string(reason), func(t *testing.T) {
 			f := lapsedFixture(t, reason)
 			switch reason { // make it renewable again
 			case store.ReasonAutoRenewOff:
@@ -140,7 +140,7 @@ func TestConnect_LapsedDeviceComingBackRenewsFromNow(t *testing.T) {
 				t.Errorf("connect = %+v, want renewed from now %v", r, now)
 			}
 			d := f.device(t, "dev-1")
-			if d.LapsedAt != nil || d.LapseReason != nil || *d.LastKind != store.KindRenewal || d.Activations != 2 || d.Status != store.StatusActive {
+			if d.LapsedAt != nil || d.LapseReason != nil || *d.LastKind != store.ActivationRenewal || d.Activations != 2 || d.Status != store.StatusActive {
 				t.Errorf("device = %+v, want active on a renewal", d)
 			}
 			if p := f.productNow(t); p.Consumed != 2 || p.Available != 0 {
@@ -208,7 +208,7 @@ func TestRenewNow_SpendsOneCodeFromNow(t *testing.T) {
 			t.Errorf("renew now = %+v, want from now %v", r, now)
 		}
 		d = f.device(t, "dev-1")
-		if *d.LastKind != store.KindManual || d.Activations != 2 || d.LapsedAt != nil || d.Status != store.StatusActive {
+		if *d.LastKind != store.ActivationManual || d.Activations != 2 || d.LapsedAt != nil || d.Status != store.StatusActive {
 			t.Errorf("device = %+v, want a manual activation", d)
 		}
 		if p := f.productNow(t); p.Consumed != 2 || p.Available != 2 {
@@ -232,7 +232,7 @@ func TestRenewNow_SpendsOneCodeFromNow(t *testing.T) {
 		}
 	})
 	t.Run("an owner's decision overrides switch and blacklist", func(t *testing.T) {
-		for _, reason := range []string{store.ReasonAutoRenewOff, store.ReasonBlacklisted} {
+		for _, reason := range []store.LapseReason{store.ReasonAutoRenewOff, store.ReasonBlacklisted} {
 			f := lapsedFixture(t, reason)
 			if _, err := f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", f.device(t, "dev-1").ID, owner); err != nil {
 				t.Errorf("%s: %v", reason, err)
@@ -299,9 +299,9 @@ func TestSetBlacklisted_RefusedWhileTheSwitchIsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := set([]string{"dev-4"}, true)
-	wantCode(t, err, store.ReasonAutoRenewOff)
+	wantCode(t, err, store.CodeAutoRenewOff)
 	_, err = set([]string{"dev-1"}, false)
-	wantCode(t, err, store.ReasonAutoRenewOff)
+	wantCode(t, err, store.CodeAutoRenewOff)
 	if n := countRows(t, f.st, `SELECT count(*) FROM blacklist WHERE product_id = $1`, f.product.ID); n != 3 {
 		t.Errorf("blacklist = %d entries, want 3 unchanged", n)
 	}
@@ -346,7 +346,7 @@ func TestDeviceByKey_ShowsTheRenewalOutlook(t *testing.T) {
 	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", ids["PK-OFF"], false, store.SystemActor("test")); err != nil {
 		t.Fatal(err)
 	}
-	outlooks := func(when string, want map[[2]string]string) {
+	outlooks := func(when string, want map[[2]string]store.Outlook) {
 		for key, outlook := range want {
 			d, err := f.st.DeviceByKey(f.ctx, key[0], key[1])
 			if err != nil {
@@ -357,14 +357,14 @@ func TestDeviceByKey_ShowsTheRenewalOutlook(t *testing.T) {
 			}
 		}
 	}
-	outlooks("a year ahead", map[[2]string]string{
+	outlooks("a year ahead", map[[2]string]store.Outlook{
 		{"PK-1", "dev-will"}:  store.OutlookWillRenew,
 		{"PK-1", "dev-black"}: store.OutlookBlacklisted,
 		{"PK-OFF", "dev-off"}: store.OutlookAutoRenewOff,
 		{"PK-RISK", "dev-r1"}: store.OutlookWillRenew, // not due within 30 days yet
 	})
 	f.clock.Set(year(epoch).Add(-days(10)))
-	outlooks("ten days ahead", map[[2]string]string{
+	outlooks("ten days ahead", map[[2]string]store.Outlook{
 		{"PK-1", "dev-will"}:    store.OutlookWillRenew,
 		{"PK-1", "dev-black"}:   store.OutlookBlacklisted,
 		{"PK-OFF", "dev-off"}:   store.OutlookAutoRenewOff,

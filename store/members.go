@@ -65,7 +65,7 @@ func (s *Store) Member(ctx context.Context, accountID, id int64) (Member, error)
 	err := s.db.GetContext(ctx, &m, `SELECT id, name, email, manage_licenses, all_products, disabled_at, created_at
 		FROM users WHERE account_id = $1 AND role = 'member' AND id = $2`, accountID, id)
 	if err != nil {
-		return m, notFound(err, notFoundErr("unknown_user", "there is no such sub-account"))
+		return m, notFound(err, notFoundErr(CodeUnknownUser, "there is no such sub-account"))
 	}
 	m.ProductIDs, err = memberProducts(ctx, s.db, id)
 	return m, err
@@ -131,7 +131,7 @@ func (s *Store) CreateMember(ctx context.Context, accountID int64, in MemberInpu
 			return err
 		}
 		if typ != "enterprise" {
-			return conflict("not_enterprise", "only enterprise accounts have sub-accounts")
+			return conflict(CodeNotEnterprise, "only enterprise accounts have sub-accounts")
 		}
 		id, err = insertUser(ctx, tx, NewUser{AccountID: accountID, Role: RoleMember, Email: in.Email, Name: strings.TrimSpace(in.Name),
 			ManageLicenses: in.ManageLicenses, passwordHash: hash})
@@ -144,7 +144,7 @@ func (s *Store) CreateMember(ctx context.Context, accountID int64, in MemberInpu
 		if err := setMemberProducts(ctx, tx, accountID, id, in.AllProducts, in.ProductIDs); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, accountID, actor, "sub-account", "create", fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)))
+		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, "create", fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)))
 	})
 	if err != nil {
 		return Member{}, err
@@ -184,7 +184,7 @@ func (s *Store) UpdateMember(ctx context.Context, accountID, id int64, in Member
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFoundErr("unknown_user", "there is no such sub-account")
+			return notFoundErr(CodeUnknownUser, "there is no such sub-account")
 		}
 		if hash != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`, id, hash, s.Now()); err != nil {
@@ -201,7 +201,7 @@ func (s *Store) UpdateMember(ctx context.Context, accountID, id int64, in Member
 		if hash != "" {
 			desc += "; set a new password"
 		}
-		return s.audit(ctx, tx, accountID, actor, "sub-account", "update", desc)
+		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, "update", desc)
 	})
 	if err != nil {
 		return Member{}, err
@@ -216,7 +216,7 @@ func (s *Store) SetMemberDisabled(ctx context.Context, accountID, id int64, disa
 		err := tx.GetContext(ctx, &email, `UPDATE users SET disabled_at = CASE WHEN $3 THEN coalesce(disabled_at, $4) ELSE NULL END
 			WHERE id = $2 AND account_id = $1 AND role = 'member' RETURNING email`, accountID, id, disabled, s.Now())
 		if err != nil {
-			return notFound(err, notFoundErr("unknown_user", "there is no such sub-account"))
+			return notFound(err, notFoundErr(CodeUnknownUser, "there is no such sub-account"))
 		}
 		op := "enable"
 		if disabled {
@@ -225,7 +225,7 @@ func (s *Store) SetMemberDisabled(ctx context.Context, accountID, id int64, disa
 				return err
 			}
 		}
-		return s.audit(ctx, tx, accountID, actor, "sub-account", op, op+"d sub-account "+email)
+		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, op, op+"d sub-account "+email)
 	})
 }
 

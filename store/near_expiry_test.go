@@ -280,16 +280,16 @@ func TestNearExpiryDevices_ShowsEachDevicesRenewalOutlook(t *testing.T) {
 	}
 	f.clock.Set(year(epoch).Add(-neDay))
 
-	got := map[string]string{}
+	got := map[string]store.Outlook{}
 	for _, d := range nearExpiry(t, f, store.NearExpiryFilter{}, store.PageRequest{}).Devices {
 		got[d.DeviceKey] = d.Outlook
 	}
-	want := map[string]string{"a": store.OutlookWillRenew, "b": store.OutlookWillRenew, "listed": store.OutlookBlacklisted,
+	want := map[string]store.Outlook{"a": store.OutlookWillRenew, "b": store.OutlookWillRenew, "listed": store.OutlookBlacklisted,
 		"off-a": store.OutlookAutoRenewOff, "risk-a": store.OutlookAtRisk, "risk-b": store.OutlookAtRisk, "risk-listed": store.OutlookAtRisk}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("outlooks = %v, want %v", got, want)
 	}
-	exported := map[string]string{}
+	exported := map[string]store.Outlook{}
 	if err := f.st.EachNearExpiryDevice(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.NearExpiryFilter{},
 		func(d store.Device) error { exported[d.DeviceKey] = d.Outlook; return nil }); err != nil {
 		t.Fatal(err)

@@ -316,7 +316,7 @@ func (s *Store) DeliveriesSeenBy(ctx context.Context, accountID, userID int64) (
 func (s *Store) OutboxMailByID(ctx context.Context, id int64) (OutboxMail, error) {
 	var m OutboxMail
 	err := s.db.GetContext(ctx, &m, `SELECT `+outboxColumns+` FROM outbox WHERE id = $1`, id)
-	return m, notFound(err, notFoundErr("unknown_mail", "there is no mail %d in the outbox", id))
+	return m, notFound(err, notFoundErr(CodeUnknownMail, "there is no mail %d in the outbox", id))
 }
 
 func truncate(s string, n int) string {

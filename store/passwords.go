@@ -12,7 +12,7 @@ import (
 func (s *Store) ChangePassword(ctx context.Context, userID int64, oldPassword, newPassword string) (string, error) {
 	var u User
 	if err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1 AND disabled_at IS NULL`, userID); err != nil {
-		return "", notFound(err, notFoundErr("unknown_user", "there is no such user"))
+		return "", notFound(err, notFoundErr(CodeUnknownUser, "there is no such user"))
 	}
 	ok, err := s.comparePassword(ctx, oldPassword, u.PasswordHash)
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, oldPassword, n
 			return err
 		}
 		if u.AccountID != nil {
-			return s.audit(ctx, tx, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, "security", "password change", "changed the password; other sessions ended")
+			return s.audit(ctx, tx, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, AuditSecurity, "password change", "changed the password; other sessions ended")
 		}
 		return nil
 	})

@@ -33,11 +33,11 @@ type DeviceFilter struct {
 	ActivatedTo   *time.Time
 	ExpiresFrom   *time.Time
 	ExpiresTo     *time.Time
-	Status        string // one of the Status* values except deleted, or "" for all
+	Status        DeviceStatus // one of the Status* values except deleted, or "" for all
 }
 
 // DeviceStatuses are the statuses a product's device list can be filtered by, in display order.
-var DeviceStatuses = []string{StatusActive, StatusExpiring, StatusExpired, StatusLapsed, StatusWaiting, StatusNew}
+var DeviceStatuses = []DeviceStatus{StatusActive, StatusExpiring, StatusExpired, StatusLapsed, StatusWaiting, StatusNew}
 
 // ProductDevicesPage is one page of a product's devices with the cursors of
 // its neighbours ("" when there is none).
@@ -267,10 +267,10 @@ func countDue(ctx context.Context, q sqlx.QueryerContext, productID int64, now t
 
 // Activation is one code a device consumed.
 type Activation struct {
-	ID          int64     `db:"id"`
-	Kind        string    `db:"kind"` // KindFirst, KindRenewal or KindManual
-	ActivatedAt time.Time `db:"activated_at"`
-	ExpiresAt   time.Time `db:"expires_at"`
+	ID          int64          `db:"id"`
+	Kind        ActivationKind `db:"kind"` // ActivationFirst, ActivationRenewal or ActivationManual
+	ActivatedAt time.Time      `db:"activated_at"`
+	ExpiresAt   time.Time      `db:"expires_at"`
 }
 
 // HistoryLimit is the most activations the history shows; a device takes

@@ -218,7 +218,11 @@ func statusFixture(t *testing.T) *fixture {
 func TestProductDevices_StatusAndOutlook(t *testing.T) {
 	f := statusFixture(t)
 	got := f.devicePage(t, store.DeviceFilter{}, store.PageRequest{})
-	type row struct{ DK, Status, Outlook string }
+	type row struct {
+		DK      string
+		Status  store.DeviceStatus
+		Outlook store.Outlook
+	}
 	var rows []row
 	for _, d := range got.Devices {
 		rows = append(rows, row{d.DeviceKey, d.Status, d.Outlook})
@@ -259,7 +263,7 @@ func TestProductDevices_StatusAndOutlook(t *testing.T) {
 
 func TestProductDevices_FilterByStatus(t *testing.T) {
 	f := statusFixture(t)
-	for status, want := range map[string][]string{
+	for status, want := range map[store.DeviceStatus][]string{
 		store.StatusLapsed:   {"lapsed-1"},
 		store.StatusExpired:  {"expired-1"},
 		store.StatusExpiring: {"expiring-1"},
@@ -267,7 +271,7 @@ func TestProductDevices_FilterByStatus(t *testing.T) {
 		store.StatusWaiting:  {"wait-1"},
 		store.StatusNew:      {"new-1"},
 	} {
-		t.Run(status, func(t *testing.T) {
+		t.Run(string(status), func(t *testing.T) {
 			got := keysOf(f.devicePage(t, store.DeviceFilter{Status: status}, store.PageRequest{}).Devices)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("status %s: %v, want %v", status, got, want)
@@ -356,7 +360,7 @@ func TestDeviceActivations_EveryCodeInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	type act struct {
-		Kind     string
+		Kind     store.ActivationKind
 		From, To time.Time
 	}
 	var rows []act
@@ -364,9 +368,9 @@ func TestDeviceActivations_EveryCodeInOrder(t *testing.T) {
 		rows = append(rows, act{a.Kind, a.ActivatedAt.UTC(), a.ExpiresAt.UTC()})
 	}
 	want := []act{
-		{store.KindFirst, epoch, year(epoch)},
-		{store.KindRenewal, year(epoch), year(year(epoch))},
-		{store.KindManual, renewAt, year(renewAt)},
+		{store.ActivationFirst, epoch, year(epoch)},
+		{store.ActivationRenewal, year(epoch), year(year(epoch))},
+		{store.ActivationManual, renewAt, year(renewAt)},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Fatalf("history\n got %+v\nwant %+v", rows, want)

@@ -130,7 +130,7 @@ func (s *Store) AddRecipient(ctx context.Context, accountID int64, name, email s
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, accountID, actor, "alerts", "recipient add", "added "+describeRecipient(r)+" to the alert recipients")
+		return s.audit(ctx, tx, accountID, actor, AuditAlerts, "recipient add", "added "+describeRecipient(r)+" to the alert recipients")
 	})
 	return r, err
 }
@@ -148,7 +148,7 @@ func (s *Store) RemoveRecipient(ctx context.Context, accountID, id int64, actor 
 		if err != nil {
 			return notFound(err, notFoundErr(CodeUnknownRecipient, "this recipient is not on the list (any more)"))
 		}
-		return s.audit(ctx, tx, accountID, actor, "alerts", "recipient remove", "removed "+describeRecipient(r)+" from the alert recipients")
+		return s.audit(ctx, tx, accountID, actor, AuditAlerts, "recipient remove", "removed "+describeRecipient(r)+" from the alert recipients")
 	})
 	return r, err
 }

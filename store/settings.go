@@ -84,7 +84,7 @@ func (s *Store) SetTimeZone(ctx context.Context, userID int64, tz string) error 
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFoundErr("unknown_user", "there is no user %d", userID)
+		return notFoundErr(CodeUnknownUser, "there is no user %d", userID)
 	}
 	return nil
 }

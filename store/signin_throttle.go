@@ -98,5 +98,5 @@ func (s *Store) RecordSignIn(ctx context.Context, u User, ip string) error {
 	if u.AccountID == nil {
 		return nil // support staff sign-ins belong to no account
 	}
-	return s.audit(ctx, s.db, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, "sign-in", "signed in", "signed in from "+ip)
+	return s.audit(ctx, s.db, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, AuditSignIn, "signed in", "signed in from "+ip)
 }

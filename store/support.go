@@ -47,7 +47,7 @@ func (s *Store) FindAccounts(ctx context.Context, query string) ([]AccountMatch,
 // that account's audit log) and makes it the account of their session.
 func (s *Store) OpenSupportView(ctx context.Context, sessionID string, support User, accountID int64) error {
 	if support.Role != RoleSupport {
-		return &Error{Kind: KindForbidden, Code: "forbidden", Message: "only support staff open other accounts"}
+		return &Error{Kind: KindForbidden, Code: CodeForbidden, Message: "only support staff open other accounts"}
 	}
 	acc, err := s.Account(ctx, accountID)
 	if err != nil {
@@ -56,6 +56,6 @@ func (s *Store) OpenSupportView(ctx context.Context, sessionID string, support U
 	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET support_account_id = $2 WHERE id_hash = $1`, hashID(sessionID), acc.ID); err != nil {
 		return err
 	}
-	return s.audit(ctx, s.db, acc.ID, Actor{UserID: support.ID, Name: support.Email + " (support)"}, "support", "support view",
+	return s.audit(ctx, s.db, acc.ID, Actor{UserID: support.ID, Name: support.Email + " (support)"}, AuditSupport, "support view",
 		"platform support opened the account read-only")
 }

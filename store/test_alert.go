@@ -21,9 +21,6 @@ const (
 	TestAlertWindow      = time.Hour
 )
 
-// CodeTestAlertLimit is the refusal of a test alert over the limits above.
-const CodeTestAlertLimit = "test_alert_limit"
-
 // TestAlertRecipients lists who a test alert sent by the user goes to: the
 // owner and every recipient for the owner and a sub-account with every
 // product; for a sub-account with chosen products, the recipients it added

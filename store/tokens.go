@@ -88,7 +88,7 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 	}
 	var revoked bool
 	if err := s.db.GetContext(ctx, &revoked, `SELECT true FROM api_tokens WHERE name = $1`, name); err != nil {
-		return notFound(err, notFoundErr("unknown_token", "there is no token named %q", name))
+		return notFound(err, notFoundErr(CodeUnknownToken, "there is no token named %q", name))
 	}
-	return conflict("token_revoked", "the token %q is revoked already", name)
+	return conflict(CodeTokenRevoked, "the token %q is revoked already", name)
 }

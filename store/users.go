@@ -15,11 +15,15 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// The roles (docs/access.md, "Roles").
+// Role is what a user is to an account (docs/access.md, "Roles"), as stored
+// in users.role; views.RoleText words it.
+type Role string
+
+// The roles.
 const (
-	RoleOwner   = "owner"
-	RoleMember  = "member" // a sub-account
-	RoleSupport = "support"
+	RoleOwner   Role = "owner"
+	RoleMember  Role = "member" // a sub-account
+	RoleSupport Role = "support"
 )
 
 // MinPasswordLength is the shortest password the console accepts.
@@ -33,7 +37,7 @@ const MaxPasswordLength = 1024
 type User struct {
 	ID             int64      `db:"id"`
 	AccountID      *int64     `db:"account_id"`
-	Role           string     `db:"role"`
+	Role           Role       `db:"role"`
 	Email          string     `db:"email"`
 	Name           string     `db:"name"`
 	PasswordHash   string     `db:"password_hash"`
@@ -49,7 +53,7 @@ const userColumns = `id, account_id, role, email, name, password_hash, manage_li
 // NewUser is the input of CreateUser.
 type NewUser struct {
 	AccountID      int64 // 0 for support staff
-	Role           string
+	Role           Role
 	Email, Name    string
 	Password       string
 	ManageLicenses bool
@@ -211,7 +215,7 @@ func (s *Store) changeUser(ctx context.Context, email, op, descFormat string, up
 	var u User
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) FOR UPDATE`, email); err != nil {
-			return notFound(err, notFoundErr("unknown_user", "there is no user with the e-mail %q", email))
+			return notFound(err, notFoundErr(CodeUnknownUser, "there is no user with the e-mail %q", email))
 		}
 		now := s.Now()
 		if err := update(tx, u.ID, now); err != nil {
@@ -221,7 +225,7 @@ func (s *Store) changeUser(ctx context.Context, email, op, descFormat string, up
 			return err
 		}
 		if u.AccountID != nil {
-			return s.audit(ctx, tx, *u.AccountID, operatorActor, "security", op, fmt.Sprintf(descFormat, u.Email))
+			return s.audit(ctx, tx, *u.AccountID, operatorActor, AuditSecurity, op, fmt.Sprintf(descFormat, u.Email))
 		}
 		return nil
 	})

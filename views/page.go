@@ -13,7 +13,7 @@ type Page struct {
 	Title       string
 	Nav         string // the navigation entry to mark current: overview, near-expiry, recipients, audit, settings
 	UserEmail   string
-	UserRole    string
+	UserRole    store.Role
 	AccountName string
 	DC          string // the data center shown
 	DCs         []store.DataCenter
@@ -38,4 +38,4 @@ func (p Page) DCName() string {
 }
 
 // IsOwner tells whether the viewer owns the account (sub-accounts are the owner's to manage).
-func (p Page) IsOwner() bool { return p.UserRole == "owner" }
+func (p Page) IsOwner() bool { return p.UserRole == store.RoleOwner }

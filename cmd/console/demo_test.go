@@ -98,7 +98,7 @@ func TestDemoCommand_PrintsThePasswordsOnlyAtTheLoadThatMadeThem(t *testing.T) {
 		t.Fatalf("demo printed %q; want three sign-ins", out)
 	}
 	for _, p := range printed {
-		if u, err := st.Authenticate(context.Background(), p[2], p[3]); err != nil || u.Role != p[1] {
+		if u, err := st.Authenticate(context.Background(), p[2], p[3]); err != nil || string(u.Role) != p[1] {
 			t.Errorf("%s cannot sign in with the printed password: %+v %v", p[2], u, err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 func runUserCreate(ctx context.Context, s streams, args []string) error {
 	fs, dataDir := newFlagSet("user create", s.errs)
 	in := store.NewUser{}
-	fs.StringVar(&in.Role, "role", "", "the user's role: support")
+	role := fs.String("role", "", "the user's role: support")
 	fs.StringVar(&in.Email, "email", "", "the e-mail to sign in with")
 	password := addPasswordFlags(fs, "password", "the user's password")
 	fs.StringVar(&in.Name, "name", "", "the user's name, shown in audit logs (optional)")
@@ -22,7 +22,7 @@ func runUserCreate(ctx context.Context, s streams, args []string) error {
 	if err := required(fs, "role", "email"); err != nil {
 		return err
 	}
-	if in.Role != store.RoleSupport {
+	if in.Role = store.Role(*role); in.Role != store.RoleSupport {
 		return usagef("--role must be support: owners come with their account (console account create), sub-accounts are created by their owner in the console")
 	}
 	var err error

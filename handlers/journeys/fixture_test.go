@@ -117,7 +117,7 @@ func newWorld(t *testing.T) *world {
 	_, err = w.st.RenewalPass(w.ctx) // T3-000013 lapses: blacklisted
 	must(err)
 	w.clock.Set(day(-3))
-	if _, err := w.st.Connect(w.ctx, w.lock.ProductKey, "DL5-000001", frankfurt); !store.HasCode(err, store.ReasonNoCode) {
+	if _, err := w.st.Connect(w.ctx, w.lock.ProductKey, "DL5-000001", frankfurt); !store.HasCode(err, store.CodeNoActivationCode) {
 		t.Fatalf("DL5-000001 should wait for a code, got %v", err)
 	}
 	w.clock.Set(now)
