@@ -14,6 +14,7 @@ import (
 
 	"activation-console/handlers"
 	"activation-console/store"
+	"activation-console/store/demo"
 	"activation-console/store/storetest"
 )
 
@@ -24,7 +25,7 @@ import (
 func BenchmarkPages(b *testing.B) {
 	ctx := context.Background()
 	st := storetest.New(b)
-	signIns, err := st.LoadDemo(ctx, time.Now())
+	signIns, err := demo.Load(ctx, st, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

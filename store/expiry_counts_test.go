@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"activation-console/store"
+	"activation-console/store/demo"
 )
 
 // expiryCountsDrift lists the keys whose maintained expiry count differs from
@@ -29,7 +30,7 @@ const consumptionDrift = `SELECT count(*) FROM (
 
 func TestExpiryCounts_FollowEveryChangeOfDevices(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.st.Seed(f.ctx, store.SeedInput{AccountID: f.account.ID, Devices: 2000, Products: 20}); err != nil {
+	if _, err := demo.Seed(f.ctx, f.st, demo.SeedInput{AccountID: f.account.ID, Devices: 2000, Products: 20}); err != nil {
 		t.Fatal(err)
 	}
 	f.assign(t, f.product.ID, 10)

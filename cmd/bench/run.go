@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"activation-console/store"
+	"activation-console/store/demo"
 	"activation-console/store/storetest"
 )
 
@@ -32,7 +33,7 @@ const (
 type results struct {
 	facts
 	seedTook, exportSeedTook time.Duration
-	seed                     store.SeedReport
+	seed                     demo.SeedReport
 	bigProduct               string
 	pages                    []pageResult
 	many, hot, scarce, valid connectResult
@@ -192,8 +193,8 @@ func seedAccounts(ctx context.Context, cfg config, res *results, cli consoleCLI,
 }
 
 // seedFigures reads what the large account holds, for the table's heading.
-func seedFigures(ctx context.Context, st *store.Store, accountID int64) (store.SeedReport, error) {
-	var r store.SeedReport
+func seedFigures(ctx context.Context, st *store.Store, accountID int64) (demo.SeedReport, error) {
+	var r demo.SeedReport
 	err := st.DB().QueryRowxContext(ctx, `SELECT (SELECT count(*) FROM products WHERE account_id = $1),
 		(SELECT count(*) FROM devices WHERE account_id = $1), (SELECT count(*) FROM activations WHERE account_id = $1),
 		(SELECT count(*) FROM devices WHERE account_id = $1 AND waiting_since IS NOT NULL),

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"activation-console/store"
+	"activation-console/store/demo"
 )
 
 // runDemo loads the demo data set (docs/running.md, "The demo data");
@@ -24,7 +25,7 @@ func runDemo(ctx context.Context, s streams, args []string) error {
 			"or give --allow-database-url for a database that no customer uses."}
 	}
 	return withDatabase(ctx, *dataDir, s, func(st *store.Store) error {
-		signIns, err := st.LoadDemo(ctx, st.Now())
+		signIns, err := demo.Load(ctx, st, st.Now())
 		if err != nil {
 			return err
 		}

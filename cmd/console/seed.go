@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"activation-console/store"
+	"activation-console/store/demo"
 )
 
 // runSeed loads a large synthetic data set into an account for benchmarks
@@ -28,7 +29,7 @@ func runSeed(ctx context.Context, s streams, args []string) error {
 		}
 		fmt.Fprintf(s.errs, "console: seeding %d devices over %d products into account %d (%s) in %s\n",
 			*devices, *products, acc.ID, acc.Name, acc.HomeDC)
-		rep, err := st.Seed(ctx, store.SeedInput{AccountID: acc.ID, Devices: *devices, Products: *products,
+		rep, err := demo.Seed(ctx, st, demo.SeedInput{AccountID: acc.ID, Devices: *devices, Products: *products,
 			Progress: func(step string, took time.Duration) {
 				fmt.Fprintf(s.errs, "console:   %-20s %s\n", step, took.Round(time.Millisecond))
 			}})

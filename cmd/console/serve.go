@@ -16,6 +16,7 @@ import (
 
 	"activation-console/handlers"
 	"activation-console/store"
+	"activation-console/store/demo"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
@@ -211,7 +212,7 @@ func checkDataCenters(ctx context.Context, st *store.Store, want []string) error
 // returns the demo's sign-ins whenever the demo account exists: with the
 // passwords it generated at the run that loaded it, without them afterwards
 // (docs/SECURITY.md, "Credentials"). Nothing demo is created on DATABASE_URL.
-func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.DemoSignIns, error) {
+func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (demo.SignIns, error) {
 	if db.Embedded() {
 		has, err := db.store.HasAccounts(ctx)
 		if err != nil {
@@ -220,7 +221,7 @@ func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.
 		if !has {
 			log.Info("first run: loading the demo data set")
 			start := time.Now()
-			signIns, err := db.store.LoadDemo(ctx, db.store.Now())
+			signIns, err := demo.Load(ctx, db.store, db.store.Now())
 			if err != nil {
 				return nil, err
 			}
@@ -228,7 +229,7 @@ func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (store.
 			return signIns, nil
 		}
 	}
-	signIns, _, err := db.store.DemoSignInsIfLoaded(ctx)
+	signIns, _, err := demo.SignInsIfLoaded(ctx, db.store)
 	return signIns, err
 }
 
@@ -269,7 +270,7 @@ func renewalWorker(ctx context.Context, st *store.Store, dcs []string, interval 
 
 // printWelcome tells the person who started the console where it is and how
 // to sign in.
-func printWelcome(s streams, addr net.Addr, signIns store.DemoSignIns) {
+func printWelcome(s streams, addr net.Addr, signIns demo.SignIns) {
 	fmt.Fprintf(s.out, "Activation code console: %s\n", consoleURL(addr))
 	printDemoSignIns(s.out, signIns)
 	fmt.Fprintln(s.out, "Press Ctrl-C to stop.")
@@ -278,7 +279,7 @@ func printWelcome(s streams, addr net.Addr, signIns store.DemoSignIns) {
 // printDemoSignIns prints the demo's sign-ins: their passwords at the run
 // that generated them, the one time they exist outside their hashes; later,
 // the e-mails and how to set a new password.
-func printDemoSignIns(w io.Writer, signIns store.DemoSignIns) {
+func printDemoSignIns(w io.Writer, signIns demo.SignIns) {
 	if len(signIns) == 0 {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"activation-console/cmd/console/mailer/mailtest"
 	"activation-console/store"
+	"activation-console/store/demo"
 	"activation-console/store/storetest"
 	"activation-console/views/mail"
 )
@@ -23,7 +24,7 @@ func TestDemo_TheLowProductAlertsWhenTheWorkerRuns(t *testing.T) {
 	clock := storetest.NewClock(epoch)
 	st := storetest.New(t, store.WithClock(clock.Now))
 	ctx := context.Background()
-	if _, err := st.LoadDemo(ctx, epoch); err != nil {
+	if _, err := demo.Load(ctx, st, epoch); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.RenewalPass(ctx); err != nil {

@@ -1,4 +1,4 @@
-package store_test
+package demo_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"activation-console/store"
+	"activation-console/store/demo"
 	"activation-console/store/storetest"
 )
 
@@ -51,7 +52,7 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 	st := storetest.New(t, store.WithClock(storetest.NewClock(now).Now))
 	ctx := context.Background()
 
-	signIns, err := st.LoadDemo(ctx, now)
+	signIns, err := demo.Load(ctx, st, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 		t.Errorf("a renewal pass right after loading did %+v (%v); want nothing", pass, err)
 	}
 
-	again, err := st.LoadDemo(ctx, now.Add(time.Hour))
+	again, err := demo.Load(ctx, st, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 func TestLoadDemo_GeneratesOtherPasswordsForEachDatabase(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
-	first, err := storetest.New(t).LoadDemo(ctx, now)
+	first, err := demo.Load(ctx, storetest.New(t), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestLoadDemo_GeneratesOtherPasswordsForEachDatabase(t *testing.T) {
 	if _, err := other.CreateUser(ctx, store.NewUser{Role: store.RoleSupport, Email: "Support@iot-platform.example", Password: "the platform's own password"}); err != nil {
 		t.Fatal(err)
 	}
-	second, err := other.LoadDemo(ctx, now)
+	second, err := demo.Load(ctx, other, now)
 	if err != nil {
 		t.Fatal(err)
 	}

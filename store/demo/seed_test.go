@@ -1,14 +1,15 @@
-package store_test
+package demo_test
 
 import (
 	"testing"
 
 	"activation-console/store"
+	"activation-console/store/demo"
 )
 
 func TestSeed_LoadsAConsistentLedger(t *testing.T) {
 	f := newFixture(t)
-	rep, err := f.st.Seed(f.ctx, store.SeedInput{AccountID: f.account.ID, Devices: 3000, Products: 40})
+	rep, err := demo.Seed(f.ctx, f.st, demo.SeedInput{AccountID: f.account.ID, Devices: 3000, Products: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestSeed_LoadsAConsistentLedger(t *testing.T) {
 	}
 
 	// A second seed adds to the first, with products and orders of its own.
-	if _, err := f.st.Seed(f.ctx, store.SeedInput{AccountID: f.account.ID, Devices: 500, Products: 5}); err != nil {
+	if _, err := demo.Seed(f.ctx, f.st, demo.SeedInput{AccountID: f.account.ID, Devices: 500, Products: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, f.st, `SELECT count(*) FROM devices WHERE account_id = $1`, f.account.ID); n != 3500 {
@@ -50,17 +51,17 @@ func TestSeed_LoadsAConsistentLedger(t *testing.T) {
 
 func TestSeed_RefusesImpossibleSizes(t *testing.T) {
 	f := newFixture(t)
-	for _, in := range []store.SeedInput{
+	for _, in := range []demo.SeedInput{
 		{AccountID: f.account.ID, Devices: 0, Products: 1},
 		{AccountID: f.account.ID, Devices: 10, Products: 11},
 		{AccountID: f.account.ID, Devices: 10, Products: 0},
 	} {
-		_, err := f.st.Seed(f.ctx, in)
+		_, err := demo.Seed(f.ctx, f.st, in)
 		if e, ok := store.AsError(err); !ok || e.Kind != store.KindInvalid {
 			t.Errorf("Seed(%d devices, %d products) = %v, want an invalid-input error", in.Devices, in.Products, err)
 		}
 	}
-	if _, err := f.st.Seed(f.ctx, store.SeedInput{AccountID: 999999, Devices: 10, Products: 1}); err == nil {
+	if _, err := demo.Seed(f.ctx, f.st, demo.SeedInput{AccountID: 999999, Devices: 10, Products: 1}); err == nil {
 		t.Error("seeding an unknown account succeeded")
 	}
 }

@@ -1,4 +1,7 @@
-package store
+// Package demo loads the demo data set and the benchmark seed: whole data
+// sets written with set-based SQL through the store's BulkLoad, kept out of
+// the production store package.
+package demo
 
 // The demo data set (docs/running.md, "The demo data"): one enterprise
 // account with three years of history, built in one transaction with set-based SQL (demo_sql.go).
@@ -12,11 +15,13 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"activation-console/store"
 )
 
-// DemoSignIn is one person who can sign in to the demo account.
-type DemoSignIn struct {
-	Role  Role
+// SignIn is one person who can sign in to the demo account.
+type SignIn struct {
+	Role  store.Role
 	Email string
 	// Password is generated at random by the load that created the person
 	// and returned only then; the database keeps its hash alone. It is ""
@@ -24,12 +29,12 @@ type DemoSignIn struct {
 	Password string
 }
 
-// DemoSignIns are the demo's sign-ins: the owner, a sub-account and a support user.
-type DemoSignIns []DemoSignIn
+// SignIns are the demo's sign-ins: the owner, a sub-account and a support user.
+type SignIns []SignIn
 
 // HavePasswords tells whether these sign-ins come from the load that created
 // them, the one time their passwords can be shown.
-func (d DemoSignIns) HavePasswords() bool {
+func (d SignIns) HavePasswords() bool {
 	for _, si := range d {
 		if si.Password != "" {
 			return true
@@ -40,10 +45,10 @@ func (d DemoSignIns) HavePasswords() bool {
 
 // The demo's people. Their passwords are drawn at each load, never known in
 // advance: the support user reads every account (docs/SECURITY.md, "Credentials").
-var demoPeople = DemoSignIns{
-	{Role: RoleOwner, Email: "owner@acme-devices.example"},
-	{Role: RoleMember, Email: "ops@acme-devices.example"},
-	{Role: RoleSupport, Email: "support@iot-platform.example"},
+var demoPeople = SignIns{
+	{Role: store.RoleOwner, Email: "owner@acme-devices.example"},
+	{Role: store.RoleMember, Email: "ops@acme-devices.example"},
+	{Role: store.RoleSupport, Email: "support@iot-platform.example"},
 }
 
 // demoPasswordAlphabet has 32 symbols, none easily mistaken for another
@@ -124,14 +129,14 @@ const (
 // demoLock serialises concurrent loads (two `console demo` at once).
 const demoLock = 727002
 
-// LoadDemo loads the demo data set (docs/running.md, "The demo data") as
+// Load loads the demo data set (docs/running.md, "The demo data") as
 // seen at now, unless the demo account exists already. Either way it returns the demo's sign-ins,
 // with the passwords it generated for the people it created: show them now,
 // they are not kept.
-func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoSignIns, error) {
+func Load(ctx context.Context, s *store.Store, now time.Time) (SignIns, error) {
 	now = now.UTC().Truncate(time.Microsecond)
-	signIns := append(DemoSignIns(nil), demoPeople...)
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	signIns := append(SignIns(nil), demoPeople...)
+	err := s.BulkLoad(ctx, func(tx *sqlx.Tx) error {
 		// Interval arithmetic in UTC, so a year added twice lands where two years do;
 		// no JIT, whose compile time dwarfs these statements' run time; no statement
 		// timeout: a one-off load on a slow machine may take longer than a request may.
@@ -148,19 +153,19 @@ func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoSignIns, error
 		return loadDemo(ctx, tx, now, signIns)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: demo: %w", err)
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return signIns, nil
 }
 
-// DemoSignInsIfLoaded returns the demo's sign-ins, without passwords, when
+// SignInsIfLoaded returns the demo's sign-ins, without passwords, when
 // the demo account exists.
-func (s *Store) DemoSignInsIfLoaded(ctx context.Context) (DemoSignIns, bool, error) {
-	exists, err := demoExists(ctx, s.db)
+func SignInsIfLoaded(ctx context.Context, s *store.Store) (SignIns, bool, error) {
+	exists, err := demoExists(ctx, s.DB())
 	if err != nil || !exists {
 		return nil, false, err
 	}
-	return append(DemoSignIns(nil), demoPeople...), true, nil
+	return append(SignIns(nil), demoPeople...), true, nil
 }
 
 func demoExists(ctx context.Context, q sqlx.QueryerContext) (bool, error) {
@@ -172,7 +177,7 @@ func demoExists(ctx context.Context, q sqlx.QueryerContext) (bool, error) {
 
 // loadDemo builds the demo and sets the password of each person it creates
 // in signIns (owner, member, support, in that order).
-func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time, signIns DemoSignIns) error {
+func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time, signIns SignIns) error {
 	days := func(n int) time.Time { return now.Add(-time.Duration(n) * 24 * time.Hour) }
 	signIns[0].Password, signIns[1].Password = newDemoPassword(), newDemoPassword()
 	owner, member, support := signIns[0], signIns[1], signIns[2]
@@ -182,11 +187,11 @@ func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time, signIns DemoSignI
 		return err
 	}
 	people := []struct {
-		in      NewUser
+		in      store.NewUser
 		created time.Time
 	}{
-		{NewUser{AccountID: account, Role: RoleOwner, Email: owner.Email, Name: "Anna Schmidt", Password: owner.Password}, days(demoAccountDays)},
-		{NewUser{AccountID: account, Role: RoleMember, Email: member.Email, Name: "Jonas Weber", Password: member.Password, ManageLicenses: true}, days(demoMemberDays)},
+		{store.NewUser{AccountID: account, Role: store.RoleOwner, Email: owner.Email, Name: "Anna Schmidt", Password: owner.Password}, days(demoAccountDays)},
+		{store.NewUser{AccountID: account, Role: store.RoleMember, Email: member.Email, Name: "Jonas Weber", Password: member.Password, ManageLicenses: true}, days(demoMemberDays)},
 	}
 	for _, p := range people {
 		if err := insertDemoUser(ctx, tx, p.in, p.created); err != nil {
@@ -200,11 +205,11 @@ func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time, signIns DemoSignI
 	}
 	if !supportExists {
 		signIns[2].Password = newDemoPassword()
-		if err := insertDemoUser(ctx, tx, NewUser{Role: RoleSupport, Email: support.Email, Name: "Platform Support", Password: signIns[2].Password}, days(demoAccountDays)); err != nil {
+		if err := insertDemoUser(ctx, tx, store.NewUser{Role: store.RoleSupport, Email: support.Email, Name: "Platform Support", Password: signIns[2].Password}, days(demoAccountDays)); err != nil {
 			return err
 		}
 	}
-	if err := grantFreeCodes(ctx, tx, account, "enterprise", "eu-frankfurt"); err != nil {
+	if err := store.GrantFreeCodes(ctx, tx, account, "enterprise", "eu-frankfurt"); err != nil {
 		return err
 	}
 	if err := insertDemoProducts(ctx, tx, account, now); err != nil {
@@ -218,13 +223,8 @@ func loadDemo(ctx context.Context, tx *sqlx.Tx, now time.Time, signIns DemoSignI
 	return nil
 }
 
-func insertDemoUser(ctx context.Context, tx *sqlx.Tx, in NewUser, created time.Time) error {
-	hash, err := hashPassword(in.Password)
-	if err != nil {
-		return err
-	}
-	in.passwordHash = hash
-	id, err := insertUser(ctx, tx, in)
+func insertDemoUser(ctx context.Context, tx *sqlx.Tx, in store.NewUser, created time.Time) error {
+	id, err := store.InsertUser(ctx, tx, in)
 	if err != nil {
 		return err
 	}

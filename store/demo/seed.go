@@ -1,4 +1,4 @@
-package store
+package demo
 
 // The benchmark seed (docs/running.md, "Benchmarks"): a large synthetic data set loaded
 // into one account in bulk. It tells the same kind of story as the demo
@@ -11,7 +11,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,6 +22,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"activation-console/store"
 )
 
 // SeedInput is what to load: Devices devices over Products products of an
@@ -85,7 +86,7 @@ var seedShards = min(8, 2*runtime.NumCPU())
 // assignments, monthly purchases and the audit log of those changes. The
 // products are loaded in a few transactions side by side, each a complete
 // share of them: a seed cut short leaves fewer products, never a broken ledger.
-func (s *Store) Seed(ctx context.Context, in SeedInput) (SeedReport, error) {
+func Seed(ctx context.Context, s *store.Store, in SeedInput) (SeedReport, error) {
 	start := time.Now()
 	if in.Devices < 1 || in.Devices > maxSeedDevices {
 		return SeedReport{}, invalid("devices", "devices must be between 1 and %d", maxSeedDevices)
@@ -121,7 +122,7 @@ func (s *Store) Seed(ctx context.Context, in SeedInput) (SeedReport, error) {
 		wg.Go(func() {
 			shardTag := fmt.Sprintf("%s-%d", hex.EncodeToString(tag), k+1)
 			label := func(name string, t0 time.Time) { step(fmt.Sprintf("%s [%d/%d]", name, k+1, n), t0) }
-			reports[k], errs[k] = s.seedShard(ctx, acc, share, shardTag, now, label)
+			reports[k], errs[k] = seedShard(ctx, s, acc, share, shardTag, now, label)
 		})
 	}
 	wg.Wait()
@@ -136,7 +137,7 @@ func (s *Store) Seed(ctx context.Context, in SeedInput) (SeedReport, error) {
 		rep.Assignments += r.Assignments
 	}
 	if err := errors.Join(errs...); err != nil {
-		return rep, fmt.Errorf("store: seed: %w", err)
+		return rep, fmt.Errorf("demo: seed: %w", err)
 	}
 	// The maintained counts folded, statistics and the visibility map, as the
 	// renewal worker and autovacuum would leave them, so that the pages are
@@ -144,16 +145,16 @@ func (s *Store) Seed(ctx context.Context, in SeedInput) (SeedReport, error) {
 	t0 := time.Now()
 	// Statistics first: without them the planner takes the million rows to
 	// fold for a handful and joins them one by one.
-	if _, err := s.db.ExecContext(ctx, `ANALYZE expiry_counts, consumption_days`); err != nil {
-		return rep, fmt.Errorf("store: seed: %w", err)
+	if _, err := s.DB().ExecContext(ctx, `ANALYZE expiry_counts, consumption_days`); err != nil {
+		return rep, fmt.Errorf("demo: seed: %w", err)
 	}
-	if err := s.compactExpiryCounts(ctx); err != nil {
-		return rep, fmt.Errorf("store: seed: %w", err)
+	if err := s.CompactExpiryCounts(ctx); err != nil {
+		return rep, fmt.Errorf("demo: seed: %w", err)
 	}
 	step("compact counts", t0)
 	t0 = time.Now()
-	if err := s.vacuum(ctx, `products, devices, activations, blacklist, assignments, credits, pools, audit_log, expiry_counts, consumption_days`); err != nil {
-		return rep, fmt.Errorf("store: seed: vacuum: %w", err)
+	if err := s.Vacuum(ctx, `products, devices, activations, blacklist, assignments, credits, pools, audit_log, expiry_counts, consumption_days`); err != nil {
+		return rep, fmt.Errorf("demo: seed: vacuum: %w", err)
 	}
 	step("vacuum", t0)
 	rep.Took = time.Since(start)
@@ -161,10 +162,10 @@ func (s *Store) Seed(ctx context.Context, in SeedInput) (SeedReport, error) {
 }
 
 // seedShard loads some of the seed's products in one transaction.
-func (s *Store) seedShard(ctx context.Context, acc Account, products []seedProduct, tag string, now time.Time,
+func seedShard(ctx context.Context, s *store.Store, acc store.Account, products []seedProduct, tag string, now time.Time,
 	step func(string, time.Time)) (SeedReport, error) {
 	var rep SeedReport
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.BulkLoad(ctx, func(tx *sqlx.Tx) error {
 		// As the demo: calendar arithmetic in UTC, no JIT, room to sort; and a
 		// load's statements take minutes, not the store's seconds.
 		if _, err := tx.ExecContext(ctx, `SET LOCAL TimeZone = 'UTC'; SET LOCAL jit = off; SET LOCAL work_mem = '128MB';
@@ -211,7 +212,7 @@ func demoStepNamed(name string) demoStep {
 			return st
 		}
 	}
-	panic("store: no demo step " + name)
+	panic("demo: no demo step " + name)
 }
 
 // seedStories draws every product's story, the same for the same input.
@@ -297,7 +298,7 @@ func lowerASCII(s string) string {
 
 // insertSeedProducts creates the products and demo_products, their stories
 // for the demo's steps, in one statement each.
-func insertSeedProducts(ctx context.Context, tx *sqlx.Tx, acc Account, products []seedProduct, now time.Time) error {
+func insertSeedProducts(ctx context.Context, tx *sqlx.Tx, acc store.Account, products []seedProduct, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, demoProductsTable); err != nil {
 		return err
 	}
@@ -430,21 +431,8 @@ var seedSteps = []struct {
 		ORDER BY at`, false},
 }
 
-// vacuum runs VACUUM (ANALYZE) on tables, on a connection of its own without
-// the statement timeout, which is then closed.
-func (s *Store) vacuum(ctx context.Context, tables string) error {
-	if s.connector == nil {
-		return errors.New("store: a store made by OpenDB cannot run VACUUM")
-	}
-	conn, err := s.connector.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	exec, ok := conn.(driver.ExecerContext)
-	if !ok {
-		return errors.New("store: the driver cannot run VACUUM")
-	}
-	_, err = exec.ExecContext(ctx, `VACUUM (ANALYZE) `+tables, nil)
-	return err
+// invalid is the store's invalid-input error, so that a refused seed reads
+// as a refused operation does.
+func invalid(field, format string, args ...any) *store.Error {
+	return &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
