@@ -27,7 +27,7 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 	}
 	err = h.store.SetAlertThreshold(c.Request().Context(), v.account.ID, n, h.actor(c))
 	if e, ok := store.AsError(err); ok && e.Field == "threshold" {
-		form.Error = sentence(e.Message)
+		form.Error = views.Sentence(e.Message)
 		return h.renderThreshold(c, form)
 	}
 	if err != nil {

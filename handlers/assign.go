@@ -117,7 +117,7 @@ func (h *Handler) assign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Assigned "+codeCount(a.Quantity)+" to "+a.ProductName+".")
+	h.flash(c, "Assigned "+views.Count(a.Quantity, "code", "codes")+" to "+a.ProductName+".")
 	return redirect(c, f.Return)
 }
 

@@ -91,22 +91,7 @@ func assignError(e *store.Error, fresh store.AssignTarget, chosen store.Unassign
 	if field != "package" {
 		field = "quantity"
 	}
-	return field, upperFirst(e.Message) + "."
-}
-
-// codeCount words a number of codes: "1 code", "1,200 codes".
-func codeCount(n int64) string {
-	if n == 1 {
-		return "1 code"
-	}
-	return views.Num(n) + " codes"
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return field, views.Sentence(e.Message)
 }
 
 // assignReturn is where the dialog goes back to: the page it was opened
@@ -114,12 +99,11 @@ func upperFirst(s string) string {
 func assignReturn(c echo.Context, raw string) string {
 	prefix := "/" + c.Param("dc") + "/"
 	ok := func(p string) bool {
-		u, err := url.Parse(p)
-		if err != nil || !localPath(p) || u.Host != "" {
+		if !returnPath(c.Param("dc"), p) {
 			return false
 		}
-		clean := path.Clean(u.Path)
-		return strings.HasPrefix(clean, prefix) && clean != prefix+"assign"
+		u, err := url.Parse(p)
+		return err == nil && path.Clean(u.Path) != prefix+"assign"
 	}
 	if raw != "" && ok(raw) {
 		return raw

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -52,7 +51,7 @@ func (h *Handler) renewNow(c echo.Context) error {
 		case store.CodeNotLapsed:
 			dlg.Error = "Device " + d.DeviceKey + " has not lapsed: its code is still running or renews automatically. Only lapsed devices are renewed by hand."
 		default:
-			dlg.Error = sentence(e.Message)
+			dlg.Error = views.Sentence(e.Message)
 		}
 		return h.render(c, http.StatusUnprocessableEntity, p, views.RenewPage(dlg), views.RenewModal(dlg))
 	}
@@ -129,9 +128,9 @@ func (h *Handler) productDevice(c echo.Context) (store.Product, store.Device, er
 	if err != nil {
 		return prod, store.Device{}, err
 	}
-	id, err := strconv.ParseInt(c.Param("device"), 10, 64)
+	id, err := pathID(c, "device")
 	if err != nil {
-		return prod, store.Device{}, echo.ErrNotFound
+		return prod, store.Device{}, err
 	}
 	d, err := h.store.ProductDevice(c.Request().Context(), h.scope(c), prod, id)
 	return prod, d, err
@@ -141,7 +140,7 @@ func (h *Handler) productDevice(c echo.Context) (store.Product, store.Device, er
 // is a page of this data center; the product page otherwise.
 func returnTo(c echo.Context, prod store.Product) string {
 	ret := c.FormValue("return")
-	if localPath(ret) && strings.HasPrefix(ret, "/"+c.Param("dc")+"/") {
+	if returnPath(c.Param("dc"), ret) {
 		return ret
 	}
 	return views.ProductPath(c.Param("dc"), prod.ID)

@@ -79,11 +79,11 @@ func (h *Handler) pageError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	switch e, ok := store.AsError(err); {
 	case ok && apiStatuses[e.Kind] != 0:
-		status, message = apiStatuses[e.Kind], sentenceCase(e.Message)
+		status, message = apiStatuses[e.Kind], views.Sentence(e.Message)
 	case errors.As(err, &he) && he.Code < 500:
 		status, message = he.Code, http.StatusText(he.Code)+"."
 		if m, ok := he.Message.(string); ok && he.Message != http.StatusText(he.Code) {
-			message = sentenceCase(m) // handlers word their refusals for people
+			message = views.Sentence(m) // handlers word their refusals for people
 		}
 		if he.Code == http.StatusNotFound {
 			message = "There is no such page here, or it is not yours to see."
@@ -112,17 +112,4 @@ func (h *Handler) pageError(err error, c echo.Context) {
 	if err := c.HTMLBlob(status, buf.Bytes()); err != nil {
 		h.log.Error("handlers: write error page", "request_id", requestID(c), "err", err)
 	}
-}
-
-// sentenceCase turns a store message ("there is no such product") into a
-// sentence for the page ("There is no such product.").
-func sentenceCase(msg string) string {
-	if msg == "" {
-		return msg
-	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return msg
 }

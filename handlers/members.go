@@ -30,7 +30,11 @@ func (h *Handler) memberForm(c echo.Context) error {
 // editMemberForm is the form of an existing sub-account.
 func (h *Handler) editMemberForm(c echo.Context) error {
 	v := currentViewer(c)
-	m, err := h.store.Member(c.Request().Context(), v.account.ID, idParam(c, "id"))
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	m, err := h.store.Member(c.Request().Context(), v.account.ID, id)
 	if err != nil {
 		return err
 	}
@@ -80,7 +84,7 @@ func (h *Handler) createMember(c echo.Context) error {
 	in, form := parseMemberForm(c)
 	_, err := h.store.CreateMember(c.Request().Context(), v.account.ID, in, h.actor(c))
 	if e, ok := store.AsError(err); ok {
-		form.Errors[memberField(e)] = upperFirst(e.Message) + "."
+		form.Errors[memberField(e)] = views.Sentence(e.Message)
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
@@ -93,7 +97,10 @@ func (h *Handler) createMember(c echo.Context) error {
 // updateMember saves a sub-account's changes.
 func (h *Handler) updateMember(c echo.Context) error {
 	v := currentViewer(c)
-	id := idParam(c, "id")
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
 	in, form := parseMemberForm(c)
 	form.ID = id
 	m, err := h.store.Member(c.Request().Context(), v.account.ID, id)
@@ -103,7 +110,7 @@ func (h *Handler) updateMember(c echo.Context) error {
 	form.Email = m.Email
 	_, err = h.store.UpdateMember(c.Request().Context(), v.account.ID, id, in, h.actor(c))
 	if e, ok := store.AsError(err); ok && e.Kind != store.KindNotFound {
-		form.Errors[memberField(e)] = upperFirst(e.Message) + "."
+		form.Errors[memberField(e)] = views.Sentence(e.Message)
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
@@ -130,7 +137,11 @@ func (h *Handler) enableMember(c echo.Context) error { return h.setMemberDisable
 
 func (h *Handler) setMemberDisabled(c echo.Context, disabled bool) error {
 	v := currentViewer(c)
-	if err := h.store.SetMemberDisabled(c.Request().Context(), v.account.ID, idParam(c, "id"), disabled, h.actor(c)); err != nil {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.store.SetMemberDisabled(c.Request().Context(), v.account.ID, id, disabled, h.actor(c)); err != nil {
 		return err
 	}
 	if disabled {
@@ -139,13 +150,4 @@ func (h *Handler) setMemberDisabled(c echo.Context, disabled bool) error {
 		h.flash(c, "The sub-account can sign in again.")
 	}
 	return redirect(c, "/"+c.Param("dc")+"/members")
-}
-
-// idParam reads a numeric path parameter; anything else is an id that exists nowhere.
-func idParam(c echo.Context, name string) int64 {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id < 0 {
-		return 0
-	}
-	return id
 }

@@ -22,7 +22,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 	id, err := h.store.ChangePassword(c.Request().Context(), v.user.ID, c.FormValue("old_password"), c.FormValue("new_password"))
 	if e, ok := store.AsError(err); ok && e.Kind == store.KindInvalid {
 		return h.renderPassword(c, http.StatusUnprocessableEntity, views.PasswordForm{
-			Errors: map[string]string{e.Field: upperFirst(e.Message) + "."}})
+			Errors: map[string]string{e.Field: views.Sentence(e.Message)}})
 	}
 	if err != nil {
 		return err

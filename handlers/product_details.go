@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,9 +62,9 @@ func (h *Handler) productDetails(c echo.Context) error {
 // scopedProduct is the product of the :id path parameter, when the viewer's
 // scope holds it; anything else is not found.
 func (h *Handler) scopedProduct(c echo.Context) (store.Product, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := pathID(c, "id")
 	if err != nil {
-		return store.Product{}, echo.ErrNotFound
+		return store.Product{}, err
 	}
 	return h.store.ScopedProduct(c.Request().Context(), h.scope(c), id)
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -93,9 +92,9 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Added %s to the renewal blacklist of %s.", devicesText(n), prod.Name)
+	msg := fmt.Sprintf("Added %s to the renewal blacklist of %s.", views.Count(n, "device", "devices"), prod.Name)
 	if already := len(keys) - n; already > 0 {
-		msg += fmt.Sprintf(" %s on it already.", wasWere(already))
+		msg += fmt.Sprintf(" %s on it already.", views.Count(already, "was", "were"))
 	}
 	h.flash(c, msg)
 	return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
@@ -134,7 +133,7 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, fmt.Sprintf("Removed %s from the renewal blacklist of %s: they renew automatically again.", devicesText(n), prod.Name))
+	h.flash(c, fmt.Sprintf("Removed %s from the renewal blacklist of %s: they renew automatically again.", views.Count(n, "device", "devices"), prod.Name))
 	return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
 }
 
@@ -148,7 +147,7 @@ func blacklistRefusal(err error) (string, bool) {
 	case e.Code == store.CodeAutoRenewOff:
 		return "Automatic renewal is off for this product: turn it on to change the blacklist.", true
 	case e.Kind == store.KindInvalid:
-		return sentence(e.Message), true
+		return views.Sentence(e.Message), true
 	}
 	return "", false
 }
@@ -177,30 +176,4 @@ func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.P
 func (h *Handler) renderBlacklist(c echo.Context, status int, b views.BlacklistDialog, partial templ.Component) error {
 	p := h.page(c, "Renewal blacklist of "+b.ProductName, "overview")
 	return h.render(c, status, p, views.BlacklistPage(b), partial)
-}
-
-func devicesText(n int) string {
-	if n == 1 {
-		return "1 device"
-	}
-	return views.Num(n) + " devices"
-}
-
-func wasWere(n int) string {
-	if n == 1 {
-		return "1 was"
-	}
-	return views.Num(n) + " were"
-}
-
-// sentence makes a store message, written to follow a colon, a sentence.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if last := s[len(s)-1]; last >= 'a' && last <= 'z' || last >= 'A' && last <= 'Z' || last >= '0' && last <= '9' {
-		s += "."
-	}
-	return s
 }

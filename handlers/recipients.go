@@ -28,9 +28,9 @@ func (h *Handler) addRecipient(c echo.Context) error {
 	r, err := h.store.AddRecipient(c.Request().Context(), v.account.ID, form.Name, form.Email, h.actor(c))
 	if e, ok := store.AsError(err); ok && (e.Kind == store.KindInvalid || e.Kind == store.KindConflict) {
 		if e.Field == "name" || e.Field == "email" {
-			form.Errors[e.Field] = sentence(e.Message)
+			form.Errors[e.Field] = views.Sentence(e.Message)
 		} else {
-			form.Error = sentence(e.Message)
+			form.Error = views.Sentence(e.Message)
 		}
 		return h.renderRecipients(c, http.StatusUnprocessableEntity, views.Recipients{Form: form, Focus: true})
 	}
@@ -43,9 +43,9 @@ func (h *Handler) addRecipient(c echo.Context) error {
 // deleteRecipient takes a person off the list.
 func (h *Handler) deleteRecipient(c echo.Context) error {
 	v := currentViewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := pathID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	r, err := h.store.RemoveRecipient(c.Request().Context(), v.account.ID, id, h.actor(c))
 	if err != nil { // unknown: removed meanwhile, or never this account's: 404 either way
@@ -88,13 +88,6 @@ func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipient
 		partial = views.DeliveryLog(p, r)
 	}
 	return h.render(c, status, p, views.RecipientsPage(p, r), partial)
-}
-
-func recipientCount(n int) string {
-	if n == 1 {
-		return "1 recipient"
-	}
-	return views.Num(n) + " recipients"
 }
 
 func describeRecipient(r store.Recipient) string {

@@ -52,6 +52,14 @@ func sitePath(target string) (string, bool) {
 	return path, true
 }
 
+// returnPath accepts target, a form's or dialog's "return to" page, only
+// when it is a page of data center dc on this site and already in
+// sitePath's clean form, so it can be sent as it is.
+func returnPath(dc, target string) bool {
+	clean, ok := sitePath(target)
+	return ok && clean == target && strings.HasPrefix(clean, "/"+dc+"/")
+}
+
 // cleanQuery keeps a query whose bytes all belong in a URL's query as it
 // is, so parameters keep their order; anything else is re-encoded.
 func cleanQuery(q string) string {

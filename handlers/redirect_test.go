@@ -63,8 +63,31 @@ func TestSitePath_KeepsRedirectsOnTheSite(t *testing.T) {
 		if ok && browserHost(got) != "" {
 			t.Errorf("sitePath(%q) = %q, which a browser takes elsewhere", tc.in, got)
 		}
-		if localPath(tc.in) && (!ok || got != tc.in) {
-			t.Errorf("localPath accepts %q as it is", tc.in)
+		if returnPath("eu-frankfurt", tc.in) && (!ok || got != tc.in) {
+			t.Errorf("returnPath accepts %q as it is", tc.in)
+		}
+	}
+}
+
+func TestReturnPath_OnlyCleanPagesOfTheDataCenter(t *testing.T) {
+	for _, tc := range []struct {
+		target string
+		want   bool
+	}{
+		{"/eu-frankfurt/near-expiry?dk=x", true},
+		{"/eu-frankfurt/products/7", true},
+		{"/us-virginia/products/7", false}, // another data center
+		{"/eu-frankfurt", false},           // not a page under it
+		{"/eu-frankfurtx/licenses", false},
+		{"/eu-frankfurt/./licenses", false}, // not in clean form
+		{"/eu-frankfurt/x?q=a b", false},
+		{"//evil.example/eu-frankfurt/", false},
+		{"/\\evil.example", false},
+		{"https://evil.example/eu-frankfurt/", false},
+		{"", false},
+	} {
+		if got := returnPath("eu-frankfurt", tc.target); got != tc.want {
+			t.Errorf("returnPath(%q) = %v, want %v", tc.target, got, tc.want)
 		}
 	}
 }

@@ -32,10 +32,3 @@ func (h *Handler) setSessionCookie(c echo.Context, id string) error {
 	}
 	return s.Save(c.Request(), c.Response())
 }
-
-// localPath accepts a redirect target only when it stays on this site and
-// is already in sitePath's clean form, so it can be sent as it is.
-func localPath(p string) bool {
-	clean, ok := sitePath(p)
-	return ok && clean == p
-}

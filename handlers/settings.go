@@ -23,7 +23,7 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	tz := strings.TrimSpace(c.FormValue("time_zone"))
 	err := h.store.SetTimeZone(c.Request().Context(), v.user.ID, tz)
 	if e, ok := store.AsError(err); ok && e.Kind == store.KindInvalid {
-		return h.renderSettings(c, http.StatusUnprocessableEntity, tz, sentence(e.Message))
+		return h.renderSettings(c, http.StatusUnprocessableEntity, tz, views.Sentence(e.Message))
 	}
 	if err != nil {
 		return err

@@ -25,7 +25,10 @@ func (h *Handler) supportSearch(c echo.Context) error {
 // records it in that account's audit log.
 func (h *Handler) openSupportView(c echo.Context) error {
 	v := currentViewer(c)
-	id := idParam(c, "account")
+	id, err := pathID(c, "account")
+	if err != nil {
+		return err
+	}
 	if err := h.store.OpenSupportView(c.Request().Context(), v.sessionID, v.user, id); err != nil {
 		return err
 	}

@@ -52,9 +52,9 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Test alert queued for %s. It goes out within a few seconds; the delivery log below shows when.", recipientCount(len(to)))
+	msg := fmt.Sprintf("Test alert queued for %s. It goes out within a few seconds; the delivery log below shows when.", views.Count(len(to), "recipient", "recipients"))
 	if h.mail.server == "" {
-		msg = fmt.Sprintf("Test alert queued for %s. No mail server is configured (SMTP_URL), so it is written to the console's log instead of being sent.", recipientCount(len(to)))
+		msg = fmt.Sprintf("Test alert queued for %s. No mail server is configured (SMTP_URL), so it is written to the console's log instead of being sent.", views.Count(len(to), "recipient", "recipients"))
 	}
 	if isPartial(c) {
 		r := views.Recipients{}
@@ -74,7 +74,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 // the message where the test alert's result goes.
 func (h *Handler) testAlertRefused(c echo.Context, err error) error {
 	e, _ := store.AsError(err)
-	msg := sentence(e.Message)
+	msg := views.Sentence(e.Message)
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(store.TestAlertWindow.Seconds())))
 	if isPartial(c) {
 		return echo.NewHTTPError(http.StatusTooManyRequests, msg)

@@ -2,7 +2,10 @@ package views
 
 import (
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Num formats an integer with thousands separators: 1234567 -> "1,234,567".
@@ -45,10 +48,31 @@ func zone(loc *time.Location) *time.Location {
 	return loc
 }
 
-// plural picks the word for n things.
-func plural(n int, one, many string) string {
+// Plural picks the word for n things: one when n is 1, else many.
+func Plural[T ~int | ~int64](n T, one, many string) string {
 	if n == 1 {
 		return one
 	}
 	return many
+}
+
+// Count words a number of things: "1 code", "1,200 codes".
+func Count[T ~int | ~int64](n T, one, many string) string {
+	return Num(n) + " " + Plural(n, one, many)
+}
+
+// Sentence makes a message written to follow a colon ("there is no such
+// product") a sentence for a page ("There is no such product."). A message
+// ending in a quoted character ('.') gets no period, which would read as
+// one more character.
+func Sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	r, size := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[size:]
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") && !strings.HasSuffix(msg, "?") && !strings.HasSuffix(msg, "'") {
+		msg += "."
+	}
+	return msg
 }

@@ -109,7 +109,7 @@ func (m alertMail) SettingsURL() string {
 func (m alertMail) Facts(p store.ProductAlert) []string {
 	var out []string
 	if l := p.Lapsed; l != nil {
-		out = append(out, pick(l.Devices,
+		out = append(out, views.Plural(l.Devices,
 			"1 device went offline since "+when(l.Since)+": its code expired and the product had none left to renew it. "+
 				"It renews when it reconnects after codes are assigned, or with Renew now on the product page.",
 			views.Num(l.Devices)+" devices went offline since "+when(l.Since)+": their codes expired and the product had none left to renew them. "+
@@ -117,7 +117,7 @@ func (m alertMail) Facts(p store.ProductAlert) []string {
 	}
 	if f := p.Refused; f != nil {
 		if f.Waiting > 0 {
-			out = append(out, pick(f.Waiting,
+			out = append(out, views.Plural(f.Waiting,
 				"1 device has been refused since "+when(f.Since)+" because the product has no activation code. It waits for a first code and connects once codes are assigned.",
 				views.Num(f.Waiting)+" devices have been refused since "+when(f.Since)+" because the product has no activation code. They wait for a first code and connect once codes are assigned."))
 		} else {
@@ -125,12 +125,12 @@ func (m alertMail) Facts(p store.ProductAlert) []string {
 		}
 	}
 	if f := p.Shortfall; f != nil {
-		out = append(out, count(f.Missing, "device", "devices")+" will go offline at expiry, the first on "+when(f.FirstLapse)+
-			": "+count(f.Due, "device is", "devices are")+" due to renew in the next 30 days and only "+
-			count(p.Available, "code is", "codes are")+" available.")
+		out = append(out, views.Count(f.Missing, "device", "devices")+" will go offline at expiry, the first on "+when(f.FirstLapse)+
+			": "+views.Count(f.Due, "device is", "devices are")+" due to renew in the next 30 days and only "+
+			views.Count(p.Available, "code is", "codes are")+" available.")
 	}
 	if p.LowCodes {
-		out = append(out, "Only "+count(p.Available, "activation code is", "activation codes are")+" left, at or below the alert threshold of "+
+		out = append(out, "Only "+views.Count(p.Available, "activation code is", "activation codes are")+" left, at or below the alert threshold of "+
 			views.Num(m.Digest.Threshold)+". Every new device and every renewal takes one.")
 	}
 	return out
@@ -142,7 +142,7 @@ func (m alertMail) Figures(p store.ProductAlert) string {
 	if p.Package != "" {
 		pkg = "package " + p.Package
 	}
-	return "PK " + p.ProductKey + ", " + p.DCName + ", " + pkg + ", " + count(p.Available, "code", "codes") + " available"
+	return "PK " + p.ProductKey + ", " + p.DCName + ", " + pkg + ", " + views.Count(p.Available, "code", "codes") + " available"
 }
 
 // testMail is the test alert with what its views need.
@@ -170,19 +170,9 @@ func rule(heading string) templ.Component {
 
 func when(t time.Time) string { return t.UTC().Format("2 Jan 2006 at 15:04") + " UTC" }
 
-func count(n int64, one, many string) string { return pick(n, "1 "+one, views.Num(n)+" "+many) }
+func products(n int) string { return views.Count(n, "product", "products") }
 
-func products(n int) string { return count(int64(n), "product", "products") }
-
-func needs(n int) string { return pick(int64(n), "needs", "need") }
-
-// pick is one when n is 1, else many.
-func pick(n int64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+func needs(n int) string { return views.Plural(n, "needs", "need") }
 
 // oneLine keeps a header free of line breaks.
 func oneLine(s string) string {
