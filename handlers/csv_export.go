@@ -11,8 +11,9 @@ import (
 
 // CSV exports are bounded (docs/SECURITY.md, "Resource limits"): a person
 // runs a few at once, the instance a fraction of its connection pool's worth,
-// and each for a limited time. The store reads an export in short pages, so a
-// client who reads slowly holds no database connection while it waits.
+// and each for a limited time. The rows go to a spool file before the client
+// gets any (csv.go), so a client who reads slowly holds no database
+// connection while it waits.
 const (
 	defaultExportsPerUser = 2
 	defaultExportTimeout  = 10 * time.Minute

@@ -11,8 +11,8 @@ import (
 // instead of hanging. Unlike echo's Timeout middleware it never writes the
 // answer from another goroutine; the handler still answers, only sooner.
 // A CSV export of a route that exports (routes.go) gets the longer export
-// deadline instead: it streams for as long as the download takes, within
-// bounds; each of its queries still has the statement timeout.
+// deadline instead: reading its rows and sending the spooled file both
+// end by then; each of its queries still has the statement timeout.
 func (h *Handler) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		timeout := h.timeout
