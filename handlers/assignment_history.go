@@ -64,9 +64,9 @@ func parseHistoryFilters(c echo.Context, loc *time.Location) historyFilters {
 	if in.filter.Search != "" {
 		in.values.Set("q", in.filter.Search)
 	}
-	r := parseDateRange(c, "from", "to", "", loc, in.values)
-	in.from, in.to, in.fromError, in.toError = r.FromText, r.ToText, r.FromError, r.ToError
-	in.filter.From, in.filter.To = r.From, r.To
+	var errs map[string]string
+	in.filter.DateRange, errs = parseDateRange(c, "from", "to", "", loc, in.values)
+	in.from, in.to, in.fromError, in.toError = queryText(c, "from"), queryText(c, "to"), errs["from"], errs["to"]
 	return in
 }
 

@@ -26,8 +26,8 @@ func (h *Handler) auditLog(c echo.Context) error {
 	} else {
 		keep.Set("type", string(filter.Type))
 	}
-	dates := parseDateRange(c, "from", "to", "", v.loc, keep)
-	filter.From, filter.To = dates.From, dates.To
+	var dateErrs map[string]string
+	filter.DateRange, dateErrs = parseDateRange(c, "from", "to", "", v.loc, keep)
 	if wantsCSV(c) {
 		w, err := startCSV(c, "audit-log.csv", "Time", "User", "Type", "Operation", "Description")
 		if err != nil {
@@ -44,12 +44,12 @@ func (h *Handler) auditLog(c echo.Context) error {
 	}
 	p := h.page(c, "Audit log", "audit")
 	path := p.DCPath("/audit")
-	list := views.AuditList{User: filter.User, Type: filter.Type, From: dates.FromText, To: dates.ToText,
-		FromError: dates.FromError, ToError: dates.ToError, Types: store.AuditTypes, Rows: page.Rows,
+	list := views.AuditList{User: filter.User, Type: filter.Type, From: queryText(c, "from"), To: queryText(c, "to"),
+		FromError: dateErrs["from"], ToError: dateErrs["to"], Types: store.AuditTypes, Rows: page.Rows,
 		PrevURL: cursorURL(path, keep, "before", page.Prev), NextURL: cursorURL(path, keep, "after", page.Next),
 		CSVURL: cursorURL(path, keep, "format", "csv"), ClearURL: path}
 	status := http.StatusOK
-	if dates.invalid() {
+	if len(dateErrs) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
 	return h.render(c, status, p, views.AuditLog(p, list), views.AuditResults(p, list))

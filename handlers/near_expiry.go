@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,7 +31,7 @@ func (h *Handler) nearExpiry(c echo.Context) error {
 	}
 	p := h.page(c, "Devices with near-expiry codes", "near-expiry")
 	path := p.DCPath("/near-expiry")
-	list := views.NearExpiryList{Filter: in.form, Rows: page.Devices, Now: h.store.Now(), CanManage: v.canManage(), ListURL: listReturn(c),
+	list := views.NearExpiryList{Filter: in.form, Rows: page.Rows, Now: h.store.Now(), CanManage: v.canManage(), ListURL: listReturn(c),
 		PrevURL: cursorURL(path, in.values, "before", page.Prev), NextURL: cursorURL(path, in.values, "after", page.Next),
 		CSVURL: cursorURL(path, in.values, "format", "csv"), ClearURL: path}
 	status := http.StatusOK
@@ -68,19 +69,14 @@ func parseNearExpiryFilter(c echo.Context, loc *time.Location) nearExpiryFilter 
 		in.values.Set("dk", f.DeviceKey)
 	}
 	in.filter.Product, in.filter.DeviceKey = f.Product, f.DeviceKey
-	af, at := parseDayRange(c, loc, "activated", &f.ActivatedFrom, &f.ActivatedTo, in.values, f.Errors)
-	ef, et := parseDayRange(c, loc, "expires", &f.ExpiresFrom, &f.ExpiresTo, in.values, f.Errors)
-	in.filter.ActivatedFrom, in.filter.ActivatedTo = timeOrZero(af), timeOrZero(at)
-	in.filter.ExpiresFrom, in.filter.ExpiresTo = timeOrZero(ef), timeOrZero(et)
+	var activated, expires map[string]string
+	in.filter.Activated, activated = parseDayRange(c, "activated", loc, in.values)
+	in.filter.Expires, expires = parseDayRange(c, "expires", loc, in.values)
+	maps.Copy(f.Errors, activated)
+	maps.Copy(f.Errors, expires)
+	f.ActivatedFrom, f.ActivatedTo = queryText(c, "activated_from"), queryText(c, "activated_to")
+	f.ExpiresFrom, f.ExpiresTo = queryText(c, "expires_from"), queryText(c, "expires_to")
 	return in
-}
-
-// timeOrZero is the time t points to, or the zero time (an open bound).
-func timeOrZero(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
 }
 
 // nearExpiryCSV streams the list with times in the viewer's zone.

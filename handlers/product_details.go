@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,7 +34,7 @@ func (h *Handler) productDetails(c echo.Context) error {
 	}
 	p := h.page(c, prod.Name, "overview")
 	path := views.ProductPath(p.DC, prod.ID)
-	list := views.DeviceList{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, Filter: in.form, Rows: devices.Devices,
+	list := views.DeviceList{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, Filter: in.form, Rows: devices.Rows,
 		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), ListURL: listReturn(c),
 		PrevURL: cursorURL(path, in.values, "before", devices.Prev), NextURL: cursorURL(path, in.values, "after", devices.Next),
 		CSVURL: cursorURL(path, in.values, "format", "csv"), ByKey: in.filter.SortedByKey()}
@@ -96,8 +97,13 @@ func parseDeviceFilter(c echo.Context, loc *time.Location) deviceFilter {
 	default:
 		f.Errors["status"] = "Choose a status from the list."
 	}
-	in.filter.ActivatedFrom, in.filter.ActivatedTo = parseDayRange(c, loc, "activated", &f.ActivatedFrom, &f.ActivatedTo, in.values, f.Errors)
-	in.filter.ExpiresFrom, in.filter.ExpiresTo = parseDayRange(c, loc, "expires", &f.ExpiresFrom, &f.ExpiresTo, in.values, f.Errors)
+	var activated, expires map[string]string
+	in.filter.Activated, activated = parseDayRange(c, "activated", loc, in.values)
+	in.filter.Expires, expires = parseDayRange(c, "expires", loc, in.values)
+	maps.Copy(f.Errors, activated)
+	maps.Copy(f.Errors, expires)
+	f.ActivatedFrom, f.ActivatedTo = queryText(c, "activated_from"), queryText(c, "activated_to")
+	f.ExpiresFrom, f.ExpiresTo = queryText(c, "expires_from"), queryText(c, "expires_to")
 	return in
 }
 

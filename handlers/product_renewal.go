@@ -167,7 +167,7 @@ func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.P
 	}
 	path := views.ProductPath(c.Param("dc"), prod.ID) + "/blacklist"
 	return views.BlacklistDialog{DC: c.Param("dc"), CSRF: v.session.CSRFToken, ProductID: prod.ID, ProductName: prod.Name,
-		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), Count: fig.Blacklisted, CountMore: fig.BlackMore, Entries: list.Entries,
+		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), Count: fig.Blacklisted, CountMore: fig.BlackMore, Entries: list.Rows,
 		PrevURL: cursorURL(path, nil, "before", list.Prev), NextURL: cursorURL(path, nil, "after", list.Next)}, nil
 }
 

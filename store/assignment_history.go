@@ -22,19 +22,11 @@ type AssignmentRecord struct {
 }
 
 // AssignmentFilter narrows the history: Search matches a product's name
-// (case-insensitive substring) or the start of its ProductKey; From and To
-// bound the time (From included, To excluded; zero: open).
+// (case-insensitive substring) or the start of its ProductKey; the
+// DateRange bounds the assignment's time.
 type AssignmentFilter struct {
-	Search   string
-	From, To time.Time
-}
-
-// AssignmentPage is one page of the history, with the cursors of its
-// neighbours ("" when there is none): pass Prev as PageRequest.Before, Next as After.
-type AssignmentPage struct {
-	Rows []AssignmentRecord
-	Prev string
-	Next string
+	Search string
+	DateRange
 }
 
 const assignmentColumns = `a.id, a.created_at, a.product_id, p.name AS product_name, p.product_key,
@@ -47,36 +39,26 @@ const assignmentFrom = ` FROM assignments a JOIN products p ON p.id = a.product_
 func (f AssignmentFilter) where(sc Scope) (string, []any) {
 	args := sc.args()
 	search, args := productSearch(f.Search, args)
-	clause := `a.account_id = $1 AND a.dc = $2 AND ` + sc.productFilter(1) + search
-	if !f.From.IsZero() {
-		args = append(args, f.From)
-		clause += ` AND a.created_at >= $` + itoa(len(args))
-	}
-	if !f.To.IsZero() {
-		args = append(args, f.To)
-		clause += ` AND a.created_at < $` + itoa(len(args))
-	}
-	return clause, args
+	dates, args := f.DateRange.where("a.created_at", args)
+	return `a.account_id = $1 AND a.dc = $2 AND ` + sc.productFilter(1) + search + dates, args
 }
 
 // AssignmentHistory reads one page of the scope's assignments, newest first
 // (by time, then id).
-func (s *Store) AssignmentHistory(ctx context.Context, sc Scope, f AssignmentFilter, page PageRequest) (AssignmentPage, error) {
+func (s *Store) AssignmentHistory(ctx context.Context, sc Scope, f AssignmentFilter, page PageRequest) (Page[AssignmentRecord], error) {
 	where, args := f.where(sc)
 	var at time.Time
 	var id int64
 	cond, order, args, err := keyset{columns: "a.created_at, a.id", desc: true, page: page}.clause(args, &at, &id)
 	if err != nil {
-		return AssignmentPage{}, err
+		return Page[AssignmentRecord]{}, err
 	}
 	var rows []AssignmentRecord
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+assignmentColumns+assignmentFrom+
 		`WHERE `+where+cond+order+` LIMIT `+itoa(PageSize+1), args...); err != nil {
-		return AssignmentPage{}, err
+		return Page[AssignmentRecord]{}, err
 	}
-	var out AssignmentPage
-	out.Rows, out.Prev, out.Next = pageOf(rows, page, func(r AssignmentRecord) string { return encodeCursor(r.CreatedAt, r.ID) })
-	return out, nil
+	return pageOf(rows, page, func(r AssignmentRecord) string { return encodeCursor(r.CreatedAt, r.ID) }), nil
 }
 
 // EachAssignment calls fn for every assignment the filter matches, newest

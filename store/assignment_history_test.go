@@ -8,7 +8,7 @@ import (
 	"activation-console/store"
 )
 
-func (f *fixture) history(t *testing.T, sc store.Scope, filter store.AssignmentFilter, page store.PageRequest) store.AssignmentPage {
+func (f *fixture) history(t *testing.T, sc store.Scope, filter store.AssignmentFilter, page store.PageRequest) store.Page[store.AssignmentRecord] {
 	t.Helper()
 	p, err := f.st.AssignmentHistory(f.ctx, sc, filter, page)
 	if err != nil {
@@ -108,11 +108,11 @@ func TestAssignmentHistory_FiltersBySearchAndDates(t *testing.T) {
 	}{
 		{"name", store.AssignmentFilter{Search: "thermo"}, "[3 1]"},
 		{"ProductKey start", store.AssignmentFilter{Search: "wm-2"}, "[2]"},
-		{"from", store.AssignmentFilter{From: day(1)}, "[3 2]"},
-		{"to, excluded", store.AssignmentFilter{To: day(2)}, "[2 1]"},
-		{"one day", store.AssignmentFilter{From: day(1), To: day(2)}, "[2]"},
-		{"search and dates", store.AssignmentFilter{Search: "PK-1", From: day(1)}, "[3]"},
-		{"nothing", store.AssignmentFilter{From: day(3)}, "[]"},
+		{"from", store.AssignmentFilter{DateRange: store.DateRange{From: day(1)}}, "[3 2]"},
+		{"to, excluded", store.AssignmentFilter{DateRange: store.DateRange{To: day(2)}}, "[2 1]"},
+		{"one day", store.AssignmentFilter{DateRange: store.DateRange{From: day(1), To: day(2)}}, "[2]"},
+		{"search and dates", store.AssignmentFilter{Search: "PK-1", DateRange: store.DateRange{From: day(1)}}, "[3]"},
+		{"nothing", store.AssignmentFilter{DateRange: store.DateRange{From: day(3)}}, "[]"},
 	} {
 		got := fmt.Sprint(quantities(f.history(t, f.frankfurt(), tc.filter, store.PageRequest{}).Rows))
 		if got != tc.want {

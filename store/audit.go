@@ -20,11 +20,11 @@ type AuditEntry struct {
 }
 
 // AuditFilter narrows the log: User matches the actor (e-mail, substring),
-// Type is one of AuditTypes, From/To bound the time (To excluded).
+// Type is one of AuditTypes, the DateRange bounds the entry's time.
 type AuditFilter struct {
-	User     string
-	Type     AuditType
-	From, To time.Time
+	User string
+	Type AuditType
+	DateRange
 }
 
 // AuditType is the family of an audit entry, as stored in audit_log.type and
@@ -45,12 +45,6 @@ const (
 // AuditTypes are the audit types in the type filter's order.
 var AuditTypes = []AuditType{AuditLicense, AuditRenewal, AuditAlerts, AuditSubAccount, AuditSecurity, AuditSignIn, AuditSupport}
 
-// AuditPage is one page of the log with its neighbours' cursors.
-type AuditPage struct {
-	Rows       []AuditEntry
-	Prev, Next string
-}
-
 func (f AuditFilter) where(accountID int64) (string, []any) {
 	args := []any{accountID}
 	clause := `account_id = $1`
@@ -62,37 +56,28 @@ func (f AuditFilter) where(accountID int64) (string, []any) {
 		args = append(args, f.Type)
 		clause += ` AND type = $` + itoa(len(args))
 	}
-	if !f.From.IsZero() {
-		args = append(args, f.From)
-		clause += ` AND at >= $` + itoa(len(args))
-	}
-	if !f.To.IsZero() {
-		args = append(args, f.To)
-		clause += ` AND at < $` + itoa(len(args))
-	}
-	return clause, args
+	dates, args := f.DateRange.where("at", args)
+	return clause + dates, args
 }
 
 const auditColumns = `id, at, actor, type, operation, description`
 
 // AuditLog reads one page of an account's audit log, newest first.
-func (s *Store) AuditLog(ctx context.Context, accountID int64, f AuditFilter, page PageRequest) (AuditPage, error) {
+func (s *Store) AuditLog(ctx context.Context, accountID int64, f AuditFilter, page PageRequest) (Page[AuditEntry], error) {
 	where, args := f.where(accountID)
 	var at time.Time
 	var id int64
 	ks := keyset{columns: "at, id", desc: true, page: page}
 	cond, order, args, err := ks.clause(args, &at, &id)
 	if err != nil {
-		return AuditPage{}, err
+		return Page[AuditEntry]{}, err
 	}
 	var rows []AuditEntry
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+auditColumns+` FROM audit_log WHERE `+where+cond+order+
 		` LIMIT `+itoa(PageSize+1), args...); err != nil {
-		return AuditPage{}, err
+		return Page[AuditEntry]{}, err
 	}
-	out := AuditPage{}
-	out.Rows, out.Prev, out.Next = pageOf(rows, page, func(e AuditEntry) string { return encodeCursor(e.At, e.ID) })
-	return out, nil
+	return pageOf(rows, page, func(e AuditEntry) string { return encodeCursor(e.At, e.ID) }), nil
 }
 
 // EachAuditEntry hands fn every entry the filter matches, newest first, a

@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"activation-console/store"
 )
@@ -16,7 +17,7 @@ func TestAuditLog_PagesForwardAndBackNewestFirst(t *testing.T) {
 	}
 	var seen []int64
 	page := store.PageRequest{}
-	var pages []store.AuditPage
+	var pages []store.Page[store.AuditEntry]
 	for {
 		p, err := f.st.AuditLog(f.ctx, f.account.ID, store.AuditFilter{}, page)
 		if err != nil {
@@ -61,5 +62,51 @@ func TestAuditLog_PagesForwardAndBackNewestFirst(t *testing.T) {
 	}
 	if _, err := f.st.AuditLog(f.ctx, f.account.ID, store.AuditFilter{}, store.PageRequest{After: "garbage!"}); !store.HasCode(err, store.CodeInvalid) {
 		t.Fatalf("a forged cursor: %v", err)
+	}
+}
+
+// TestAuditLog_DateRange: From is included, To excluded, a zero bound is
+// open, and the export reads the same entries as the page.
+func TestAuditLog_DateRange(t *testing.T) {
+	f := newFixture(t)
+	f.buy(t, "o-1", "std-1y", 10)
+	start := f.clock.Now()
+	hour := func(n int) time.Time { return start.Add(time.Duration(n) * time.Hour) }
+	for i := 0; i < 3; i++ { // one assignment, so one entry, at hours 1, 2 and 3
+		f.clock.Set(hour(i + 1))
+		f.assign(t, f.product.ID, 1)
+	}
+	for _, tc := range []struct {
+		name  string
+		dates store.DateRange
+		want  []time.Time
+	}{
+		{"open", store.DateRange{}, []time.Time{hour(3), hour(2), hour(1)}},
+		{"from, included", store.DateRange{From: hour(2)}, []time.Time{hour(3), hour(2)}},
+		{"to, excluded", store.DateRange{To: hour(2)}, []time.Time{hour(1)}},
+		{"from and to", store.DateRange{From: hour(2), To: hour(3)}, []time.Time{hour(2)}},
+		{"an empty range", store.DateRange{From: hour(2), To: hour(2)}, nil},
+		{"after everything", store.DateRange{From: hour(4)}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			filter := store.AuditFilter{DateRange: tc.dates}
+			p, err := f.st.AuditLog(f.ctx, f.account.ID, filter, store.PageRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, exported []time.Time
+			for _, e := range p.Rows {
+				got = append(got, e.At)
+			}
+			if err := f.st.EachAuditEntry(f.ctx, f.account.ID, filter, func(e store.AuditEntry) error {
+				exported = append(exported, e.At)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || fmt.Sprint(exported) != fmt.Sprint(tc.want) {
+				t.Fatalf("page %v, export %v, want %v", got, exported, tc.want)
+			}
+		})
 	}
 }

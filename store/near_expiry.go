@@ -17,23 +17,12 @@ import (
 // are read first, so that the planner sees which products are meant and
 // reads a small product's devices by devices_product_expiry instead.
 
-// NearExpiryFilter narrows the near-expiry list. Zero times leave a range
-// open; the To bounds are exclusive.
+// NearExpiryFilter narrows the near-expiry list.
 type NearExpiryFilter struct {
-	Product       string // part of a product's name, or the start of its ProductKey
-	DeviceKey     string // the start of a DeviceKey, any case
-	ActivatedFrom time.Time
-	ActivatedTo   time.Time
-	ExpiresFrom   time.Time
-	ExpiresTo     time.Time
-}
-
-// NearExpiryPage is one page of the near-expiry list with the cursors of its
-// neighbours ("" when there is none).
-type NearExpiryPage struct {
-	Devices []Device
-	Next    string
-	Prev    string
+	Product   string    // part of a product's name, or the start of its ProductKey
+	DeviceKey string    // the start of a DeviceKey, any case
+	Activated DateRange // when the device's current code was activated
+	Expires   DateRange // when it expires
 }
 
 // keyPathLimit is how many devices a DeviceKey prefix may match in the
@@ -83,19 +72,19 @@ func (s *Store) nearExpiryFrom(ctx context.Context, sc Scope, f NearExpiryFilter
 	expiry := func(agg, at string) string {
 		return `(SELECT ` + agg + `(` + at + `::timestamptz + k.validity) FROM products q JOIN packages k ON k.id = q.package_id WHERE q.id = ANY($3))`
 	}
-	if !f.ActivatedFrom.IsZero() {
-		a := arg(f.ActivatedFrom)
+	if !f.Activated.From.IsZero() {
+		a := arg(f.Activated.From)
 		where = append(where, `d.activated_at >= `+a+` AND d.expires_at >= `+expiry("min", a)+` - interval '1 day'`)
 	}
-	if !f.ActivatedTo.IsZero() {
-		a := arg(f.ActivatedTo)
+	if !f.Activated.To.IsZero() {
+		a := arg(f.Activated.To)
 		where = append(where, `d.activated_at < `+a+` AND d.expires_at <= `+expiry("max", a)+` + interval '1 day'`)
 	}
-	if !f.ExpiresFrom.IsZero() {
-		where = append(where, `d.expires_at >= `+arg(f.ExpiresFrom))
+	if !f.Expires.From.IsZero() {
+		where = append(where, `d.expires_at >= `+arg(f.Expires.From))
 	}
-	if !f.ExpiresTo.IsZero() {
-		where = append(where, `d.expires_at < `+arg(f.ExpiresTo))
+	if !f.Expires.To.IsZero() {
+		where = append(where, `d.expires_at < `+arg(f.Expires.To))
 	}
 	return ` FROM devices d JOIN products p ON p.id = d.product_id WHERE ` + strings.Join(where, " AND "), args, true, nil
 }
@@ -111,11 +100,11 @@ func (s *Store) nearExpiryProducts(ctx context.Context, sc Scope, text string) (
 }
 
 // NearExpiryDevices reads one page of the near-expiry list.
-func (s *Store) NearExpiryDevices(ctx context.Context, sc Scope, f NearExpiryFilter, page PageRequest) (NearExpiryPage, error) {
+func (s *Store) NearExpiryDevices(ctx context.Context, sc Scope, f NearExpiryFilter, page PageRequest) (Page[Device], error) {
 	now := s.Now()
 	from, args, ok, err := s.nearExpiryFrom(ctx, sc, f, now)
 	if err != nil || !ok {
-		return NearExpiryPage{}, err
+		return Page[Device]{}, err
 	}
 	order, cmp, cursor := "ASC", ">", page.After
 	if page.Before != "" {
@@ -126,7 +115,7 @@ func (s *Store) NearExpiryDevices(ctx context.Context, sc Scope, f NearExpiryFil
 		var at time.Time
 		var id int64
 		if err := decodeCursor(cursor, &at, &id); err != nil {
-			return NearExpiryPage{}, err
+			return Page[Device]{}, err
 		}
 		args = append(args, at, id)
 		q += ` AND (d.expires_at, d.id) ` + cmp + ` ($` + itoa(len(args)-1) + `, $` + itoa(len(args)) + `)`
@@ -134,12 +123,11 @@ func (s *Store) NearExpiryDevices(ctx context.Context, sc Scope, f NearExpiryFil
 	q += ` ORDER BY d.expires_at ` + order + `, d.id ` + order + ` LIMIT ` + itoa(PageSize+1)
 	var rows []Device
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return NearExpiryPage{}, err
+		return Page[Device]{}, err
 	}
-	out := NearExpiryPage{}
-	out.Devices, out.Prev, out.Next = pageOf(rows, page, func(d Device) string { return encodeCursor(d.ExpiresAt, d.ID) })
-	if err := withOutlooks(ctx, s.db, out.Devices, now); err != nil {
-		return NearExpiryPage{}, err
+	out := pageOf(rows, page, func(d Device) string { return encodeCursor(d.ExpiresAt, d.ID) })
+	if err := withOutlooks(ctx, s.db, out.Rows, now); err != nil {
+		return Page[Device]{}, err
 	}
 	return out, nil
 }

@@ -28,7 +28,7 @@ func neConnect(t *testing.T, f *fixture, pk, dk, dc string) {
 }
 
 // nearExpiry reads one page of the fixture account's list in eu-frankfurt.
-func nearExpiry(t *testing.T, f *fixture, filter store.NearExpiryFilter, page store.PageRequest) store.NearExpiryPage {
+func nearExpiry(t *testing.T, f *fixture, filter store.NearExpiryFilter, page store.PageRequest) store.Page[store.Device] {
 	t.Helper()
 	p, err := f.st.NearExpiryDevices(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, filter, page)
 	if err != nil {
@@ -37,9 +37,9 @@ func nearExpiry(t *testing.T, f *fixture, filter store.NearExpiryFilter, page st
 	return p
 }
 
-func neKeys(p store.NearExpiryPage) []string {
+func neKeys(p store.Page[store.Device]) []string {
 	keys := []string{}
-	for _, d := range p.Devices {
+	for _, d := range p.Rows {
 		keys = append(keys, d.DeviceKey)
 	}
 	return keys
@@ -90,7 +90,7 @@ func TestNearExpiryDevices_ListsLiveDevicesWhoseCodesExpireWithin30Days(t *testi
 	if got, want := neKeys(p), []string{"soon", "also-soon", "later"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("devices = %v, want %v (soonest first)", got, want)
 	}
-	d := p.Devices[0]
+	d := p.Rows[0]
 	if d.ProductName != "Thermostat" || d.ProductKey != "PK-1" || !d.ActivatedAt.Equal(epoch) || !d.ExpiresAt.Equal(year(epoch)) ||
 		d.Outlook != store.OutlookWillRenew || !d.AutoRenew || d.Blacklisted {
 		t.Errorf("first row = %+v, want Thermostat PK-1, will renew", d)
@@ -160,13 +160,13 @@ func TestNearExpiryDevices_Filters(t *testing.T) {
 		{"product and device", store.NearExpiryFilter{Product: "PK-1", DeviceKey: "thermo-00"}, []string{"thermo-001", "thermo-002"}},
 		{"product and device of another product", store.NearExpiryFilter{Product: "PK-1", DeviceKey: "lamp"}, []string{}},
 		{"no product matches", store.NearExpiryFilter{Product: "nothing like it"}, []string{}},
-		{"activated from", store.NearExpiryFilter{ActivatedFrom: epoch.Add(3 * neDay)}, []string{"thermo-002", "lamp_100", "lamp-200"}},
-		{"activated to (excluded)", store.NearExpiryFilter{ActivatedTo: epoch.Add(3 * neDay)}, []string{"thermo-001"}},
-		{"activated range", store.NearExpiryFilter{ActivatedFrom: epoch.Add(neDay), ActivatedTo: epoch.Add(4 * neDay)}, []string{"thermo-002", "lamp_100"}},
-		{"expires from", store.NearExpiryFilter{ExpiresFrom: year(epoch).Add(5 * neDay)}, []string{"lamp-200"}},
-		{"expires to", store.NearExpiryFilter{ExpiresTo: year(epoch).Add(time.Second)}, []string{"thermo-001"}},
-		{"expires range", store.NearExpiryFilter{ExpiresFrom: year(epoch).Add(neDay), ExpiresTo: year(epoch).Add(4 * neDay)}, []string{"thermo-002", "lamp_100"}},
-		{"expires range beyond the window", store.NearExpiryFilter{ExpiresFrom: year(epoch).Add(60 * neDay)}, []string{}},
+		{"activated from", store.NearExpiryFilter{Activated: store.DateRange{From: epoch.Add(3 * neDay)}}, []string{"thermo-002", "lamp_100", "lamp-200"}},
+		{"activated to (excluded)", store.NearExpiryFilter{Activated: store.DateRange{To: epoch.Add(3 * neDay)}}, []string{"thermo-001"}},
+		{"activated range", store.NearExpiryFilter{Activated: store.DateRange{From: epoch.Add(neDay), To: epoch.Add(4 * neDay)}}, []string{"thermo-002", "lamp_100"}},
+		{"expires from", store.NearExpiryFilter{Expires: store.DateRange{From: year(epoch).Add(5 * neDay)}}, []string{"lamp-200"}},
+		{"expires to", store.NearExpiryFilter{Expires: store.DateRange{To: year(epoch).Add(time.Second)}}, []string{"thermo-001"}},
+		{"expires range", store.NearExpiryFilter{Expires: store.DateRange{From: year(epoch).Add(neDay), To: year(epoch).Add(4 * neDay)}}, []string{"thermo-002", "lamp_100"}},
+		{"expires range beyond the window", store.NearExpiryFilter{Expires: store.DateRange{From: year(epoch).Add(60 * neDay)}}, []string{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -281,7 +281,7 @@ func TestNearExpiryDevices_ShowsEachDevicesRenewalOutlook(t *testing.T) {
 	f.clock.Set(year(epoch).Add(-neDay))
 
 	got := map[string]store.Outlook{}
-	for _, d := range nearExpiry(t, f, store.NearExpiryFilter{}, store.PageRequest{}).Devices {
+	for _, d := range nearExpiry(t, f, store.NearExpiryFilter{}, store.PageRequest{}).Rows {
 		got[d.DeviceKey] = d.Outlook
 	}
 	want := map[string]store.Outlook{"a": store.OutlookWillRenew, "b": store.OutlookWillRenew, "listed": store.OutlookBlacklisted,
@@ -337,8 +337,8 @@ func TestNearExpiryDevices_FirstPageReadsTheExpiryIndex(t *testing.T) {
 	f.clock.Set(year(epoch).Add(-15 * neDay))
 	now := f.st.Now()
 	p := nearExpiry(t, f, store.NearExpiryFilter{}, store.PageRequest{})
-	if len(p.Devices) != store.PageSize || p.Next == "" {
-		t.Fatalf("first page has %d devices", len(p.Devices))
+	if len(p.Rows) != store.PageSize || p.Next == "" {
+		t.Fatalf("first page has %d devices", len(p.Rows))
 	}
 	// The store's statement for the first page, unfiltered.
 	var plan []string
@@ -383,18 +383,18 @@ func TestNearExpiryDevices_ExpiredButNotYetRenewedCountsAsDue(t *testing.T) {
 	f.connect(t, "new")
 	f.clock.Set(year(epoch).Add(time.Hour)) // old expired an hour ago; new expires in 10 days; 1 code left
 	p := nearExpiry(t, f, store.NearExpiryFilter{}, store.PageRequest{})
-	if len(p.Devices) != 1 || p.Devices[0].DeviceKey != "new" || p.Devices[0].Outlook != store.OutlookAtRisk {
-		t.Fatalf("devices = %+v, want new at risk: 2 devices due, 1 code", p.Devices)
+	if len(p.Rows) != 1 || p.Rows[0].DeviceKey != "new" || p.Rows[0].Outlook != store.OutlookAtRisk {
+		t.Fatalf("devices = %+v, want new at risk: 2 devices due, 1 code", p.Rows)
 	}
 	f.pass(t) // old renews with the last code
 	p = nearExpiry(t, f, store.NearExpiryFilter{}, store.PageRequest{})
-	if len(p.Devices) != 1 || p.Devices[0].Outlook != store.OutlookAtRisk {
-		t.Fatalf("devices = %+v, want new still at risk: 1 device due, no code", p.Devices)
+	if len(p.Rows) != 1 || p.Rows[0].Outlook != store.OutlookAtRisk {
+		t.Fatalf("devices = %+v, want new still at risk: 1 device due, no code", p.Rows)
 	}
 	f.assign(t, f.product.ID, 1)
 	p = nearExpiry(t, f, store.NearExpiryFilter{}, store.PageRequest{})
-	if len(p.Devices) != 1 || p.Devices[0].Outlook != store.OutlookWillRenew {
-		t.Fatalf("devices = %+v, want new to renew once a code is assigned", p.Devices)
+	if len(p.Rows) != 1 || p.Rows[0].Outlook != store.OutlookWillRenew {
+		t.Fatalf("devices = %+v, want new to renew once a code is assigned", p.Rows)
 	}
 }
 
@@ -419,10 +419,10 @@ func TestNearExpiryDevices_ActivationFilterAcrossPackages(t *testing.T) {
 		filter store.NearExpiryFilter
 		want   []string
 	}{
-		{"from before both", store.NearExpiryFilter{ActivatedFrom: epoch.Add(-neDay)}, []string{"five-year", "one-year"}},
-		{"from after the first", store.NearExpiryFilter{ActivatedFrom: epoch.Add(neDay)}, []string{"one-year"}},
-		{"to before the second", store.NearExpiryFilter{ActivatedTo: epoch.Add(neDay)}, []string{"five-year"}},
-		{"to after both", store.NearExpiryFilter{ActivatedTo: epoch.AddDate(4, 0, 1)}, []string{"five-year", "one-year"}},
+		{"from before both", store.NearExpiryFilter{Activated: store.DateRange{From: epoch.Add(-neDay)}}, []string{"five-year", "one-year"}},
+		{"from after the first", store.NearExpiryFilter{Activated: store.DateRange{From: epoch.Add(neDay)}}, []string{"one-year"}},
+		{"to before the second", store.NearExpiryFilter{Activated: store.DateRange{To: epoch.Add(neDay)}}, []string{"five-year"}},
+		{"to after both", store.NearExpiryFilter{Activated: store.DateRange{To: epoch.AddDate(4, 0, 1)}}, []string{"five-year", "one-year"}},
 	}
 	for _, c := range cases {
 		if got := neKeys(nearExpiry(t, f, c.filter, store.PageRequest{})); !reflect.DeepEqual(got, c.want) {

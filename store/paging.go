@@ -15,6 +15,14 @@ import (
 // PageSize is the rows of one page of every list.
 const PageSize = 50
 
+// Page is one page of a list in list order, with the cursors of its
+// neighbours ("" when there is none): pass Prev as PageRequest.Before, Next
+// as PageRequest.After.
+type Page[T any] struct {
+	Rows       []T
+	Prev, Next string
+}
+
 // PageRequest asks for the page after or before a cursor (neither: the first page).
 type PageRequest struct {
 	After  string
@@ -87,8 +95,8 @@ func (k keyset) clause(args []any, key ...any) (cond, order string, outArgs []an
 }
 
 // pageOf trims the PageSize+1 rows a query read to one page in list order,
-// and makes the cursors of the pages before and after it.
-func pageOf[T any](rows []T, page PageRequest, key func(T) string) (out []T, prev, next string) {
+// with the cursors of the pages before and after it.
+func pageOf[T any](rows []T, page PageRequest, key func(T) string) Page[T] {
 	backward := page.Before != ""
 	more := len(rows) > PageSize
 	if more {
@@ -97,16 +105,17 @@ func pageOf[T any](rows []T, page PageRequest, key func(T) string) (out []T, pre
 	if backward {
 		slices.Reverse(rows)
 	}
+	out := Page[T]{Rows: rows}
 	if len(rows) == 0 {
-		return rows, "", ""
+		return out
 	}
 	if (backward && more) || (!backward && page.After != "") {
-		prev = key(rows[0])
+		out.Prev = key(rows[0])
 	}
 	if (!backward && more) || backward {
-		next = key(rows[len(rows)-1])
+		out.Next = key(rows[len(rows)-1])
 	}
-	return rows, prev, next
+	return out
 }
 
 // derefKey turns a pointer filled by decodeCursor into the value to bind.

@@ -45,14 +45,6 @@ type ProductCodesFilter struct {
 	Search string
 }
 
-// ProductCodesPage is one page of the list, with the cursors of its neighbours
-// ("" when there is none): pass Prev as PageRequest.Before, Next as After.
-type ProductCodesPage struct {
-	Rows []ProductCodes
-	Prev string
-	Next string
-}
-
 const productCodesColumns = `p.id, p.product_key, p.name, k.code AS package_code, k.name AS package_name,
 	p.auto_renew, p.consumed, p.available`
 
@@ -84,21 +76,20 @@ func escapeLike(s string) string {
 // ProductCodes reads one page of the scope's products ordered by name, then
 // id. The last 30 days' consumption is counted for the products of the page
 // only, on the activations_product_recent index.
-func (s *Store) ProductCodes(ctx context.Context, sc Scope, f ProductCodesFilter, page PageRequest) (ProductCodesPage, error) {
+func (s *Store) ProductCodes(ctx context.Context, sc Scope, f ProductCodesFilter, page PageRequest) (Page[ProductCodes], error) {
 	where, args := f.where(sc)
 	var name string
 	var id int64
 	cond, order, args, err := keyset{columns: "p.name, p.id", page: page}.clause(args, &name, &id)
 	if err != nil {
-		return ProductCodesPage{}, err
+		return Page[ProductCodes]{}, err
 	}
 	var rows []ProductCodes
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+productCodesColumns+`, 0 AS recent`+productFrom+
 		`WHERE `+where+cond+order+` LIMIT `+itoa(PageSize+1), args...); err != nil {
-		return ProductCodesPage{}, err
+		return Page[ProductCodes]{}, err
 	}
-	var out ProductCodesPage
-	out.Rows, out.Prev, out.Next = pageOf(rows, page, func(r ProductCodes) string { return encodeCursor(r.Name, r.ID) })
+	out := pageOf(rows, page, func(r ProductCodes) string { return encodeCursor(r.Name, r.ID) })
 	return out, s.recentConsumption(ctx, out.Rows)
 }
 

@@ -14,7 +14,7 @@ func (f *fixture) frankfurt() store.Scope {
 	return store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}
 }
 
-func (f *fixture) productCodes(t *testing.T, sc store.Scope, search string, page store.PageRequest) store.ProductCodesPage {
+func (f *fixture) productCodes(t *testing.T, sc store.Scope, search string, page store.PageRequest) store.Page[store.ProductCodes] {
 	t.Helper()
 	p, err := f.st.ProductCodes(f.ctx, sc, store.ProductCodesFilter{Search: search}, page)
 	if err != nil {

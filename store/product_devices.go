@@ -25,27 +25,16 @@ func (s *Store) ScopedProduct(ctx context.Context, sc Scope, id int64) (Product,
 	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
 }
 
-// DeviceFilter narrows a product's device list. Nil times leave a range
-// open; the To bounds are exclusive.
+// DeviceFilter narrows a product's device list.
 type DeviceFilter struct {
-	DeviceKey     string // the start of a DeviceKey, any case
-	ActivatedFrom *time.Time
-	ActivatedTo   *time.Time
-	ExpiresFrom   *time.Time
-	ExpiresTo     *time.Time
-	Status        DeviceStatus // one of the Status* values except deleted, or "" for all
+	DeviceKey string       // the start of a DeviceKey, any case
+	Activated DateRange    // when the device's current code was activated
+	Expires   DateRange    // when it expires
+	Status    DeviceStatus // one of the Status* values except deleted, or "" for all
 }
 
 // DeviceStatuses are the statuses a product's device list can be filtered by, in display order.
 var DeviceStatuses = []DeviceStatus{StatusActive, StatusExpiring, StatusExpired, StatusLapsed, StatusWaiting, StatusNew}
-
-// ProductDevicesPage is one page of a product's devices with the cursors of
-// its neighbours ("" when there is none).
-type ProductDevicesPage struct {
-	Devices []Device
-	Next    string
-	Prev    string
-}
 
 // The list's orders: by expiry, devices without a code last; by expiry
 // alone while a status with a running code is chosen (devices_product_expiry
@@ -93,19 +82,19 @@ func productDevicesWhere(sc Scope, productID int64, f DeviceFilter, now time.Tim
 	expiresBefore := func(v, op string) string {
 		return `d.expires_at ` + op + ` ` + v + ` AND ` + expiryKey + ` ` + op + ` ` + v
 	}
-	if f.ActivatedFrom != nil {
-		a := arg(*f.ActivatedFrom)
+	if !f.Activated.From.IsZero() {
+		a := arg(f.Activated.From)
 		where = append(where, `d.activated_at >= `+a+` AND `+expiresFrom(a+`::timestamptz + `+validity+` - interval '1 day'`))
 	}
-	if f.ActivatedTo != nil {
-		a := arg(*f.ActivatedTo)
+	if !f.Activated.To.IsZero() {
+		a := arg(f.Activated.To)
 		where = append(where, `d.activated_at < `+a+` AND `+expiresBefore(a+`::timestamptz + `+validity+` + interval '1 day'`, "<="))
 	}
-	if f.ExpiresFrom != nil {
-		where = append(where, expiresFrom(arg(*f.ExpiresFrom)))
+	if !f.Expires.From.IsZero() {
+		where = append(where, expiresFrom(arg(f.Expires.From)))
 	}
-	if f.ExpiresTo != nil {
-		where = append(where, expiresBefore(arg(*f.ExpiresTo), "<"))
+	if !f.Expires.To.IsZero() {
+		where = append(where, expiresBefore(arg(f.Expires.To), "<"))
 	}
 	// Each status as deviceStatus decides it, as a range of its order's index.
 	live := `d.lapsed_at IS NULL AND d.waiting_since IS NULL AND `
@@ -132,11 +121,11 @@ func productDevicesWhere(sc Scope, productID int64, f DeviceFilter, now time.Tim
 // ProductDevices reads one page of a product's devices with their status
 // and renewal outlook: soonest expiry first (devices without a code last),
 // or by DK while a DK is searched.
-func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f DeviceFilter, page PageRequest) (ProductDevicesPage, error) {
+func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f DeviceFilter, page PageRequest) (Page[Device], error) {
 	now := s.Now()
 	from, args, err := productDevicesWhere(sc, p.ID, f, now)
 	if err != nil {
-		return ProductDevicesPage{}, err
+		return Page[Device]{}, err
 	}
 	key, cast := sortKey(f)
 	order, cmp, cursor := "ASC", ">", page.After
@@ -147,7 +136,7 @@ func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f Devic
 	if cursor != "" {
 		v, id, err := decodeListCursor(cursor, key)
 		if err != nil {
-			return ProductDevicesPage{}, err
+			return Page[Device]{}, err
 		}
 		args = append(args, v, id)
 		q += ` AND (` + key + `, d.id) ` + cmp + ` ($` + itoa(len(args)-1) + cast + `, $` + itoa(len(args)) + `)`
@@ -155,7 +144,7 @@ func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f Devic
 	q += ` ORDER BY ` + key + ` ` + order + `, d.id ` + order + ` LIMIT ` + itoa(PageSize+1)
 	var rows []Device
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return ProductDevicesPage{}, err
+		return Page[Device]{}, err
 	}
 	cursorOf := func(d Device) string {
 		if key == dkKey {
@@ -163,14 +152,13 @@ func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f Devic
 		}
 		return encodeCursor(d.ExpiresAt, d.ID)
 	}
-	out := ProductDevicesPage{}
-	out.Devices, out.Prev, out.Next = pageOf(rows, page, cursorOf)
+	out := pageOf(rows, page, cursorOf)
 	due, err := productDue(ctx, s.db, p, now)
 	if err != nil {
-		return ProductDevicesPage{}, err
+		return Page[Device]{}, err
 	}
-	for i := range out.Devices {
-		out.Devices[i] = withProductOutlook(out.Devices[i], now, due)
+	for i := range out.Rows {
+		out.Rows[i] = withProductOutlook(out.Rows[i], now, due)
 	}
 	return out, nil
 }
@@ -327,15 +315,8 @@ type BlacklistEntry struct {
 	Known     bool      `db:"known"` // a device of the product has this DK
 }
 
-// BlacklistPage is one page of a product's blacklist, by DK.
-type BlacklistPage struct {
-	Entries []BlacklistEntry
-	Next    string
-	Prev    string
-}
-
 // ProductBlacklist reads one page of a product's renewal blacklist, by DK.
-func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page PageRequest) (BlacklistPage, error) {
+func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page PageRequest) (Page[BlacklistEntry], error) {
 	args := append(sc.args(), p.ID)
 	order, cmp, cursor := "ASC", ">", page.After
 	if page.Before != "" {
@@ -348,7 +329,7 @@ func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page 
 	if cursor != "" {
 		var key string
 		if err := decodeCursor(cursor, &key); err != nil {
-			return BlacklistPage{}, err
+			return Page[BlacklistEntry]{}, err
 		}
 		args = append(args, key)
 		q += ` AND b.device_key ` + cmp + ` $5`
@@ -356,9 +337,7 @@ func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page 
 	q += ` ORDER BY b.device_key ` + order + ` LIMIT ` + itoa(PageSize+1)
 	var rows []BlacklistEntry
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return BlacklistPage{}, err
+		return Page[BlacklistEntry]{}, err
 	}
-	out := BlacklistPage{}
-	out.Entries, out.Prev, out.Next = pageOf(rows, page, func(e BlacklistEntry) string { return encodeCursor(e.DeviceKey) })
-	return out, nil
+	return pageOf(rows, page, func(e BlacklistEntry) string { return encodeCursor(e.DeviceKey) }), nil
 }

@@ -15,7 +15,7 @@ func (f *fixture) scope() store.Scope {
 }
 
 // devicePage reads one page of the fixture product's devices.
-func (f *fixture) devicePage(t *testing.T, filter store.DeviceFilter, page store.PageRequest) store.ProductDevicesPage {
+func (f *fixture) devicePage(t *testing.T, filter store.DeviceFilter, page store.PageRequest) store.Page[store.Device] {
 	t.Helper()
 	got, err := f.st.ProductDevices(f.ctx, f.scope(), f.productNow(t), filter, page)
 	if err != nil {
@@ -99,21 +99,21 @@ func TestProductDevices_PagesForwardAndBack(t *testing.T) {
 			f := newFixture(t)
 			want := seedDevices(t, f, tc.dated, tc.waiting)
 			first := f.devicePage(t, store.DeviceFilter{}, store.PageRequest{})
-			if got := keysOf(first.Devices); !reflect.DeepEqual(got, want[:store.PageSize]) {
+			if got := keysOf(first.Rows); !reflect.DeepEqual(got, want[:store.PageSize]) {
 				t.Fatalf("first page %v, want %v", got, want[:store.PageSize])
 			}
 			if first.Prev != "" || first.Next == "" {
 				t.Fatalf("first page: prev %q next %q", first.Prev, first.Next)
 			}
 			second := f.devicePage(t, store.DeviceFilter{}, store.PageRequest{After: first.Next})
-			if got := keysOf(second.Devices); !reflect.DeepEqual(got, want[store.PageSize:]) {
+			if got := keysOf(second.Rows); !reflect.DeepEqual(got, want[store.PageSize:]) {
 				t.Fatalf("second page %v, want %v", got, want[store.PageSize:])
 			}
 			if second.Prev == "" || second.Next != "" {
 				t.Fatalf("second page: prev %q next %q", second.Prev, second.Next)
 			}
 			back := f.devicePage(t, store.DeviceFilter{}, store.PageRequest{Before: second.Prev})
-			if got := keysOf(back.Devices); !reflect.DeepEqual(got, want[:store.PageSize]) {
+			if got := keysOf(back.Rows); !reflect.DeepEqual(got, want[:store.PageSize]) {
 				t.Fatalf("back to the first page %v, want %v", got, want[:store.PageSize])
 			}
 			if back.Prev != "" || back.Next == "" {
@@ -150,15 +150,15 @@ func TestProductDevices_SearchByKeyPagesInKeyOrder(t *testing.T) {
 		t.Fatal("SortedByKey")
 	}
 	first := f.devicePage(t, filter, store.PageRequest{})
-	if got := keysOf(first.Devices); !reflect.DeepEqual(got, want[:50]) || first.Prev != "" || first.Next == "" {
+	if got := keysOf(first.Rows); !reflect.DeepEqual(got, want[:50]) || first.Prev != "" || first.Next == "" {
 		t.Fatalf("first page %v", got)
 	}
 	second := f.devicePage(t, filter, store.PageRequest{After: first.Next})
-	if got := keysOf(second.Devices); !reflect.DeepEqual(got, want[50:]) || second.Next != "" {
+	if got := keysOf(second.Rows); !reflect.DeepEqual(got, want[50:]) || second.Next != "" {
 		t.Fatalf("second page %v", got)
 	}
 	back := f.devicePage(t, filter, store.PageRequest{Before: second.Prev})
-	if got := keysOf(back.Devices); !reflect.DeepEqual(got, want[:50]) {
+	if got := keysOf(back.Rows); !reflect.DeepEqual(got, want[:50]) {
 		t.Fatalf("back %v", got)
 	}
 	var all []string
@@ -224,7 +224,7 @@ func TestProductDevices_StatusAndOutlook(t *testing.T) {
 		Outlook store.Outlook
 	}
 	var rows []row
-	for _, d := range got.Devices {
+	for _, d := range got.Rows {
 		rows = append(rows, row{d.DeviceKey, d.Status, d.Outlook})
 	}
 	want := []row{
@@ -238,14 +238,14 @@ func TestProductDevices_StatusAndOutlook(t *testing.T) {
 	if !reflect.DeepEqual(rows, want) {
 		t.Fatalf("devices\n got %+v\nwant %+v", rows, want)
 	}
-	if r := got.Devices[0].LapseReason; r == nil || *r != store.ReasonBlacklisted {
+	if r := got.Rows[0].LapseReason; r == nil || *r != store.ReasonBlacklisted {
 		t.Fatalf("lapse reason %v", r)
 	}
 
 	t.Run("EnoughCodesAreNotAtRisk", func(t *testing.T) {
 		f.buy(t, "O-2", "std-1y", 2)
 		f.assign(t, f.product.ID, 2)
-		d := f.devicePage(t, store.DeviceFilter{Status: store.StatusExpiring}, store.PageRequest{}).Devices
+		d := f.devicePage(t, store.DeviceFilter{Status: store.StatusExpiring}, store.PageRequest{}).Rows
 		if len(d) != 1 || d[0].Outlook != store.OutlookWillRenew {
 			t.Fatalf("expiring devices %+v", d)
 		}
@@ -254,7 +254,7 @@ func TestProductDevices_StatusAndOutlook(t *testing.T) {
 		if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
 			t.Fatal(err)
 		}
-		d := f.devicePage(t, store.DeviceFilter{Status: store.StatusActive}, store.PageRequest{}).Devices
+		d := f.devicePage(t, store.DeviceFilter{Status: store.StatusActive}, store.PageRequest{}).Rows
 		if len(d) != 1 || d[0].Outlook != store.OutlookAutoRenewOff {
 			t.Fatalf("active devices %+v", d)
 		}
@@ -272,7 +272,7 @@ func TestProductDevices_FilterByStatus(t *testing.T) {
 		store.StatusNew:      {"new-1"},
 	} {
 		t.Run(string(status), func(t *testing.T) {
-			got := keysOf(f.devicePage(t, store.DeviceFilter{Status: status}, store.PageRequest{}).Devices)
+			got := keysOf(f.devicePage(t, store.DeviceFilter{Status: status}, store.PageRequest{}).Rows)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("status %s: %v, want %v", status, got, want)
 			}
@@ -292,7 +292,7 @@ func TestProductDevices_FilterByKeyAndDates(t *testing.T) {
 		f.clock.Set(epoch.Add(time.Duration(i*10) * day)) // activated on days 0, 10, 20, 30
 		f.connect(t, dk)
 	}
-	at := func(days int) *time.Time { t := epoch.Add(time.Duration(days) * day); return &t }
+	at := func(days int) time.Time { return epoch.Add(time.Duration(days) * day) }
 	for name, tc := range map[string]struct {
 		filter store.DeviceFilter
 		want   []string
@@ -301,16 +301,16 @@ func TestProductDevices_FilterByKeyAndDates(t *testing.T) {
 		"UnderscoreIsNotAWildcard":  {store.DeviceFilter{DeviceKey: "AB_"}, []string{"ab_c"}},
 		"ExactKey":                  {store.DeviceFilter{DeviceKey: "zz.1"}, []string{"zz.1"}},
 		"NoMatch":                   {store.DeviceFilter{DeviceKey: "q"}, nil},
-		"ActivatedFrom":             {store.DeviceFilter{ActivatedFrom: at(10)}, []string{"abxc", "AB-9", "zz.1"}},
-		"ActivatedRange":            {store.DeviceFilter{ActivatedFrom: at(5), ActivatedTo: at(20)}, []string{"abxc"}},
-		"ActivatedToIsExclusive":    {store.DeviceFilter{ActivatedTo: at(10)}, []string{"ab_c"}},
-		"ExpiresRange":              {store.DeviceFilter{ExpiresFrom: at(365 + 15), ExpiresTo: at(365 + 31)}, []string{"AB-9", "zz.1"}},
-		"ExpiresAndKey":             {store.DeviceFilter{ExpiresFrom: at(365 + 5), DeviceKey: "a"}, []string{"AB-9", "abxc"}},
-		"ActivatedAndExpiresAgree":  {store.DeviceFilter{ActivatedFrom: at(10), ExpiresTo: at(365 + 21)}, []string{"abxc", "AB-9"}},
-		"ActivatedRangeOfOneMoment": {store.DeviceFilter{ActivatedFrom: at(20), ActivatedTo: at(21)}, []string{"AB-9"}},
+		"ActivatedFrom":             {store.DeviceFilter{Activated: store.DateRange{From: at(10)}}, []string{"abxc", "AB-9", "zz.1"}},
+		"ActivatedRange":            {store.DeviceFilter{Activated: store.DateRange{From: at(5), To: at(20)}}, []string{"abxc"}},
+		"ActivatedToIsExclusive":    {store.DeviceFilter{Activated: store.DateRange{To: at(10)}}, []string{"ab_c"}},
+		"ExpiresRange":              {store.DeviceFilter{Expires: store.DateRange{From: at(365 + 15), To: at(365 + 31)}}, []string{"AB-9", "zz.1"}},
+		"ExpiresAndKey":             {store.DeviceFilter{Expires: store.DateRange{From: at(365 + 5)}, DeviceKey: "a"}, []string{"AB-9", "abxc"}},
+		"ActivatedAndExpiresAgree":  {store.DeviceFilter{Activated: store.DateRange{From: at(10)}, Expires: store.DateRange{To: at(365 + 21)}}, []string{"abxc", "AB-9"}},
+		"ActivatedRangeOfOneMoment": {store.DeviceFilter{Activated: store.DateRange{From: at(20), To: at(21)}}, []string{"AB-9"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got := keysOf(f.devicePage(t, tc.filter, store.PageRequest{}).Devices)
+			got := keysOf(f.devicePage(t, tc.filter, store.PageRequest{}).Rows)
 			if len(got) == 0 {
 				got = nil
 			}
@@ -426,7 +426,7 @@ func TestProductBlacklist_PagesByKey(t *testing.T) {
 		t.Fatalf("blacklist: %d, %v", n, err)
 	}
 	p := f.productNow(t)
-	page := func(pr store.PageRequest) store.BlacklistPage {
+	page := func(pr store.PageRequest) store.Page[store.BlacklistEntry] {
 		t.Helper()
 		b, err := f.st.ProductBlacklist(f.ctx, f.scope(), p, pr)
 		if err != nil {
@@ -434,9 +434,9 @@ func TestProductBlacklist_PagesByKey(t *testing.T) {
 		}
 		return b
 	}
-	dks := func(b store.BlacklistPage) []string {
+	dks := func(b store.Page[store.BlacklistEntry]) []string {
 		var out []string
-		for _, e := range b.Entries {
+		for _, e := range b.Rows {
 			out = append(out, e.DeviceKey)
 		}
 		return out
@@ -445,8 +445,8 @@ func TestProductBlacklist_PagesByKey(t *testing.T) {
 	if !reflect.DeepEqual(dks(first), keys[:50]) || first.Prev != "" || first.Next == "" {
 		t.Fatalf("first page %v prev %q next %q", dks(first), first.Prev, first.Next)
 	}
-	if !first.Entries[0].Known || first.Entries[1].Known {
-		t.Fatalf("known: %+v", first.Entries[:2])
+	if !first.Rows[0].Known || first.Rows[1].Known {
+		t.Fatalf("known: %+v", first.Rows[:2])
 	}
 	second := page(store.PageRequest{After: first.Next})
 	if !reflect.DeepEqual(dks(second), keys[50:]) || second.Next != "" || second.Prev == "" {
@@ -456,7 +456,7 @@ func TestProductBlacklist_PagesByKey(t *testing.T) {
 		t.Fatalf("back %v", dks(back))
 	}
 	other := f.newAccount(t, "individual", "eu-frankfurt", "y@example.com")
-	if b, err := f.st.ProductBlacklist(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, p, store.PageRequest{}); err != nil || len(b.Entries) != 0 {
+	if b, err := f.st.ProductBlacklist(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, p, store.PageRequest{}); err != nil || len(b.Rows) != 0 {
 		t.Fatalf("another account sees %v, %v", dks(b), err)
 	}
 }
