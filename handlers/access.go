@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 )
 
@@ -49,10 +50,11 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (h *Handler) toSignIn(c echo.Context) error {
-	target := "/signin"
+	var q url.Values
 	if next, ok := sitePath(c.Request().URL.RequestURI()); ok && c.Request().Method == http.MethodGet {
-		target += "?next=" + url.QueryEscape(next)
+		q = url.Values{"next": {next}}
 	}
+	target := withQuery(h.url(c, routenames.SignInForm), q)
 	if c.Request().Header.Get("HX-Request") == "true" {
 		c.Response().Header().Set("HX-Redirect", target)
 		return c.NoContent(http.StatusUnauthorized)
@@ -117,7 +119,7 @@ func (h *Handler) requireAccount(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v := currentViewer(c)
 		if v.support() && v.account.ID == 0 {
-			return c.Redirect(http.StatusSeeOther, "/support")
+			return c.Redirect(http.StatusSeeOther, h.url(c, routenames.Support))
 		}
 		if v.support() && c.Request().Method != http.MethodGet {
 			return echo.NewHTTPError(http.StatusForbidden, "Support views are read-only.")

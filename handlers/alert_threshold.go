@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -34,7 +35,7 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "Products now alert when they have "+views.Num(n)+" available codes or fewer.")
-	return redirect(c, "/"+c.Param("dc")+"/recipients")
+	return redirect(c, h.url(c, routenames.Recipients))
 }
 
 // renderThreshold answers a refused threshold: htmx gets the form with the

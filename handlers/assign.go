@@ -22,7 +22,7 @@ func (h *Handler) assignForm(c echo.Context) error {
 	if !currentViewer(c).canManage() {
 		return h.render(c, http.StatusOK, p, views.AssignNotAllowed(p, false), views.AssignNotAllowed(p, true))
 	}
-	f := views.AssignForm{Step: views.AssignPick, Return: assignReturn(c, c.QueryParam("return")),
+	f := views.AssignForm{Step: views.AssignPick, Return: h.assignReturn(c, c.QueryParam("return")),
 		Search: strings.TrimSpace(c.QueryParam("q"))}
 	status := http.StatusOK
 	if raw := c.QueryParam("product"); raw != "" {
@@ -74,7 +74,7 @@ func (h *Handler) assign(c echo.Context) error {
 	ctx, sc := c.Request().Context(), h.scope(c)
 	p := h.page(c, "Assign activation codes", "overview")
 	in := parseAssignInput(c)
-	f := views.AssignForm{Step: views.AssignQuantity, Return: assignReturn(c, c.FormValue("return")),
+	f := views.AssignForm{Step: views.AssignQuantity, Return: h.assignReturn(c, c.FormValue("return")),
 		Package: in.Package, Quantity: in.Quantity}
 	t, err := h.store.AssignTargetOf(ctx, sc, in.ProductID)
 	if store.HasCode(err, store.CodeUnknownProduct) {

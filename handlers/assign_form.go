@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -96,14 +97,13 @@ func assignError(e *store.Error, fresh store.AssignTarget, chosen store.Unassign
 
 // assignReturn is where the dialog goes back to: the page it was opened
 // from, when that is a page of this data center, else the overview.
-func assignReturn(c echo.Context, raw string) string {
-	prefix := "/" + c.Param("dc") + "/"
+func (h *Handler) assignReturn(c echo.Context, raw string) string {
 	ok := func(p string) bool {
 		if !returnPath(c.Param("dc"), p) {
 			return false
 		}
 		u, err := url.Parse(p)
-		return err == nil && path.Clean(u.Path) != prefix+"assign"
+		return err == nil && path.Clean(u.Path) != h.url(c, routenames.AssignForm)
 	}
 	if raw != "" && ok(raw) {
 		return raw
@@ -113,5 +113,5 @@ func assignReturn(c echo.Context, raw string) string {
 	if cur, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && cur.Path != "" && ok(cur.RequestURI()) {
 		return cur.RequestURI()
 	}
-	return prefix + "licenses"
+	return h.url(c, routenames.Overview)
 }

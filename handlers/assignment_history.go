@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -27,7 +28,7 @@ func (h *Handler) assignmentHistory(c echo.Context) error {
 		return err
 	}
 	p := h.page(c, "Assignment history", "overview")
-	path := p.DCPath("/licenses/history")
+	path := h.url(c, routenames.AssignmentHistory)
 	list := views.AssignmentHistoryList{Search: in.filter.Search, From: in.from, To: in.to,
 		FromError: in.fromError, ToError: in.toError, Rows: page.Rows,
 		PrevURL: cursorURL(path, in.values, "before", page.Prev), NextURL: cursorURL(path, in.values, "after", page.Next),

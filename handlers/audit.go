@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -43,7 +44,7 @@ func (h *Handler) auditLog(c echo.Context) error {
 		return err
 	}
 	p := h.page(c, "Audit log", "audit")
-	path := p.DCPath("/audit")
+	path := h.url(c, routenames.Audit)
 	list := views.AuditList{User: filter.User, Type: filter.Type, From: queryText(c, "from"), To: queryText(c, "to"),
 		FromError: dateErrs["from"], ToError: dateErrs["to"], Types: store.AuditTypes, Rows: page.Rows,
 		PrevURL: cursorURL(path, keep, "before", page.Prev), NextURL: cursorURL(path, keep, "after", page.Next),

@@ -32,6 +32,7 @@ type Handler struct {
 	timeout  time.Duration
 	clientIP echo.IPExtractor // the client's address (client_ip.go)
 	exports  *exportLimits    // CSV exports running, and their limits (csv_export.go)
+	routes   routeTable       // the server's named routes, to build URLs (paths.go)
 
 	// dcs above are the data centers this instance serves (--dc); otherDCs
 	// are the platform's others, served elsewhere (datacenters.go).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -91,7 +92,7 @@ func (h *Handler) createMember(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "Added sub-account "+in.Name+".")
-	return redirect(c, "/"+c.Param("dc")+"/members")
+	return redirect(c, h.url(c, routenames.Members))
 }
 
 // updateMember saves a sub-account's changes.
@@ -117,7 +118,7 @@ func (h *Handler) updateMember(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "Saved "+in.Name+".")
-	return redirect(c, "/"+c.Param("dc")+"/members")
+	return redirect(c, h.url(c, routenames.Members))
 }
 
 // memberField is the form field a store error is about.
@@ -149,5 +150,5 @@ func (h *Handler) setMemberDisabled(c echo.Context, disabled bool) error {
 	} else {
 		h.flash(c, "The sub-account can sign in again.")
 	}
-	return redirect(c, "/"+c.Param("dc")+"/members")
+	return redirect(c, h.url(c, routenames.Members))
 }

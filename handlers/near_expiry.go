@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -30,7 +31,7 @@ func (h *Handler) nearExpiry(c echo.Context) error {
 		return err
 	}
 	p := h.page(c, "Devices with near-expiry codes", "near-expiry")
-	path := p.DCPath("/near-expiry")
+	path := h.url(c, routenames.NearExpiry)
 	list := views.NearExpiryList{Filter: in.form, Rows: page.Rows, Now: h.store.Now(), CanManage: v.canManage(), ListURL: listReturn(c),
 		PrevURL: cursorURL(path, in.values, "before", page.Prev), NextURL: cursorURL(path, in.values, "after", page.Next),
 		CSVURL: cursorURL(path, in.values, "format", "csv"), ClearURL: path}

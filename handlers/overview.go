@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -30,7 +31,7 @@ func (h *Handler) overview(c echo.Context) error {
 	if filter.Search != "" {
 		filters.Set("q", filter.Search)
 	}
-	path := p.DCPath("/licenses")
+	path := h.url(c, routenames.Overview)
 	list := views.ProductCodesList{Search: filter.Search, Rows: page.Rows,
 		PrevURL: cursorURL(path, filters, "before", page.Prev), NextURL: cursorURL(path, filters, "after", page.Next),
 		CSVURL: cursorURL(path, filters, "format", "csv"), CanManage: currentViewer(c).canManage(), Return: listReturn(c)}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -33,14 +34,14 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if err := h.store.SetFlash(c.Request().Context(), id, "Your password is changed. Other devices are signed out."); err != nil {
 		return err
 	}
-	return redirect(c, passwordBack(v))
+	return redirect(c, h.passwordBack(v))
 }
 
 // renderPassword shows the page in the viewer's frame: support staff read
 // no account of their own, so theirs is the support search's.
 func (h *Handler) renderPassword(c echo.Context, status int, f views.PasswordForm) error {
 	v := currentViewer(c)
-	f.Back = passwordBack(v)
+	f.Back = h.passwordBack(v)
 	if v.support() {
 		return h.renderBare(c, status, views.PasswordBare(v.user.Email, v.session.CSRFToken, f))
 	}
@@ -50,9 +51,9 @@ func (h *Handler) renderPassword(c echo.Context, status int, f views.PasswordFor
 
 // passwordBack is where the viewer goes from the password page: their
 // settings, or the support search.
-func passwordBack(v *viewer) string {
+func (h *Handler) passwordBack(v *viewer) string {
 	if v.support() {
-		return "/support"
+		return h.urlIn("", routenames.Support)
 	}
-	return "/" + v.account.HomeDC + "/settings"
+	return h.urlIn(v.account.HomeDC, routenames.Settings)
 }

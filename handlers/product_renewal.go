@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -165,7 +166,7 @@ func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.P
 	if err != nil {
 		return views.BlacklistDialog{}, err
 	}
-	path := views.ProductPath(c.Param("dc"), prod.ID) + "/blacklist"
+	path := h.url(c, routenames.Blacklist, prod.ID)
 	return views.BlacklistDialog{DC: c.Param("dc"), CSRF: v.session.CSRFToken, ProductID: prod.ID, ProductName: prod.Name,
 		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), Count: fig.Blacklisted, CountMore: fig.BlackMore, Entries: list.Rows,
 		PrevURL: cursorURL(path, nil, "before", list.Prev), NextURL: cursorURL(path, nil, "after", list.Next)}, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -61,7 +62,7 @@ func (h *Handler) recipientsChanged(c echo.Context, msg string) error {
 		return h.renderRecipients(c, http.StatusOK, views.Recipients{Status: msg, Focus: true})
 	}
 	h.flash(c, msg)
-	return redirect(c, "/"+c.Param("dc")+"/recipients")
+	return redirect(c, h.url(c, routenames.Recipients))
 }
 
 // renderRecipients reads the list, the threshold and the delivery log and

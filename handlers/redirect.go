@@ -57,7 +57,8 @@ func sitePath(target string) (string, bool) {
 // sitePath's clean form, so it can be sent as it is.
 func returnPath(dc, target string) bool {
 	clean, ok := sitePath(target)
-	return ok && clean == target && strings.HasPrefix(clean, "/"+dc+"/")
+	first, _, under := strings.Cut(strings.TrimPrefix(clean, "/"), "/")
+	return ok && clean == target && first == dc && under
 }
 
 // cleanQuery keeps a query whose bytes all belong in a URL's query as it

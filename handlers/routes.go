@@ -6,8 +6,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"activation-console/handlers/routenames"
 	"activation-console/static"
-	"activation-console/views"
 )
 
 // NewServer builds the echo server with every route of the console and the
@@ -28,83 +28,84 @@ func NewServer(h *Handler) *echo.Echo {
 	e.Use(h.limitBody) // after secureHeaders: a 413 carries them too
 
 	// Probes, for load balancers and orchestrators.
-	e.GET("/healthz", h.healthz)
-	e.GET("/readyz", h.readyz)
+	e.GET("/healthz", h.healthz).Name = routenames.Healthz
+	e.GET("/readyz", h.readyz).Name = routenames.Readyz
 	// Prometheus metrics (metrics.go): no account data, not signed in.
-	e.GET("/metrics", h.serveMetrics)
+	e.GET("/metrics", h.serveMetrics).Name = routenames.Metrics
 
 	// The platform API (docs/api.md): bearer service tokens.
 	api := e.Group("/api/v1", h.requireToken)
-	api.POST("/products", h.apiCreateProduct)
-	api.GET("/products/:pk", h.apiGetProduct)
-	api.DELETE("/products/:pk", h.apiDeleteProduct)
-	api.POST("/purchases", h.apiPurchase)
-	api.GET("/accounts/:account/licenses", h.apiLicenses)
-	api.POST("/devices/connect", h.apiConnect)
-	api.GET("/products/:pk/devices/:dk", h.apiGetDevice)
-	api.DELETE("/products/:pk/devices/:dk", h.apiDeleteDevice)
+	api.POST("/products", h.apiCreateProduct).Name = routenames.APICreateProduct
+	api.GET("/products/:pk", h.apiGetProduct).Name = routenames.APIProduct
+	api.DELETE("/products/:pk", h.apiDeleteProduct).Name = routenames.APIDeleteProduct
+	api.POST("/purchases", h.apiPurchase).Name = routenames.APIPurchase
+	api.GET("/accounts/:account/licenses", h.apiLicenses).Name = routenames.APILicenses
+	api.POST("/devices/connect", h.apiConnect).Name = routenames.APIConnect
+	api.GET("/products/:pk/devices/:dk", h.apiGetDevice).Name = routenames.APIDevice
+	api.DELETE("/products/:pk/devices/:dk", h.apiDeleteDevice).Name = routenames.APIDeleteDevice
 
 	// Assets, named by content hash.
-	e.GET("/static/*", echo.WrapHandler(static.Handler()))
-	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, static.Path("favicon.svg")) })
+	e.GET("/static/*", echo.WrapHandler(static.Handler())).Name = routenames.Static
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, static.Path("favicon.svg")) }).Name = routenames.Favicon
 
 	// Sign-in, before there is a session.
-	e.GET("/signin", h.signinForm)
-	e.POST("/signin", h.signin)
+	e.GET("/signin", h.signinForm).Name = routenames.SignInForm
+	e.POST("/signin", h.signin).Name = routenames.SignIn
 
 	// The console (docs/pages.md): a signed-in person; every unsafe request
 	// carries the session's anti-forgery token.
 	app := e.Group("", h.requireSignIn, h.checkCSRF)
-	app.GET("/", h.homeRedirect)
-	app.GET("/switch", h.switchDC)
-	app.POST("/signout", h.signout)
+	app.GET("/", h.homeRedirect).Name = routenames.Home
+	app.GET("/switch", h.switchDC).Name = routenames.SwitchDC
+	app.POST("/signout", h.signout).Name = routenames.SignOut
 	// One's own password, support staff's too: outside the data centers.
-	app.GET(views.PasswordPath, h.passwordForm)
-	app.POST(views.PasswordPath, h.changePassword)
+	app.GET("/account/password", h.passwordForm).Name = routenames.PasswordForm
+	app.POST("/account/password", h.changePassword).Name = routenames.ChangePassword
 	// Platform support staff find an account and read it (docs/access.md, "Roles").
-	app.GET("/support", h.supportSearch, h.requireSupport)
-	app.POST("/support/accounts/:account", h.openSupportView, h.requireSupport)
+	app.GET("/support", h.supportSearch, h.requireSupport).Name = routenames.Support
+	app.POST("/support/accounts/:account", h.openSupportView, h.requireSupport).Name = routenames.OpenSupportView
 
 	// Everything below shows one data center of the viewer's account. The
 	// lists that also download as CSV (?format=csv) are marked exporting:
 	// their downloads are capped and timed (csv_export.go).
 	dc := app.Group("/:dc", h.requireDC, h.requireAccount)
 	// Pages 1-3: overview, product codes, assignment history, assigning.
-	h.exporting(dc.GET("/licenses", h.overview, h.limitExports))
-	h.exporting(dc.GET("/licenses/history", h.assignmentHistory, h.limitExports))
-	dc.GET("/licenses/unassigned", h.unassignedDialog)
-	dc.GET("/assign", h.assignForm) // viewers get a notice why they cannot assign
-	dc.POST("/assign", h.assign, h.requireManage)
+	h.exporting(dc.GET("/licenses", h.overview, h.limitExports)).Name = routenames.Overview
+	h.exporting(dc.GET("/licenses/history", h.assignmentHistory, h.limitExports)).Name = routenames.AssignmentHistory
+	dc.GET("/licenses/unassigned", h.unassignedDialog).Name = routenames.Unassigned
+	dc.GET("/assign", h.assignForm).Name = routenames.AssignForm // viewers get a notice why they cannot assign
+	dc.POST("/assign", h.assign, h.requireManage).Name = routenames.Assign
 	// Pages 4 and 6: a product, its devices, its automatic renewal.
-	h.exporting(dc.GET("/products/:id", h.productDetails, h.limitExports))
-	dc.POST("/products/:id/auto-renew", h.setAutoRenew, h.requireManage)
-	dc.GET("/products/:id/blacklist", h.blacklistDialog)
-	dc.POST("/products/:id/blacklist", h.blacklistAdd, h.requireManage)
-	dc.POST("/products/:id/blacklist/remove", h.blacklistRemove, h.requireManage)
-	dc.GET("/products/:id/devices/:device/history", h.activationHistory)
-	dc.POST("/products/:id/devices/:device/renew", h.renewNow, h.requireManage)
-	dc.POST("/products/:id/devices/:device/auto-renew", h.setDeviceAutoRenew, h.requireManage)
+	h.exporting(dc.GET("/products/:id", h.productDetails, h.limitExports)).Name = routenames.ProductDetails
+	dc.POST("/products/:id/auto-renew", h.setAutoRenew, h.requireManage).Name = routenames.ProductAutoRenew
+	dc.GET("/products/:id/blacklist", h.blacklistDialog).Name = routenames.Blacklist
+	dc.POST("/products/:id/blacklist", h.blacklistAdd, h.requireManage).Name = routenames.BlacklistAdd
+	dc.POST("/products/:id/blacklist/remove", h.blacklistRemove, h.requireManage).Name = routenames.BlacklistRemove
+	dc.GET("/products/:id/devices/:device/history", h.activationHistory).Name = routenames.DeviceHistory
+	dc.POST("/products/:id/devices/:device/renew", h.renewNow, h.requireManage).Name = routenames.DeviceRenew
+	dc.POST("/products/:id/devices/:device/auto-renew", h.setDeviceAutoRenew, h.requireManage).Name = routenames.DeviceAutoRenew
 	// Devices whose codes expire soon (docs/pages.md, "5. Devices with near-expiry codes").
-	h.exporting(dc.GET("/near-expiry", h.nearExpiry, h.limitExports))
+	h.exporting(dc.GET("/near-expiry", h.nearExpiry, h.limitExports)).Name = routenames.NearExpiry
 	// Alert recipients (docs/pages.md, "7. Alert recipients"), kept by the owner and every
 	// sub-account.
-	dc.GET("/recipients", h.recipients)
-	dc.POST("/recipients", h.addRecipient)
-	dc.POST("/recipients/:id/delete", h.deleteRecipient)
-	dc.POST("/recipients/test", h.sendTestAlert)
-	dc.POST("/recipients/threshold", h.setAlertThreshold)
+	dc.GET("/recipients", h.recipients).Name = routenames.Recipients
+	dc.POST("/recipients", h.addRecipient).Name = routenames.AddRecipient
+	dc.POST("/recipients/:id/delete", h.deleteRecipient).Name = routenames.DeleteRecipient
+	dc.POST("/recipients/test", h.sendTestAlert).Name = routenames.TestAlert
+	dc.POST("/recipients/threshold", h.setAlertThreshold).Name = routenames.AlertThreshold
 	// The viewer's own settings.
-	dc.GET("/settings", h.settings)
-	dc.POST("/settings", h.saveSettings)
+	dc.GET("/settings", h.settings).Name = routenames.Settings
+	dc.POST("/settings", h.saveSettings).Name = routenames.SaveSettings
 	// The audit log (docs/pages.md, "8. Audit log"), for the owner and support staff.
-	h.exporting(dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport, h.limitExports))
+	h.exporting(dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport, h.limitExports)).Name = routenames.Audit
 	// Sub-accounts (docs/access.md, "Roles"), the owner's to keep.
-	dc.GET("/members", h.members, h.requireOwner)
-	dc.GET("/members/new", h.memberForm, h.requireOwner)
-	dc.POST("/members", h.createMember, h.requireOwner)
-	dc.GET("/members/:id", h.editMemberForm, h.requireOwner)
-	dc.POST("/members/:id", h.updateMember, h.requireOwner)
-	dc.POST("/members/:id/disable", h.disableMember, h.requireOwner)
-	dc.POST("/members/:id/enable", h.enableMember, h.requireOwner)
+	dc.GET("/members", h.members, h.requireOwner).Name = routenames.Members
+	dc.GET("/members/new", h.memberForm, h.requireOwner).Name = routenames.NewMember
+	dc.POST("/members", h.createMember, h.requireOwner).Name = routenames.CreateMember
+	dc.GET("/members/:id", h.editMemberForm, h.requireOwner).Name = routenames.EditMember
+	dc.POST("/members/:id", h.updateMember, h.requireOwner).Name = routenames.UpdateMember
+	dc.POST("/members/:id/disable", h.disableMember, h.requireOwner).Name = routenames.DisableMember
+	dc.POST("/members/:id/enable", h.enableMember, h.requireOwner).Name = routenames.EnableMember
+	h.routes = newRouteTable(e)
 	return e
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -29,7 +30,7 @@ func (h *Handler) saveSettings(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "Time zone saved: dates are now shown in "+tz+" time.")
-	return redirect(c, "/"+c.Param("dc")+"/settings")
+	return redirect(c, h.url(c, routenames.Settings))
 }
 
 func (h *Handler) renderSettings(c echo.Context, status int, tz, msg string) error {

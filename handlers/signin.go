@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -115,7 +116,7 @@ func (h *Handler) signin(c echo.Context) error {
 	}
 	h.setSigninCookie(c, "")
 	if next == "" {
-		next = "/"
+		next = h.url(c, routenames.Home)
 	}
 	return c.Redirect(http.StatusSeeOther, next)
 }
@@ -151,20 +152,20 @@ func (h *Handler) signout(c echo.Context) error {
 	if err := h.setSessionCookie(c, ""); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/signin")
+	return c.Redirect(http.StatusSeeOther, h.url(c, routenames.SignInForm))
 }
 
 // home sends a signed-in person to the overview of their account's home data center.
 func (h *Handler) homeRedirect(c echo.Context) error {
 	v := currentViewer(c)
 	if v.support() && v.account.ID == 0 {
-		return c.Redirect(http.StatusSeeOther, "/support")
+		return c.Redirect(http.StatusSeeOther, h.url(c, routenames.Support))
 	}
 	dc := v.account.HomeDC
 	if (dc == "" || !h.knownDC(dc)) && len(h.dcs) > 0 {
 		dc = h.dcs[0].Code // the home data center is served by another instance (--dc)
 	}
-	return c.Redirect(http.StatusSeeOther, "/"+dc+"/licenses")
+	return c.Redirect(http.StatusSeeOther, h.urlIn(dc, routenames.Overview))
 }
 
 // switchDC answers the header's data-center switcher: the same page in another DC.
@@ -173,10 +174,11 @@ func (h *Handler) switchDC(c echo.Context) error {
 	if !h.knownDC(dc) {
 		return echo.ErrNotFound
 	}
-	paths := map[string]string{"near-expiry": "/near-expiry", "recipients": "/recipients", "settings": "/settings", "audit": "/audit", "members": "/members"}
-	path, ok := paths[c.QueryParam("page")]
+	pages := map[string]string{"near-expiry": routenames.NearExpiry, "recipients": routenames.Recipients,
+		"settings": routenames.Settings, "audit": routenames.Audit, "members": routenames.Members}
+	page, ok := pages[c.QueryParam("page")]
 	if !ok {
-		path = "/licenses"
+		page = routenames.Overview
 	}
-	return c.Redirect(http.StatusSeeOther, "/"+dc+path)
+	return c.Redirect(http.StatusSeeOther, h.urlIn(dc, page))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/views"
 )
 
@@ -36,5 +37,5 @@ func (h *Handler) openSupportView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/"+acc.HomeDC+"/licenses")
+	return c.Redirect(http.StatusSeeOther, h.urlIn(acc.HomeDC, routenames.Overview))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 	"activation-console/views/mail"
@@ -44,7 +45,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 		return err
 	}
 	// Each click is its own mail: a key no other row has.
-	key := "test/" + strconv.FormatInt(v.account.ID, 10) + "/" + store.NewClaimToken()
+	key := fmt.Sprintf("test/%d/%s", v.account.ID, store.NewClaimToken())
 	_, err = h.store.QueueTestAlert(ctx, store.OutgoingMail{AccountID: v.account.ID, DedupeKey: key, Recipients: to, SentBy: v.user.ID, Mail: m})
 	if store.HasCode(err, store.CodeTestAlertLimit) {
 		return h.testAlertRefused(c, err)
@@ -66,7 +67,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 		return h.render(c, http.StatusOK, p, nil, views.TestAlertQueued(p, msg, r))
 	}
 	h.flash(c, msg)
-	return redirect(c, "/"+c.Param("dc")+"/recipients")
+	return redirect(c, h.url(c, routenames.Recipients))
 }
 
 // testAlertRefused answers a test alert over the limit with 429: htmx shows

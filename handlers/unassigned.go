@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/views"
 )
 
@@ -18,6 +19,6 @@ func (h *Handler) unassignedDialog(c echo.Context) error {
 	}
 	p := h.page(c, "Unassigned activation codes", "overview")
 	u := views.Unassigned{Packages: pkgs, CanManage: currentViewer(c).canManage(),
-		AssignURL: assignURL(p, 0, p.DCPath("/licenses"))}
+		AssignURL: assignURL(p, 0, h.url(c, routenames.Overview))}
 	return h.render(c, http.StatusOK, p, views.UnassignedPage(p, u), views.UnassignedDialog(p, u))
 }
