@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"net/http"
+	"context"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
@@ -19,56 +19,33 @@ import (
 func (h *Handler) assignmentHistory(c echo.Context) error {
 	v := currentViewer(c)
 	sc := h.scope(c)
-	in := parseHistoryFilters(c, v.loc)
-	if wantsCSV(c) {
-		return h.assignmentHistoryCSV(c, sc, in.filter, v.loc)
-	}
-	page, err := h.store.AssignmentHistory(c.Request().Context(), sc, in.filter, pageRequest(c))
-	if err != nil {
-		return err
-	}
+	q := parseHistoryQuery(c, v.loc)
 	p := h.page(c, "Assignment history", "overview")
-	path := h.url(c, routenames.AssignmentHistory)
-	list := views.AssignmentHistoryList{Search: in.filter.Search, From: in.from, To: in.to,
-		FromError: in.fromError, ToError: in.toError, Rows: page.Rows,
-		PrevURL: cursorURL(path, in.values, "before", page.Prev), NextURL: cursorURL(path, in.values, "after", page.Next),
-		CSVURL: cursorURL(path, in.values, "format", "csv"), ClearURL: path}
-	status := http.StatusOK
-	if in.fromError != "" || in.toError != "" {
-		status = http.StatusUnprocessableEntity
-	}
-	partial := views.AssignmentHistoryResults(p, list)
-	if isPartial(c) {
-		return h.render(c, status, p, partial, partial)
-	}
-	head, err := h.licenseHead(c, p, views.TabHistory)
-	if err != nil {
-		return err
-	}
-	return h.render(c, status, p, views.AssignmentHistory(p, head, list), partial)
+	return listPage(h, c, list[store.AssignmentFilter, store.AssignmentRecord]{query: q, page: p, path: h.url(c, routenames.AssignmentHistory),
+		csv: func(f store.AssignmentFilter) error { return h.assignmentHistoryCSV(c, sc, f, v.loc) },
+		read: func(ctx context.Context, f store.AssignmentFilter, page store.PageRequest) (store.Page[store.AssignmentRecord], error) {
+			return h.store.AssignmentHistory(ctx, sc, f, page)
+		},
+		show: func(rows store.Page[store.AssignmentRecord], pager views.Pager) (templ.Component, templ.Component) {
+			l := views.AssignmentHistoryList{Search: q.filter.Search, From: queryText(c, "from"), To: queryText(c, "to"),
+				FromError: q.errs["from"], ToError: q.errs["to"], Rows: rows.Rows, Pager: pager}
+			return views.AssignmentHistoryResults(p, l), later(func() (templ.Component, error) {
+				head, err := h.licenseHead(c, p, views.TabHistory)
+				return views.AssignmentHistory(p, head, l), err
+			})
+		}})
 }
 
-// historyFilters are the history's query parameters, read and checked.
-type historyFilters struct {
-	filter             store.AssignmentFilter
-	from, to           string     // as typed
-	fromError, toError string     // why a date is not used
-	values             url.Values // the filters to keep in page and CSV links
-}
-
-// parseHistoryFilters reads the search and the date range; the dates are
-// days in the viewer's zone, from 00:00 of the first to 24:00 of the last.
-// A date that cannot be used is left out, with the reason.
-func parseHistoryFilters(c echo.Context, loc *time.Location) historyFilters {
-	in := historyFilters{values: url.Values{}}
-	in.filter.Search = strings.TrimSpace(c.QueryParam("q"))
-	if in.filter.Search != "" {
-		in.values.Set("q", in.filter.Search)
+// parseHistoryQuery reads the search and the date range.
+func parseHistoryQuery(c echo.Context, loc *time.Location) listQuery[store.AssignmentFilter] {
+	q := listQuery[store.AssignmentFilter]{keep: url.Values{}}
+	if q.filter.Search = queryText(c, "q"); q.filter.Search != "" {
+		q.keep.Set("q", q.filter.Search)
 	}
 	var errs map[string]string
-	in.filter.DateRange, errs = parseDateRange(c, "from", "to", "", loc, in.values)
-	in.from, in.to, in.fromError, in.toError = queryText(c, "from"), queryText(c, "to"), errs["from"], errs["to"]
-	return in
+	q.filter.DateRange, errs = parseDateRange(c, "from", "to", "", loc, q.keep)
+	q.refuseAll(errs)
+	return q
 }
 
 // assignmentHistoryCSV streams the history with times in the viewer's zone.

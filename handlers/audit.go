@@ -1,12 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
@@ -17,43 +18,49 @@ import (
 // auditLog is the account's audit log (docs/pages.md, "8. Audit log"), or its CSV.
 func (h *Handler) auditLog(c echo.Context) error {
 	v := currentViewer(c)
-	keep := url.Values{}
-	filter := store.AuditFilter{User: strings.TrimSpace(c.QueryParam("user")), Type: store.AuditType(c.QueryParam("type"))}
-	if filter.User != "" {
-		keep.Set("user", filter.User)
+	q := parseAuditQuery(c, v.loc)
+	p := h.page(c, "Audit log", "audit")
+	return listPage(h, c, list[store.AuditFilter, store.AuditEntry]{query: q, page: p, path: h.url(c, routenames.Audit),
+		csv: func(f store.AuditFilter) error { return h.auditCSV(c, f, v.account.ID, v.loc) },
+		read: func(ctx context.Context, f store.AuditFilter, page store.PageRequest) (store.Page[store.AuditEntry], error) {
+			return h.store.AuditLog(ctx, v.account.ID, f, page)
+		},
+		show: func(rows store.Page[store.AuditEntry], pager views.Pager) (templ.Component, templ.Component) {
+			l := views.AuditList{User: q.filter.User, Type: q.filter.Type, From: queryText(c, "from"), To: queryText(c, "to"),
+				FromError: q.errs["from"], ToError: q.errs["to"], Types: store.AuditTypes, Rows: rows.Rows, Pager: pager}
+			return views.AuditResults(p, l), views.AuditLog(p, l)
+		}})
+}
+
+// parseAuditQuery reads the log's filters: the user, the type (one of
+// store.AuditTypes, else none) and the dates.
+func parseAuditQuery(c echo.Context, loc *time.Location) listQuery[store.AuditFilter] {
+	q := listQuery[store.AuditFilter]{keep: url.Values{}}
+	q.filter = store.AuditFilter{User: queryText(c, "user"), Type: store.AuditType(c.QueryParam("type"))}
+	if q.filter.User != "" {
+		q.keep.Set("user", q.filter.User)
 	}
-	if !slices.Contains(store.AuditTypes, filter.Type) {
-		filter.Type = ""
+	if !slices.Contains(store.AuditTypes, q.filter.Type) {
+		q.filter.Type = ""
 	} else {
-		keep.Set("type", string(filter.Type))
+		q.keep.Set("type", string(q.filter.Type))
 	}
-	var dateErrs map[string]string
-	filter.DateRange, dateErrs = parseDateRange(c, "from", "to", "", v.loc, keep)
-	if wantsCSV(c) {
-		w, err := startCSV(c, "audit-log.csv", "Time", "User", "Type", "Operation", "Description")
-		if err != nil {
-			return err
-		}
-		err = h.store.EachAuditEntry(c.Request().Context(), v.account.ID, filter, func(e store.AuditEntry) error {
-			return w.Row(e.At.In(v.loc).Format(time.RFC3339), e.Actor, views.AuditTypeText(e.Type), e.Operation, e.Description)
-		})
-		return h.endCSV(c, w, err)
-	}
-	page, err := h.store.AuditLog(c.Request().Context(), v.account.ID, filter, pageRequest(c))
+	var errs map[string]string
+	q.filter.DateRange, errs = parseDateRange(c, "from", "to", "", loc, q.keep)
+	q.refuseAll(errs)
+	return q
+}
+
+// auditCSV streams the log with times in the viewer's zone.
+func (h *Handler) auditCSV(c echo.Context, f store.AuditFilter, accountID int64, loc *time.Location) error {
+	w, err := startCSV(c, "audit-log.csv", "Time", "User", "Type", "Operation", "Description")
 	if err != nil {
 		return err
 	}
-	p := h.page(c, "Audit log", "audit")
-	path := h.url(c, routenames.Audit)
-	list := views.AuditList{User: filter.User, Type: filter.Type, From: queryText(c, "from"), To: queryText(c, "to"),
-		FromError: dateErrs["from"], ToError: dateErrs["to"], Types: store.AuditTypes, Rows: page.Rows,
-		PrevURL: cursorURL(path, keep, "before", page.Prev), NextURL: cursorURL(path, keep, "after", page.Next),
-		CSVURL: cursorURL(path, keep, "format", "csv"), ClearURL: path}
-	status := http.StatusOK
-	if len(dateErrs) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
-	return h.render(c, status, p, views.AuditLog(p, list), views.AuditResults(p, list))
+	err = h.store.EachAuditEntry(c.Request().Context(), accountID, f, func(e store.AuditEntry) error {
+		return w.Row(e.At.In(loc).Format(time.RFC3339), e.Actor, views.AuditTypeText(e.Type), e.Operation, e.Description)
+	})
+	return h.endCSV(c, w, err)
 }
 
 // requireOwnerOrSupport keeps a route to the account's owner and to support staff.

@@ -1,13 +1,12 @@
 package handlers
 
 import (
-	"maps"
-	"net/http"
+	"context"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
@@ -21,63 +20,44 @@ import (
 func (h *Handler) nearExpiry(c echo.Context) error {
 	v := currentViewer(c)
 	sc := h.scope(c)
-	ctx := c.Request().Context()
-	in := parseNearExpiryFilter(c, v.loc)
-	if wantsCSV(c) {
-		return h.nearExpiryCSV(c, sc, in.filter, v.loc)
-	}
-	page, err := h.store.NearExpiryDevices(ctx, sc, in.filter, pageRequest(c))
-	if err != nil {
-		return err
-	}
+	q := parseNearExpiryQuery(c, v.loc)
 	p := h.page(c, "Devices with near-expiry codes", "near-expiry")
-	path := h.url(c, routenames.NearExpiry)
-	list := views.NearExpiryList{Filter: in.form, Rows: page.Rows, Now: h.store.Now(), CanManage: v.canManage(), ListURL: listReturn(c),
-		PrevURL: cursorURL(path, in.values, "before", page.Prev), NextURL: cursorURL(path, in.values, "after", page.Next),
-		CSVURL: cursorURL(path, in.values, "format", "csv"), ClearURL: path}
-	status := http.StatusOK
-	if len(in.form.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
-	partial := views.NearExpiryResults(p, list)
-	if isPartial(c) {
-		return h.render(c, status, p, partial, partial)
-	}
-	// The figure of the page head; the fragment does not show it.
-	if list.Count, err = h.store.NearExpiryCount(ctx, sc); err != nil {
-		return err
-	}
-	return h.render(c, status, p, views.NearExpiry(p, list), partial)
+	return listPage(h, c, list[store.NearExpiryFilter, store.Device]{query: q, page: p, path: h.url(c, routenames.NearExpiry),
+		csv: func(f store.NearExpiryFilter) error { return h.nearExpiryCSV(c, sc, f, v.loc) },
+		read: func(ctx context.Context, f store.NearExpiryFilter, page store.PageRequest) (store.Page[store.Device], error) {
+			return h.store.NearExpiryDevices(ctx, sc, f, page)
+		},
+		show: func(rows store.Page[store.Device], pager views.Pager) (templ.Component, templ.Component) {
+			form := views.NearExpiryFilterForm{Product: q.filter.Product, DeviceKey: q.filter.DeviceKey,
+				ActivatedFrom: queryText(c, "activated_from"), ActivatedTo: queryText(c, "activated_to"),
+				ExpiresFrom: queryText(c, "expires_from"), ExpiresTo: queryText(c, "expires_to"), Errors: q.errs}
+			l := views.NearExpiryList{Filter: form, Rows: rows.Rows, Now: h.store.Now(), CanManage: v.canManage(),
+				ListURL: listReturn(c), Pager: pager}
+			return views.NearExpiryResults(p, l), later(func() (templ.Component, error) {
+				// The figure of the page head; the results do not show it.
+				var err error
+				l.Count, err = h.store.NearExpiryCount(c.Request().Context(), sc)
+				return views.NearExpiry(p, l), err
+			})
+		}})
 }
 
-// nearExpiryFilter is the list's query, read and checked.
-type nearExpiryFilter struct {
-	filter store.NearExpiryFilter
-	form   views.NearExpiryFilterForm
-	values url.Values // the filters to keep in page and CSV links
-}
-
-// parseNearExpiryFilter reads the product and DK searches and the two date
-// ranges, days in the viewer's zone (from 00:00 of the first to 24:00 of
-// the last). A date that cannot be used is left out, with the reason.
-func parseNearExpiryFilter(c echo.Context, loc *time.Location) nearExpiryFilter {
-	in := nearExpiryFilter{values: url.Values{}, form: views.NearExpiryFilterForm{Errors: map[string]string{}}}
-	f := &in.form
-	if f.Product = strings.TrimSpace(c.QueryParam("product")); f.Product != "" {
-		in.values.Set("product", f.Product)
+// parseNearExpiryQuery reads the product and DK searches and the two date
+// ranges (parseDayRange).
+func parseNearExpiryQuery(c echo.Context, loc *time.Location) listQuery[store.NearExpiryFilter] {
+	q := listQuery[store.NearExpiryFilter]{keep: url.Values{}}
+	if q.filter.Product = queryText(c, "product"); q.filter.Product != "" {
+		q.keep.Set("product", q.filter.Product)
 	}
-	if f.DeviceKey = strings.TrimSpace(c.QueryParam("dk")); f.DeviceKey != "" {
-		in.values.Set("dk", f.DeviceKey)
+	if q.filter.DeviceKey = queryText(c, "dk"); q.filter.DeviceKey != "" {
+		q.keep.Set("dk", q.filter.DeviceKey)
 	}
-	in.filter.Product, in.filter.DeviceKey = f.Product, f.DeviceKey
 	var activated, expires map[string]string
-	in.filter.Activated, activated = parseDayRange(c, "activated", loc, in.values)
-	in.filter.Expires, expires = parseDayRange(c, "expires", loc, in.values)
-	maps.Copy(f.Errors, activated)
-	maps.Copy(f.Errors, expires)
-	f.ActivatedFrom, f.ActivatedTo = queryText(c, "activated_from"), queryText(c, "activated_to")
-	f.ExpiresFrom, f.ExpiresTo = queryText(c, "expires_from"), queryText(c, "expires_to")
-	return in
+	q.filter.Activated, activated = parseDayRange(c, "activated", loc, q.keep)
+	q.filter.Expires, expires = parseDayRange(c, "expires", loc, q.keep)
+	q.refuseAll(activated)
+	q.refuseAll(expires)
+	return q
 }
 
 // nearExpiryCSV streams the list with times in the viewer's zone.

@@ -1,11 +1,11 @@
 package handlers
 
 import (
-	"net/http"
+	"context"
 	"net/url"
 	"strconv"
-	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
@@ -18,33 +18,25 @@ import (
 // activation codes"), or that list as CSV.
 func (h *Handler) overview(c echo.Context) error {
 	sc := h.scope(c)
-	filter := store.ProductCodesFilter{Search: strings.TrimSpace(c.QueryParam("q"))}
-	if wantsCSV(c) {
-		return h.productCodesCSV(c, sc, filter)
-	}
-	page, err := h.store.ProductCodes(c.Request().Context(), sc, filter, pageRequest(c))
-	if err != nil {
-		return err
+	q := listQuery[store.ProductCodesFilter]{keep: url.Values{}}
+	if q.filter.Search = queryText(c, "q"); q.filter.Search != "" {
+		q.keep.Set("q", q.filter.Search)
 	}
 	p := h.page(c, "License overview", "overview")
-	filters := url.Values{}
-	if filter.Search != "" {
-		filters.Set("q", filter.Search)
-	}
-	path := h.url(c, routenames.Overview)
-	list := views.ProductCodesList{Search: filter.Search, Rows: page.Rows,
-		PrevURL: cursorURL(path, filters, "before", page.Prev), NextURL: cursorURL(path, filters, "after", page.Next),
-		CSVURL: cursorURL(path, filters, "format", "csv"), CanManage: currentViewer(c).canManage(), Return: listReturn(c)}
-	partial := views.ProductCodesResults(p, list)
-	if isPartial(c) {
-		// The figures are not part of the swap: skip reading them.
-		return h.render(c, http.StatusOK, p, partial, partial)
-	}
-	head, err := h.licenseHead(c, p, views.TabProductCodes)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, p, views.Overview(p, head, list), partial)
+	return listPage(h, c, list[store.ProductCodesFilter, store.ProductCodes]{query: q, page: p, path: h.url(c, routenames.Overview),
+		csv: func(f store.ProductCodesFilter) error { return h.productCodesCSV(c, sc, f) },
+		read: func(ctx context.Context, f store.ProductCodesFilter, page store.PageRequest) (store.Page[store.ProductCodes], error) {
+			return h.store.ProductCodes(ctx, sc, f, page)
+		},
+		show: func(rows store.Page[store.ProductCodes], pager views.Pager) (templ.Component, templ.Component) {
+			l := views.ProductCodesList{Search: q.filter.Search, Rows: rows.Rows, Pager: pager,
+				CanManage: currentViewer(c).canManage(), Return: listReturn(c)}
+			// The figures are not part of the results: read only for the whole page.
+			return views.ProductCodesResults(p, l), later(func() (templ.Component, error) {
+				head, err := h.licenseHead(c, p, views.TabProductCodes)
+				return views.Overview(p, head, l), err
+			})
+		}})
 }
 
 // productCodesCSV streams the product activation code list.
@@ -93,25 +85,6 @@ func (h *Handler) licenseHead(c echo.Context, p views.Page, tab string) (views.L
 	}
 	return views.LicenseHead{Summary: sum, CanManage: v.canManage(), Tab: tab,
 		AssignURL: assignURL(p, 0, listReturn(c))}, nil
-}
-
-// pageRequest reads the keyset cursors of a list page.
-func pageRequest(c echo.Context) store.PageRequest {
-	return store.PageRequest{After: c.QueryParam("after"), Before: c.QueryParam("before")}
-}
-
-// cursorURL is a list's URL with its filters and one more parameter, or ""
-// when value is "" (no such page).
-func cursorURL(path string, filters url.Values, key, value string) string {
-	if value == "" {
-		return ""
-	}
-	q := url.Values{}
-	for k, v := range filters {
-		q[k] = v
-	}
-	q.Set(key, value)
-	return path + "?" + q.Encode()
 }
 
 // listReturn is the list page being shown, for dialogs to come back to.

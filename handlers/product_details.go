@@ -1,14 +1,14 @@
 package handlers
 
 import (
-	"maps"
-	"net/http"
+	"context"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -19,45 +19,43 @@ import (
 func (h *Handler) productDetails(c echo.Context) error {
 	v := currentViewer(c)
 	sc := h.scope(c)
-	ctx := c.Request().Context()
 	prod, err := h.scopedProduct(c)
 	if err != nil {
 		return err
 	}
-	in := parseDeviceFilter(c, v.loc)
-	if wantsCSV(c) {
-		return h.productDevicesCSV(c, sc, prod, in.filter, v.loc)
-	}
-	devices, err := h.store.ProductDevices(ctx, sc, prod, in.filter, pageRequest(c))
-	if err != nil {
-		return err
-	}
+	q := parseDeviceQuery(c, v.loc)
 	p := h.page(c, prod.Name, "overview")
-	path := views.ProductPath(p.DC, prod.ID)
-	list := views.DeviceList{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, Filter: in.form, Rows: devices.Rows,
-		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), ListURL: listReturn(c),
-		PrevURL: cursorURL(path, in.values, "before", devices.Prev), NextURL: cursorURL(path, in.values, "after", devices.Next),
-		CSVURL: cursorURL(path, in.values, "format", "csv"), ByKey: in.filter.SortedByKey()}
-	status := http.StatusOK
-	if len(in.form.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
-	partial := views.DeviceResults(p, list)
-	if isPartial(c) {
-		return h.render(c, status, p, partial, partial)
-	}
-	details := views.ProductDetails{Product: prod, CanManage: v.canManage(), Devices: list, AssignURL: views.AssignURL(p, prod.ID, path)}
+	path := h.url(c, routenames.ProductDetails, prod.ID)
+	return listPage(h, c, list[store.DeviceFilter, store.Device]{query: q, page: p, path: path,
+		csv: func(f store.DeviceFilter) error { return h.productDevicesCSV(c, sc, prod, f, v.loc) },
+		read: func(ctx context.Context, f store.DeviceFilter, page store.PageRequest) (store.Page[store.Device], error) {
+			return h.store.ProductDevices(ctx, sc, prod, f, page)
+		},
+		show: func(rows store.Page[store.Device], pager views.Pager) (templ.Component, templ.Component) {
+			form := views.DeviceFilterForm{DeviceKey: queryText(c, "dk"), Status: c.QueryParam("status"),
+				ActivatedFrom: queryText(c, "activated_from"), ActivatedTo: queryText(c, "activated_to"),
+				ExpiresFrom: queryText(c, "expires_from"), ExpiresTo: queryText(c, "expires_to"), Errors: q.errs}
+			l := views.DeviceList{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, Filter: form, Rows: rows.Rows,
+				SwitchOn: prod.AutoRenew, CanManage: v.canManage(), ListURL: listReturn(c), Pager: pager, ByKey: q.filter.SortedByKey()}
+			return views.DeviceResults(p, l), later(func() (templ.Component, error) { return h.productPage(c, p, prod, l) })
+		}})
+}
+
+// productPage is the whole details page around its device list: the
+// product's package and Automatic Renewal card.
+func (h *Handler) productPage(c echo.Context, p views.Page, prod store.Product, l views.DeviceList) (templ.Component, error) {
+	details := views.ProductDetails{Product: prod, CanManage: l.CanManage, Devices: l,
+		AssignURL: views.AssignURL(p, prod.ID, h.url(c, routenames.ProductDetails, prod.ID))}
 	if prod.PackageCode != nil {
-		pkg, err := h.store.PackageByCode(ctx, *prod.PackageCode)
+		pkg, err := h.store.PackageByCode(c.Request().Context(), *prod.PackageCode)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		details.Package = &pkg
 	}
-	if details.Renewal, err = h.renewalCard(c, prod); err != nil {
-		return err
-	}
-	return h.render(c, status, p, views.ProductPage(p, details), partial)
+	var err error
+	details.Renewal, err = h.renewalCard(c, prod)
+	return views.ProductPage(p, details), err
 }
 
 // scopedProduct is the product of the :id path parameter, when the viewer's
@@ -70,41 +68,27 @@ func (h *Handler) scopedProduct(c echo.Context) (store.Product, error) {
 	return h.store.ScopedProduct(c.Request().Context(), h.scope(c), id)
 }
 
-// deviceFilter is the device list's query, read and checked.
-type deviceFilter struct {
-	filter store.DeviceFilter
-	form   views.DeviceFilterForm
-	values url.Values // the filters to keep in page and CSV links
-}
-
-// parseDeviceFilter reads the DK, the status and the two date ranges; the
-// dates are days in the viewer's zone, from 00:00 of the first to 24:00 of
-// the last. A filter that cannot be used is left out, with the reason.
-func parseDeviceFilter(c echo.Context, loc *time.Location) deviceFilter {
-	in := deviceFilter{values: url.Values{}, form: views.DeviceFilterForm{Errors: map[string]string{}}}
-	f := &in.form
-	f.DeviceKey = strings.TrimSpace(c.QueryParam("dk"))
-	if f.DeviceKey != "" {
-		in.filter.DeviceKey = f.DeviceKey
-		in.values.Set("dk", f.DeviceKey)
+// parseDeviceQuery reads the DK, the status and the two date ranges
+// (parseDayRange). A status that is not one of the list's is refused.
+func parseDeviceQuery(c echo.Context, loc *time.Location) listQuery[store.DeviceFilter] {
+	q := listQuery[store.DeviceFilter]{keep: url.Values{}}
+	if q.filter.DeviceKey = queryText(c, "dk"); q.filter.DeviceKey != "" {
+		q.keep.Set("dk", q.filter.DeviceKey)
 	}
-	f.Status = c.QueryParam("status")
-	switch {
-	case f.Status == "":
-	case knownStatus(f.Status):
-		in.filter.Status = store.DeviceStatus(f.Status)
-		in.values.Set("status", f.Status)
+	switch status := c.QueryParam("status"); {
+	case status == "":
+	case knownStatus(status):
+		q.filter.Status = store.DeviceStatus(status)
+		q.keep.Set("status", status)
 	default:
-		f.Errors["status"] = "Choose a status from the list."
+		q.refuse("status", "Choose a status from the list.")
 	}
 	var activated, expires map[string]string
-	in.filter.Activated, activated = parseDayRange(c, "activated", loc, in.values)
-	in.filter.Expires, expires = parseDayRange(c, "expires", loc, in.values)
-	maps.Copy(f.Errors, activated)
-	maps.Copy(f.Errors, expires)
-	f.ActivatedFrom, f.ActivatedTo = queryText(c, "activated_from"), queryText(c, "activated_to")
-	f.ExpiresFrom, f.ExpiresTo = queryText(c, "expires_from"), queryText(c, "expires_to")
-	return in
+	q.filter.Activated, activated = parseDayRange(c, "activated", loc, q.keep)
+	q.filter.Expires, expires = parseDayRange(c, "expires", loc, q.keep)
+	q.refuseAll(activated)
+	q.refuseAll(expires)
+	return q
 }
 
 func knownStatus(s string) bool {

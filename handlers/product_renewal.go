@@ -166,10 +166,10 @@ func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.P
 	if err != nil {
 		return views.BlacklistDialog{}, err
 	}
-	path := h.url(c, routenames.Blacklist, prod.ID)
+	pager := views.NewPager(h.url(c, routenames.Blacklist, prod.ID), nil, list)
 	return views.BlacklistDialog{DC: c.Param("dc"), CSRF: v.session.CSRFToken, ProductID: prod.ID, ProductName: prod.Name,
 		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), Count: fig.Blacklisted, CountMore: fig.BlackMore, Entries: list.Rows,
-		PrevURL: cursorURL(path, nil, "before", list.Prev), NextURL: cursorURL(path, nil, "after", list.Next)}, nil
+		PrevURL: pager.Prev, NextURL: pager.Next}, nil
 }
 
 // renderBlacklist answers htmx with partial, the part of the dialog the

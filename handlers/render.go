@@ -21,8 +21,11 @@ func isPartial(c echo.Context) bool {
 }
 
 // render writes a page: the full layout around body, or for htmx requests
-// only partial (body again when partial is nil). It renders into a buffer
-// first so that a failing component still becomes a proper error response.
+// that swap a part (isPartial) only partial (body again when partial is
+// nil). It is the one place that decides: handlers hand it both, building
+// the parts only the whole page needs with later (list_page.go). It renders
+// into a buffer first so that a failing component or read still becomes a
+// proper error response.
 func (h *Handler) render(c echo.Context, status int, p views.Page, body, partial templ.Component) error {
 	c.Response().Header().Add("Vary", "HX-Request")
 	c.Response().Header().Set("Cache-Control", "no-store")
