@@ -10,6 +10,7 @@ import (
 
 	"activation-console/handlers/routenames"
 	"activation-console/store"
+	"activation-console/views"
 )
 
 // requireSignIn loads the viewer from the session, or sends the browser to
@@ -54,7 +55,7 @@ func (h *Handler) toSignIn(c echo.Context) error {
 	if next, ok := sitePath(c.Request().URL.RequestURI()); ok && c.Request().Method == http.MethodGet {
 		q = url.Values{"next": {next}}
 	}
-	target := withQuery(h.url(c, routenames.SignInForm), q)
+	target := views.WithQuery(h.url(c, routenames.SignInForm), q)
 	if c.Request().Header.Get("HX-Request") == "true" {
 		c.Response().Header().Set("HX-Redirect", target)
 		return c.NoContent(http.StatusUnauthorized)

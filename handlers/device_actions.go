@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -23,7 +24,7 @@ func (h *Handler) activationHistory(c echo.Context) error {
 		return err
 	}
 	p := h.page(c, "Activation history of "+d.DeviceKey, "overview")
-	hist := views.DeviceHistory{DC: p.DC, ProductID: prod.ID, ProductName: prod.Name, Device: d, Activations: acts}
+	hist := views.DeviceHistory{ProductID: prod.ID, ProductName: prod.Name, Device: d, Activations: acts}
 	return h.render(c, http.StatusOK, p, views.DeviceHistoryPage(p, hist), views.DeviceHistoryModal(p, hist))
 }
 
@@ -35,9 +36,9 @@ func (h *Handler) renewNow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ret := returnTo(c, prod)
+	ret := h.returnTo(c, prod)
 	p := h.page(c, "Renew device "+d.DeviceKey, "overview")
-	dlg := views.RenewDialog{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, ProductName: prod.Name, DeviceID: d.ID,
+	dlg := views.RenewDialog{ProductID: prod.ID, ProductName: prod.Name, DeviceID: d.ID,
 		DeviceKey: d.DeviceKey, Return: ret}
 	if c.FormValue("confirm") != "yes" {
 		return h.render(c, http.StatusOK, p, views.RenewPage(dlg), views.RenewModal(dlg))
@@ -83,7 +84,7 @@ func (h *Handler) setDeviceAutoRenew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ret := returnTo(c, prod)
+	ret := h.returnTo(c, prod)
 	if c.Request().Header.Get("HX-Request") != "true" {
 		msg := "Device " + d.DeviceKey + " will renew automatically."
 		if !on {
@@ -103,9 +104,9 @@ func (h *Handler) setDeviceAutoRenew(c echo.Context) error {
 		return err
 	}
 	p := h.page(c, prod.Name, "overview")
-	toggle := views.NewRenewToggle(p, d, v.canManage(), ret)
+	toggle := views.NewRenewToggle(d, v.canManage(), ret)
 	comps := []templ.Component{views.DeviceRenewToggle(toggle), views.OutlookBadgeOOB(d.ID, d.Outlook)}
-	if strings.SplitN(ret, "?", 2)[0] == views.ProductPath(p.DC, prod.ID) {
+	if strings.SplitN(ret, "?", 2)[0] == h.url(c, routenames.ProductDetails, prod.ID) {
 		card, err := h.renewalCard(c, prod)
 		if err != nil {
 			return err
@@ -138,10 +139,10 @@ func (h *Handler) productDevice(c echo.Context) (store.Product, store.Device, er
 
 // returnTo is the list a device form came from (its return field), when that
 // is a page of this data center; the product page otherwise.
-func returnTo(c echo.Context, prod store.Product) string {
+func (h *Handler) returnTo(c echo.Context, prod store.Product) string {
 	ret := c.FormValue("return")
 	if returnPath(c.Param("dc"), ret) {
 		return ret
 	}
-	return views.ProductPath(c.Param("dc"), prod.ID)
+	return h.url(c, routenames.ProductDetails, prod.ID)
 }

@@ -43,7 +43,7 @@ func (h *Handler) renderPassword(c echo.Context, status int, f views.PasswordFor
 	v := currentViewer(c)
 	f.Back = h.passwordBack(v)
 	if v.support() {
-		return h.renderBare(c, status, views.PasswordBare(v.user.Email, v.session.CSRFToken, f))
+		return h.renderBare(c, status, views.PasswordBare(v.user.Email, f))
 	}
 	p := h.page(c, "Change password", "settings")
 	return h.render(c, status, p, views.Password(p, f), nil)

@@ -63,11 +63,3 @@ func (h *Handler) url(c echo.Context, name string, params ...any) string {
 func (h *Handler) urlIn(dc, name string, params ...any) string {
 	return h.routes.path(dc, name, params...)
 }
-
-// withQuery adds the query q to path, when there is one.
-func withQuery(path string, q url.Values) string {
-	if len(q) == 0 {
-		return path
-	}
-	return path + "?" + q.Encode()
-}

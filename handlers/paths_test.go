@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"activation-console/handlers/routenames"
+	"activation-console/views"
 )
 
 func TestURL_DataCenterFromTheRequestAndEscapedParams(t *testing.T) {
@@ -28,9 +29,9 @@ func TestURL_DataCenterFromTheRequestAndEscapedParams(t *testing.T) {
 		{h.url(c, routenames.APIDevice, "p k", "d/k"), "/api/v1/products/p%20k/devices/d%2Fk"},
 		{h.urlIn("us-virginia", routenames.Settings), "/us-virginia/settings"},
 		{h.urlIn("", routenames.PasswordForm), "/account/password"},
-		{withQuery(h.url(c, routenames.SignInForm), url.Values{"next": {"/eu-frankfurt/audit?a=1&b=2"}}),
+		{views.WithQuery(h.url(c, routenames.SignInForm), url.Values{"next": {"/eu-frankfurt/audit?a=1&b=2"}}),
 			"/signin?next=%2Feu-frankfurt%2Faudit%3Fa%3D1%26b%3D2"},
-		{withQuery(h.url(c, routenames.Audit), nil), "/eu-frankfurt/audit"},
+		{views.WithQuery(h.url(c, routenames.Audit), nil), "/eu-frankfurt/audit"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -35,7 +35,7 @@ func (h *Handler) productDetails(c echo.Context) error {
 			form := views.DeviceFilterForm{DeviceKey: queryText(c, "dk"), Status: c.QueryParam("status"),
 				ActivatedFrom: queryText(c, "activated_from"), ActivatedTo: queryText(c, "activated_to"),
 				ExpiresFrom: queryText(c, "expires_from"), ExpiresTo: queryText(c, "expires_to"), Errors: q.errs}
-			l := views.DeviceList{DC: p.DC, CSRF: p.CSRF, ProductID: prod.ID, Filter: form, Rows: rows.Rows,
+			l := views.DeviceList{ProductID: prod.ID, Filter: form, Rows: rows.Rows,
 				SwitchOn: prod.AutoRenew, CanManage: v.canManage(), ListURL: listReturn(c), Pager: pager, ByKey: q.filter.SortedByKey()}
 			return views.DeviceResults(p, l), later(func() (templ.Component, error) { return h.productPage(c, p, prod, l) })
 		}})
@@ -128,5 +128,5 @@ func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, prod store.P
 func (h *Handler) renewalCard(c echo.Context, prod store.Product) (views.RenewalCard, error) {
 	v := currentViewer(c)
 	fig, err := h.store.ProductRenewal(c.Request().Context(), h.scope(c), prod)
-	return views.RenewalCard{DC: c.Param("dc"), CSRF: v.session.CSRFToken, ProductID: prod.ID, Figures: fig, CanManage: v.canManage()}, err
+	return views.RenewalCard{ProductID: prod.ID, Figures: fig, CanManage: v.canManage()}, err
 }

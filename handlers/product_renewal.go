@@ -28,7 +28,7 @@ func (h *Handler) setAutoRenew(c echo.Context) error {
 	}
 	if c.Request().Header.Get("HX-Request") != "true" {
 		h.flash(c, "Automatic renewal is "+onOff(on)+" for "+prod.Name+".")
-		return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
+		return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
 	}
 	if prod, err = h.scopedProduct(c); err != nil {
 		return err
@@ -98,7 +98,7 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 		msg += fmt.Sprintf(" %s on it already.", views.Count(already, "was", "were"))
 	}
 	h.flash(c, msg)
-	return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
+	return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
 }
 
 // blacklistRemove takes DKs off the blacklist: the checked ones, or the one
@@ -135,7 +135,7 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 		return err
 	}
 	h.flash(c, fmt.Sprintf("Removed %s from the renewal blacklist of %s: they renew automatically again.", views.Count(n, "device", "devices"), prod.Name))
-	return redirect(c, views.ProductPath(c.Param("dc"), prod.ID))
+	return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
 }
 
 // blacklistRefusal words why the blacklist refused a change, when it did
@@ -167,7 +167,7 @@ func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.P
 		return views.BlacklistDialog{}, err
 	}
 	pager := views.NewPager(h.url(c, routenames.Blacklist, prod.ID), nil, list)
-	return views.BlacklistDialog{DC: c.Param("dc"), CSRF: v.session.CSRFToken, ProductID: prod.ID, ProductName: prod.Name,
+	return views.BlacklistDialog{ProductID: prod.ID, ProductName: prod.Name,
 		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), Count: fig.Blacklisted, CountMore: fig.BlackMore, Entries: list.Rows,
 		PrevURL: pager.Prev, NextURL: pager.Next}, nil
 }

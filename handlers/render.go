@@ -22,22 +22,23 @@ func isPartial(c echo.Context) bool {
 
 // render writes a page: the full layout around body, or for htmx requests
 // that swap a part (isPartial) only partial (body again when partial is
-// nil). It is the one place that decides: handlers hand it both, building
-// the parts only the whole page needs with later (list_page.go). It renders
-// into a buffer first so that a failing component or read still becomes a
-// proper error response.
+// nil). The components find p on their context. It is the one place that
+// decides: handlers hand it both, building the parts only the whole page
+// needs with later (list_page.go). It renders into a buffer first so that a
+// failing component or read still becomes a proper error response.
 func (h *Handler) render(c echo.Context, status int, p views.Page, body, partial templ.Component) error {
 	c.Response().Header().Add("Vary", "HX-Request")
 	c.Response().Header().Set("Cache-Control", "no-store")
+	ctx := views.WithPage(c.Request().Context(), p)
 	var buf bytes.Buffer
 	var err error
 	if isPartial(c) {
 		if partial == nil {
 			partial = body
 		}
-		err = partial.Render(c.Request().Context(), &buf)
+		err = partial.Render(ctx, &buf)
 	} else {
-		err = views.Layout(p).Render(templ.WithChildren(c.Request().Context(), body), &buf)
+		err = views.Layout(p).Render(templ.WithChildren(ctx, body), &buf)
 	}
 	if err != nil {
 		return err
@@ -45,11 +46,13 @@ func (h *Handler) render(c echo.Context, status int, p views.Page, body, partial
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// renderBare writes a page without the signed-in layout (sign-in, errors).
+// renderBare writes a page without the signed-in layout (sign-in, the
+// support search); its components find the request's page on their context
+// all the same.
 func (h *Handler) renderBare(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	if err := comp.Render(views.WithPage(c.Request().Context(), h.barePage(c)), &buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())

@@ -44,7 +44,18 @@ func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 	}
 	return views.Page{Title: title, Nav: nav, UserEmail: v.user.Email, UserRole: v.user.Role,
 		AccountName: v.account.Name, DC: dc, DCs: h.dcs, CSRF: v.session.CSRFToken,
-		Flash: v.session.Flash, Loc: v.loc, Support: v.support(), Enterprise: v.account.Type == "enterprise"}
+		Flash: v.session.Flash, Loc: v.loc, Support: v.support(), Enterprise: v.account.Type == "enterprise",
+		Reverse: h.routes.path}
+}
+
+// barePage is the page of a request outside the layout: before sign-in only
+// the URLs, for a signed-in person also their anti-forgery token.
+func (h *Handler) barePage(c echo.Context) views.Page {
+	p := views.Page{DC: c.Param("dc"), Reverse: h.routes.path}
+	if v := currentViewer(c); v != nil {
+		p.CSRF = v.session.CSRFToken
+	}
+	return p
 }
 
 // flash leaves a message for the page the browser is sent to next.

@@ -3,12 +3,17 @@
 package views
 
 import (
+	"context"
+	"net/url"
 	"time"
 
 	"activation-console/store"
 )
 
-// Page is what the layout needs on every page, built once per request.
+// Page is what the layout and the components need of the request, built once
+// per request (handlers/viewer.go). render puts it on the context
+// (WithPage), where any component finds it (pageOf): the data center, the
+// anti-forgery token and the URLs of the routes are not copied into props.
 type Page struct {
 	Title       string
 	Nav         string // the navigation entry to mark current: overview, near-expiry, recipients, audit, settings
@@ -22,10 +27,36 @@ type Page struct {
 	Support     bool // a support user reading a customer's account
 	Enterprise  bool // the account may have sub-accounts
 	Loc         *time.Location
+	// Reverse builds the path of the route called name (package
+	// handlers/routenames) with params; a route under a data center takes
+	// dc first (handlers/paths.go).
+	Reverse func(dc, name string, params ...any) string
 }
 
-// DCPath is a path under the page's data center, e.g. DCPath("/licenses").
-func (p Page) DCPath(path string) string { return "/" + p.DC + path }
+// URL is the path of the route called name (a routenames constant) with
+// params, in the page's data center when the route is under one.
+func (p Page) URL(name string, params ...any) string { return p.Reverse(p.DC, name, params...) }
+
+// WithQuery adds the query q, when there is one, to the path of a route.
+func WithQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+type pageKey struct{}
+
+// WithPage puts the request's page on ctx, for the components to read.
+func WithPage(ctx context.Context, p Page) context.Context {
+	return context.WithValue(ctx, pageKey{}, p)
+}
+
+// pageOf is the request's page, which the handler put on ctx (WithPage).
+func pageOf(ctx context.Context) Page {
+	p, _ := ctx.Value(pageKey{}).(Page)
+	return p
+}
 
 // DCName is the display name of the page's data center.
 func (p Page) DCName() string {
