@@ -105,7 +105,7 @@ func (h *Handler) pageError(err error, c echo.Context) {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	var buf bytes.Buffer
 	// Not the request's context: its deadline may be what failed it (deadline.go).
-	if err := comp.Render(context.WithoutCancel(c.Request().Context()), &buf); err != nil {
+	if err := comp.Render(views.WithPage(context.WithoutCancel(c.Request().Context()), h.barePage(c)), &buf); err != nil {
 		h.log.Error("handlers: render error page", "request_id", requestID(c), "err", err)
 		return
 	}

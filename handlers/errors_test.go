@@ -40,7 +40,7 @@ func TestHandleError_AnswersEachPathInItsShapeAndHidesInternals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := New(Config{Logger: slog.New(slog.DiscardHandler)})
-			e := echo.New()
+			e := NewServer(h)
 			rec := httptest.NewRecorder()
 			h.handleError(c.err, e.NewContext(httptest.NewRequest(c.method, c.path, nil), rec))
 			body := rec.Body.String()
