@@ -54,15 +54,16 @@ func newAccessFixture(t testing.TB) *accessFixture {
 		return d
 	}
 	member := func(acc int64, email string, manage, all bool, products ...int64) int64 {
-		m, err := st.CreateMember(ctx, acc, store.MemberInput{Name: strings.Split(email, "@")[0], Email: email, Password: memberPassword,
-			ManageLicenses: manage, AllProducts: all, ProductIDs: products}, owner)
+		m, err := st.CreateMember(ctx, store.Scope{AccountID: acc},
+			store.MemberInput{Actor: owner, Name: strings.Split(email, "@")[0], Email: email, Password: memberPassword,
+				ManageLicenses: manage, AllProducts: all, ProductIDs: products})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m.ID
 	}
 	recipient := func(acc int64, email string) int64 {
-		r, err := st.AddRecipient(ctx, acc, "Ops", email, owner)
+		r, err := st.AddRecipient(ctx, store.Scope{AccountID: acc}, store.RecipientInput{Name: "Ops", Email: email, Actor: owner})
 		if err != nil {
 			t.Fatal(err)
 		}

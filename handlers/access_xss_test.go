@@ -40,11 +40,13 @@ func TestXSS_UserTextIsEscapedInPagesAndNeutralisedInCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.AddRecipient(ctx, f.account.ID, htmxPayload, "ops@acme.example", owner); err != nil {
+	if _, err := st.AddRecipient(ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: htmxPayload, Email: "ops@acme.example", Actor: owner}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateMember(ctx, f.account.ID, store.MemberInput{Name: `<script>alert(1)</script>`, Email: "kim@acme.example",
-		Password: memberPassword, AllProducts: true}, owner); err != nil {
+	if _, err := st.CreateMember(ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: owner, Name: `<script>alert(1)</script>`, Email: "kim@acme.example",
+			Password: memberPassword, AllProducts: true}); err != nil {
 		t.Fatal(err)
 	}
 	// Near expiry: move the clock to 10 days before the devices' codes expire.

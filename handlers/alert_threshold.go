@@ -16,7 +16,6 @@ import (
 // (docs/alerts.md, "What raises an alert"), for the whole account. Like the list, the owner and
 // every sub-account keep it; the change is audited.
 func (h *Handler) setAlertThreshold(c echo.Context) error {
-	v := currentViewer(c)
 	form := views.ThresholdForm{Value: strings.TrimSpace(c.FormValue("threshold"))}
 	n, err := strconv.Atoi(strings.ReplaceAll(form.Value, ",", ""))
 	if err != nil || n < 0 || n > store.MaxAlertThreshold {
@@ -26,7 +25,7 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 		}
 		return h.renderThreshold(c, form)
 	}
-	err = h.store.SetAlertThreshold(c.Request().Context(), v.account.ID, n, h.actor(c))
+	err = h.store.SetAlertThreshold(c.Request().Context(), h.scope(c), store.AlertThresholdInput{Threshold: n, Actor: h.actor(c)})
 	if e, ok := store.AsError(err); ok && e.Field == "threshold" {
 		form.Error = views.Sentence(e.Message)
 		return h.renderThreshold(c, form)

@@ -49,7 +49,8 @@ func deliveryRows(doc *goquery.Document) []string {
 func TestSendTestAlert_QueuesItAndTheSenderDeliversIt(t *testing.T) {
 	t.Parallel()
 	f, smtp, sender := alertConsole(t, "mail.example.com:587 (TLS: starttls)")
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test")); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Bob", Email: "bob@acme.example", Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	b := f.owner(t)
@@ -313,11 +314,13 @@ func TestRecipients_AScopedSubAccountSeesRemovesAndTestsOnlyItsOwn(t *testing.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Chosen", Email: "chosen@acme.example",
-		Password: ownerPassword, ProductIDs: []int64{p.ID}}, store.SystemActor("test")); err != nil {
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: store.SystemActor("test"), Name: "Chosen", Email: "chosen@acme.example",
+			Password: ownerPassword, ProductIDs: []int64{p.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	ops, err := f.st.AddRecipient(f.ctx, f.account.ID, "Ops", "ops@acme.example", store.SystemActor("test"))
+	ops, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Ops", Email: "ops@acme.example", Actor: store.SystemActor("test")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,12 +61,14 @@ func TestConnect_RefusesALapsedDeviceWithTheReason(t *testing.T) {
 	}{
 		{"no_activation_code", 1, func(*testing.T, *apiFixture, store.Product) {}},
 		{"auto_renew_off", 2, func(t *testing.T, f *apiFixture, p store.Product) {
-			if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", p.ID, false, store.SystemActor("test")); err != nil {
+			if err := f.st.SetAutoRenew(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+				store.AutoRenewInput{ProductID: p.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{"blacklisted", 2, func(t *testing.T, f *apiFixture, p store.Product) {
-			if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", p.ID, []string{"d1"}, true, store.SystemActor("test")); err != nil {
+			if _, err := f.st.SetBlacklisted(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+				store.BlacklistInput{ProductID: p.ID, DeviceKeys: []string{"d1"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -150,7 +152,8 @@ func TestGetDevice_ShowsWhyItWillNotRenew(t *testing.T) {
 	outlook := func(dk string) any {
 		return f.call(t, http.MethodGet, "/api/v1/products/PK-1/devices/"+dk, "").want(t, http.StatusOK)["outlook"]
 	}
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", p.ID, []string{"d2"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.BlacklistInput{ProductID: p.ID, DeviceKeys: []string{"d2"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := outlook("d1"); got != "will_renew" {
@@ -159,7 +162,8 @@ func TestGetDevice_ShowsWhyItWillNotRenew(t *testing.T) {
 	if got := outlook("d2"); got != "blacklisted" {
 		t.Errorf("d2 outlook %v", got)
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", p.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.AutoRenewInput{ProductID: p.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := outlook("d1"); got != "auto_renew_off" {

@@ -101,8 +101,7 @@ func (h *Handler) assign(c echo.Context) error {
 		f.Step = views.AssignConfirm
 		return h.renderAssign(c, http.StatusOK, p, f)
 	}
-	a, err := h.store.Assign(ctx, store.AssignInput{AccountID: sc.AccountID, DataCenter: sc.DC, ProductID: t.Product.ID,
-		PackageCode: pkg.Code, Quantity: n, Actor: h.actor(c)})
+	a, err := h.store.Assign(ctx, sc, store.AssignInput{ProductID: t.Product.ID, PackageCode: pkg.Code, Quantity: n, Actor: h.actor(c)})
 	if e, ok := store.AsError(err); ok && e.Kind != store.KindForbidden {
 		// Someone changed the pool or the product since the form was shown:
 		// show the numbers as they are now, with what went wrong.

@@ -43,7 +43,7 @@ func (h *Handler) renewNow(c echo.Context) error {
 	if c.FormValue("confirm") != "yes" {
 		return h.render(c, http.StatusOK, p, views.RenewPage(dlg), views.RenewModal(dlg))
 	}
-	r, err := h.store.RenewNow(c.Request().Context(), v.account.ID, p.DC, d.ID, h.actor(c))
+	r, err := h.store.RenewNow(c.Request().Context(), h.scope(c), store.RenewNowInput{DeviceID: d.ID, Actor: h.actor(c)})
 	if e, ok := store.AsError(err); ok && e.Kind == store.KindConflict {
 		switch e.Code {
 		case store.CodeNotEnoughCodes:
@@ -77,7 +77,8 @@ func (h *Handler) setDeviceAutoRenew(c echo.Context) error {
 	}
 	on := c.FormValue("auto_renew") == "on"
 	refusal := ""
-	_, err = h.store.SetBlacklisted(ctx, v.account.ID, c.Param("dc"), prod.ID, []string{d.DeviceKey}, !on, h.actor(c))
+	_, err = h.store.SetBlacklisted(ctx, h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: []string{d.DeviceKey},
+		Blacklisted: !on, Actor: h.actor(c)})
 	if e, ok := store.AsError(err); ok && e.Code == store.CodeAutoRenewOff {
 		refusal, err = "Product switch is off: turn automatic renewal on to change this.", nil
 	}

@@ -22,7 +22,8 @@ func TestActivationHistory(t *testing.T) {
 	}
 	f.lapse(t, "dev-1")
 	f.clock.Advance(24 * time.Hour)
-	if _, err := f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", d.ID, store.SystemActor("test")); err != nil {
+	if _, err := f.st.RenewNow(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.RenewNowInput{DeviceID: d.ID, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	b := f.owner(t)
@@ -258,7 +259,8 @@ func TestSetDeviceAutoRenew(t *testing.T) {
 		}
 	})
 	t.Run("RefusedWhileTheSwitchIsOff", func(t *testing.T) {
-		if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+		if err := f.st.SetAutoRenew(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+			store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 			t.Fatal(err)
 		}
 		rec, doc := b.post(f.devicePath(d, "auto-renew"), url.Values{"auto_renew": {"on"}, "return": {f.path("")}}, true)

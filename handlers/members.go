@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -81,9 +82,9 @@ func parseMemberForm(c echo.Context) (store.MemberInput, views.MemberForm) {
 
 // createMember adds a sub-account.
 func (h *Handler) createMember(c echo.Context) error {
-	v := currentViewer(c)
 	in, form := parseMemberForm(c)
-	_, err := h.store.CreateMember(c.Request().Context(), v.account.ID, in, h.actor(c))
+	in.Actor = h.actor(c)
+	_, err := h.store.CreateMember(c.Request().Context(), h.scope(c), in)
 	if e, ok := store.AsError(err); ok {
 		form.Errors[memberField(e)] = views.Sentence(e.Message)
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
@@ -103,13 +104,13 @@ func (h *Handler) updateMember(c echo.Context) error {
 		return err
 	}
 	in, form := parseMemberForm(c)
-	form.ID = id
+	in.ID, in.Actor, form.ID = id, h.actor(c), id
 	m, err := h.store.Member(c.Request().Context(), v.account.ID, id)
 	if err != nil {
 		return err
 	}
 	form.Email = m.Email
-	_, err = h.store.UpdateMember(c.Request().Context(), v.account.ID, id, in, h.actor(c))
+	_, err = h.store.UpdateMember(c.Request().Context(), h.scope(c), in)
 	if e, ok := store.AsError(err); ok && e.Kind != store.KindNotFound {
 		form.Errors[memberField(e)] = views.Sentence(e.Message)
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
@@ -131,24 +132,25 @@ func memberField(e *store.Error) string {
 }
 
 // disableMember disables a sub-account; its sessions end at once.
-func (h *Handler) disableMember(c echo.Context) error { return h.setMemberDisabled(c, true) }
+func (h *Handler) disableMember(c echo.Context) error {
+	return h.memberStatus(c, h.store.DisableMember, "The sub-account is disabled and signed out.")
+}
 
 // enableMember lets a disabled sub-account sign in again.
-func (h *Handler) enableMember(c echo.Context) error { return h.setMemberDisabled(c, false) }
+func (h *Handler) enableMember(c echo.Context) error {
+	return h.memberStatus(c, h.store.EnableMember, "The sub-account can sign in again.")
+}
 
-func (h *Handler) setMemberDisabled(c echo.Context, disabled bool) error {
-	v := currentViewer(c)
+// memberStatus applies change (DisableMember or EnableMember) to the
+// sub-account of the path and goes back to the list with done.
+func (h *Handler) memberStatus(c echo.Context, change func(context.Context, store.Scope, store.MemberStatusInput) error, done string) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := h.store.SetMemberDisabled(c.Request().Context(), v.account.ID, id, disabled, h.actor(c)); err != nil {
+	if err := change(c.Request().Context(), h.scope(c), store.MemberStatusInput{ID: id, Actor: h.actor(c)}); err != nil {
 		return err
 	}
-	if disabled {
-		h.flash(c, "The sub-account is disabled and signed out.")
-	} else {
-		h.flash(c, "The sub-account can sign in again.")
-	}
+	h.flash(c, done)
 	return redirect(c, h.url(c, routenames.Members))
 }

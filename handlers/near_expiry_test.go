@@ -57,8 +57,8 @@ func newNearConsole(t *testing.T) *nearConsole {
 
 func (f *nearConsole) assignTo(t *testing.T, p store.Product, n int64) {
 	t.Helper()
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: p.ID,
-		PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.AssignInput{ProductID: p.ID, PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -346,7 +346,8 @@ func TestNearExpiry_ExportsCSV(t *testing.T) {
 	if err := f.st.SetTimeZone(f.ctx, owner.ID, "Asia/Shanghai"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.thermo.ID, []string{"thermo-002"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.BlacklistInput{ProductID: f.thermo.ID, DeviceKeys: []string{"thermo-002"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	b := f.owner(t)
@@ -422,7 +423,8 @@ func TestNearExpiry_ToggleKeepsTheViewerOnThePage(t *testing.T) {
 		t.Errorf("toggle on with htmx: %d %s", rec.Code, rec.Body)
 	}
 	// A product whose switch is off shows the toggle disabled, with the reason.
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.lamp.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.AutoRenewInput{ProductID: f.lamp.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	_, doc = b.get(nearPath+"?product=lamp", false)
@@ -437,8 +439,9 @@ func TestNearExpiry_ToggleKeepsTheViewerOnThePage(t *testing.T) {
 func TestNearExpiry_SubAccountWithoutManageSeesNoToggle(t *testing.T) {
 	t.Parallel()
 	f := newNearConsole(t)
-	if _, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Viewer", Email: "viewer@acme.example",
-		Password: ownerPassword, AllProducts: false, ProductIDs: []int64{f.lamp.ID}}, store.SystemActor("test")); err != nil {
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: store.SystemActor("test"), Name: "Viewer", Email: "viewer@acme.example",
+			Password: ownerPassword, AllProducts: false, ProductIDs: []int64{f.lamp.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	_, doc := f.signIn(t, "viewer@acme.example", ownerPassword).get(nearPath, false)

@@ -47,8 +47,8 @@ func (f *licenseConsole) purchase(t *testing.T, order, pkg string, n int64, pk s
 
 func (f *licenseConsole) assign(t *testing.T, productID int64, pkg string, n int64, operator string) {
 	t.Helper()
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: productID,
-		PackageCode: pkg, Quantity: n, Actor: store.Actor{Name: operator}}); err != nil {
+	if _, err := f.st.Assign(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.AssignInput{ProductID: productID, PackageCode: pkg, Quantity: n, Actor: store.Actor{Name: operator}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -351,8 +351,9 @@ func TestOverview_KeepsASubAccountToItsProducts(t *testing.T) {
 	f.assign(t, thermo.ID, "std-1y", 2, "owner@acme.example")
 	f.assign(t, secret.ID, "std-5y", 5, "owner@acme.example")
 	f.connect(t, "PK-S", "proto-1")
-	if _, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Ops", Email: "ops@acme.example", Password: ownerPassword,
-		ManageLicenses: true, ProductIDs: []int64{thermo.ID}}, store.SystemActor("test")); err != nil {
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: store.SystemActor("test"), Name: "Ops", Email: "ops@acme.example", Password: ownerPassword,
+			ManageLicenses: true, ProductIDs: []int64{thermo.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	b := f.signIn(t, "ops@acme.example", ownerPassword)

@@ -44,8 +44,8 @@ func (f *productConsole) addCodes(t *testing.T, n int64) {
 		DataCenter: "eu-frankfurt", PackageCode: "std-1y", Quantity: n}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: f.product.ID,
-		PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.AssignInput{ProductID: f.product.ID, PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -90,7 +90,8 @@ func (f *productConsole) lapse(t *testing.T, dk string) {
 
 func (f *productConsole) blacklist(t *testing.T, on bool, dks ...string) {
 	t.Helper()
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, dks, on, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: dks, Blacklisted: on, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,14 +16,13 @@ import (
 // (docs/renewal.md, "The settings"). htmx gets the fresh card back and a renewalChanged event that
 // makes the device list reload its outlooks; a plain form goes back to the page.
 func (h *Handler) setAutoRenew(c echo.Context) error {
-	v := currentViewer(c)
 	ctx := c.Request().Context()
 	prod, err := h.scopedProduct(c)
 	if err != nil {
 		return err
 	}
 	on := c.FormValue("on") == "on"
-	if err := h.store.SetAutoRenew(ctx, v.account.ID, c.Param("dc"), prod.ID, on, h.actor(c)); err != nil {
+	if err := h.store.SetAutoRenew(ctx, h.scope(c), store.AutoRenewInput{ProductID: prod.ID, On: on, Actor: h.actor(c)}); err != nil {
 		return err
 	}
 	if c.Request().Header.Get("HX-Request") != "true" {
@@ -71,7 +70,6 @@ func (h *Handler) blacklistDialog(c echo.Context) error {
 // blacklistAdd puts the pasted DKs on the blacklist. A key that is not a DK,
 // or the switch being off, keeps the dialog open with the reason.
 func (h *Handler) blacklistAdd(c echo.Context) error {
-	v := currentViewer(c)
 	prod, err := h.scopedProduct(c)
 	if err != nil {
 		return err
@@ -80,7 +78,8 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 	keys, err := store.ParseDeviceKeys(text)
 	n := 0
 	if err == nil {
-		n, err = h.store.SetBlacklisted(c.Request().Context(), v.account.ID, c.Param("dc"), prod.ID, keys, true, h.actor(c))
+		n, err = h.store.SetBlacklisted(c.Request().Context(), h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
+			Blacklisted: true, Actor: h.actor(c)})
 	}
 	if msg, ok := blacklistRefusal(err); ok {
 		b, err := h.blacklistView(c, prod, store.PageRequest{})
@@ -104,7 +103,6 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 // blacklistRemove takes DKs off the blacklist: the checked ones, or the one
 // of the row whose Remove button was pressed.
 func (h *Handler) blacklistRemove(c echo.Context) error {
-	v := currentViewer(c)
 	prod, err := h.scopedProduct(c)
 	if err != nil {
 		return err
@@ -121,7 +119,8 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 	if len(keys) == 0 {
 		err = &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Message: "Select the devices to remove, or press the Remove button of one."}
 	} else {
-		n, err = h.store.SetBlacklisted(c.Request().Context(), v.account.ID, c.Param("dc"), prod.ID, keys, false, h.actor(c))
+		n, err = h.store.SetBlacklisted(c.Request().Context(), h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
+			Blacklisted: false, Actor: h.actor(c)})
 	}
 	if msg, ok := blacklistRefusal(err); ok {
 		b, err := h.blacklistView(c, prod, store.PageRequest{})

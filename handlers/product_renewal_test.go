@@ -277,7 +277,8 @@ func TestBlacklistAdd(t *testing.T) {
 func TestBlacklist_RefusedWhileTheSwitchIsOff(t *testing.T) {
 	f := newProductConsole(t, 1)
 	f.blacklist(t, true, "dev-1")
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	b := f.owner(t)

@@ -24,9 +24,8 @@ func (h *Handler) recipients(c echo.Context) error {
 // (422 with the message next to the field when refused); a plain form is
 // sent back to the page.
 func (h *Handler) addRecipient(c echo.Context) error {
-	v := currentViewer(c)
 	form := views.RecipientForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Errors: map[string]string{}}
-	r, err := h.store.AddRecipient(c.Request().Context(), v.account.ID, form.Name, form.Email, h.actor(c))
+	r, err := h.store.AddRecipient(c.Request().Context(), h.scope(c), store.RecipientInput{Name: form.Name, Email: form.Email, Actor: h.actor(c)})
 	if e, ok := store.AsError(err); ok && (e.Kind == store.KindInvalid || e.Kind == store.KindConflict) {
 		if e.Field == "name" || e.Field == "email" {
 			form.Errors[e.Field] = views.Sentence(e.Message)
@@ -43,12 +42,11 @@ func (h *Handler) addRecipient(c echo.Context) error {
 
 // deleteRecipient takes a person off the list.
 func (h *Handler) deleteRecipient(c echo.Context) error {
-	v := currentViewer(c)
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	r, err := h.store.RemoveRecipient(c.Request().Context(), v.account.ID, id, h.actor(c))
+	r, err := h.store.RemoveRecipient(c.Request().Context(), h.scope(c), store.RemoveRecipientInput{ID: id, Actor: h.actor(c)})
 	if err != nil { // unknown: removed meanwhile, or never this account's: 404 either way
 		return err
 	}

@@ -136,7 +136,8 @@ func TestAddRecipient_WithoutJavaScriptRedirects(t *testing.T) {
 func TestAddRecipient_RefusalsShowNextToTheField(t *testing.T) {
 	t.Parallel()
 	f := newConsole(t)
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test")); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Bob", Email: "bob@acme.example", Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	b := f.owner(t)
@@ -195,7 +196,8 @@ func TestAddRecipient_AFullListOffersNoForm(t *testing.T) {
 	t.Parallel()
 	f := newConsole(t)
 	for i := 0; i < store.MaxRecipients; i++ {
-		if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", fmt.Sprintf("r%02d@acme.example", i), store.SystemActor("test")); err != nil {
+		if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+			store.RecipientInput{Name: "", Email: fmt.Sprintf("r%02d@acme.example", i), Actor: store.SystemActor("test")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -220,11 +222,13 @@ func TestAddRecipient_AFullListOffersNoForm(t *testing.T) {
 func TestDeleteRecipient(t *testing.T) {
 	t.Parallel()
 	f := newConsole(t)
-	bob, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", store.SystemActor("test"))
+	bob, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Bob", Email: "bob@acme.example", Actor: store.SystemActor("test")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	carol, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "carol@acme.example", store.SystemActor("test"))
+	carol, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "carol@acme.example", Actor: store.SystemActor("test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +289,8 @@ func addOtherRecipient(t *testing.T, f *consoleFixture) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.st.AddRecipient(f.ctx, acc.ID, "", "theirs@example.com", store.SystemActor("test"))
+	r, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: acc.ID},
+		store.RecipientInput{Name: "", Email: "theirs@example.com", Actor: store.SystemActor("test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,8 +309,9 @@ func countRecipientRows(t *testing.T, f *consoleFixture) int {
 func TestRecipients_SubAccountsMayKeepTheList(t *testing.T) {
 	t.Parallel()
 	f := newConsole(t)
-	if _, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Viewer", Email: "viewer@acme.example",
-		Password: ownerPassword, AllProducts: true}, store.SystemActor("test")); err != nil {
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: store.SystemActor("test"), Name: "Viewer", Email: "viewer@acme.example",
+			Password: ownerPassword, AllProducts: true}); err != nil {
 		t.Fatal(err)
 	}
 	b := f.signIn(t, "viewer@acme.example", ownerPassword)

@@ -14,8 +14,9 @@ func TestMembers_CreateWithChosenProductsAndScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := store.Actor{Name: "owner@acme.example"}
-	m, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Kim", Email: "kim@acme.example",
-		Password: "a long enough password", AllProducts: false, ProductIDs: []int64{other.ID}}, owner)
+	m, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: owner, Name: "Kim", Email: "kim@acme.example",
+			Password: "a long enough password", AllProducts: false, ProductIDs: []int64{other.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,12 +38,14 @@ func TestMembers_CreateWithChosenProductsAndScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.st.UpdateMember(f.ctx, f.account.ID, m.ID, store.MemberInput{Name: "Kim", ProductIDs: []int64{foreign.ID}}, owner)
+	_, err = f.st.UpdateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{ID: m.ID, Actor: owner, Name: "Kim", ProductIDs: []int64{foreign.ID}})
 	if e, ok := store.AsError(err); !ok || e.Field != "products" {
 		t.Fatalf("foreign product in scope: %v", err)
 	}
 	// Nor can Beta's owner edit Acme's sub-account.
-	if _, err := f.st.UpdateMember(f.ctx, acme2.ID, m.ID, store.MemberInput{Name: "X", AllProducts: true}, owner); !store.HasCode(err, "unknown_user") {
+	if _, err := f.st.UpdateMember(f.ctx, store.Scope{AccountID: acme2.ID},
+		store.MemberInput{ID: m.ID, Actor: owner, Name: "X", AllProducts: true}); !store.HasCode(err, "unknown_user") {
 		t.Fatalf("cross-account edit: %v", err)
 	}
 }
@@ -54,27 +57,29 @@ func TestMembers_RefusedForIndividualAccountsAndDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := store.MemberInput{Name: "Kim", Email: "kim@acme.example", Password: "a long enough password", AllProducts: true}
-	if _, err := f.st.CreateMember(f.ctx, solo.ID, in, store.Actor{Name: "solo"}); !store.HasCode(err, "not_enterprise") {
+	in := store.MemberInput{Name: "Kim", Email: "kim@acme.example", Password: "a long enough password", AllProducts: true,
+		Actor: store.Actor{Name: "o"}}
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: solo.ID}, in); !store.HasCode(err, "not_enterprise") {
 		t.Fatalf("individual account: %v", err)
 	}
-	if _, err := f.st.CreateMember(f.ctx, f.account.ID, in, store.Actor{Name: "o"}); err != nil {
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID}, in); err != nil {
 		t.Fatal(err)
 	}
 	in.Email = "KIM@acme.example"
-	if _, err := f.st.CreateMember(f.ctx, f.account.ID, in, store.Actor{Name: "o"}); !store.HasCode(err, store.CodeExists) {
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID}, in); !store.HasCode(err, store.CodeExists) {
 		t.Fatalf("duplicate e-mail: %v", err)
 	}
 	in.Email, in.Password = "lee@acme.example", "short"
-	if _, err := f.st.CreateMember(f.ctx, f.account.ID, in, store.Actor{Name: "o"}); err == nil {
+	if _, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID}, in); err == nil {
 		t.Fatal("a short password was accepted")
 	}
 }
 
 func TestSessions_DisableAndPasswordChangeEndThem(t *testing.T) {
 	f := newFixture(t)
-	m, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: "Kim", Email: "kim@acme.example",
-		Password: "a long enough password", AllProducts: true}, store.Actor{Name: "o"})
+	m, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: store.Actor{Name: "o"}, Name: "Kim", Email: "kim@acme.example",
+			Password: "a long enough password", AllProducts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +91,8 @@ func TestSessions_DisableAndPasswordChangeEndThem(t *testing.T) {
 	if !live(s1) {
 		t.Fatal("a new session is not live")
 	}
-	if err := f.st.SetMemberDisabled(f.ctx, f.account.ID, m.ID, true, store.Actor{Name: "o"}); err != nil {
+	if err := f.st.DisableMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberStatusInput{ID: m.ID, Actor: store.Actor{Name: "o"}}); err != nil {
 		t.Fatal(err)
 	}
 	if live(s1) {
@@ -95,7 +101,8 @@ func TestSessions_DisableAndPasswordChangeEndThem(t *testing.T) {
 	if _, err := f.st.Authenticate(f.ctx, "kim@acme.example", "a long enough password"); err == nil {
 		t.Fatal("a disabled sub-account signed in")
 	}
-	if err := f.st.SetMemberDisabled(f.ctx, f.account.ID, m.ID, false, store.Actor{Name: "o"}); err != nil {
+	if err := f.st.EnableMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberStatusInput{ID: m.ID, Actor: store.Actor{Name: "o"}}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := f.st.CreateSession(f.ctx, m.ID)

@@ -34,20 +34,24 @@ func newScopeFixture(t *testing.T) *scopeFixture {
 	f.scopedActor = store.Actor{UserID: f.scoped.ID, Name: f.scoped.Email}
 	f.allActor = store.Actor{UserID: f.allOf.ID, Name: f.allOf.Email}
 	var err error
-	if f.scopedReceiver, err = f.st.AddRecipient(f.ctx, f.account.ID, "", "mallory@outside.example", f.scopedActor); err != nil {
+	if f.scopedReceiver, err = f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "mallory@outside.example", Actor: f.scopedActor}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "ops@acme.example", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "ops@acme.example", Actor: recipientActor}); err != nil {
 		t.Fatal(err)
 	}
 	var owner int64
 	if err := f.st.DB().GetContext(f.ctx, &owner, `SELECT id FROM users WHERE account_id = $1 AND role = 'owner'`, f.account.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "boss@acme.example", store.Actor{UserID: owner, Name: "owner@acme.example"}); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "boss@acme.example", Actor: store.Actor{UserID: owner, Name: "owner@acme.example"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "team@acme.example", f.allActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "team@acme.example", Actor: f.allActor}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -55,8 +59,9 @@ func newScopeFixture(t *testing.T) *scopeFixture {
 
 func (f *scopeFixture) member(t *testing.T, email string, all bool, products ...int64) store.Member {
 	t.Helper()
-	m, err := f.st.CreateMember(f.ctx, f.account.ID, store.MemberInput{Name: email, Email: email, Password: "correct horse battery",
-		AllProducts: all, ProductIDs: products}, store.SystemActor("test"))
+	m, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{Actor: store.SystemActor("test"), Name: email, Email: email, Password: "correct horse battery",
+			AllProducts: all, ProductIDs: products})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +160,9 @@ func TestDigest_TheScopedMailsWordsAndCountsAreItsOwn(t *testing.T) {
 func TestDigest_FollowsTheAddersScopeAtSendTime(t *testing.T) {
 	f := newScopeFixture(t)
 	// The sub-account now sees PK-2 instead of PK-1: its recipient follows.
-	if _, err := f.st.UpdateMember(f.ctx, f.account.ID, f.scoped.ID, store.MemberInput{Name: "scoped", AllProducts: false,
-		ProductIDs: []int64{f.other.ID}}, store.SystemActor("test")); err != nil {
+	if _, err := f.st.UpdateMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberInput{ID: f.scoped.ID, Actor: store.SystemActor("test"), Name: "scoped", AllProducts: false,
+			ProductIDs: []int64{f.other.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	f.alertBoth(t)
@@ -164,7 +170,8 @@ func TestDigest_FollowsTheAddersScopeAtSendTime(t *testing.T) {
 		t.Fatalf("after the scope changed: %q", got)
 	}
 	// Disabled, its recipients hear nothing more.
-	if err := f.st.SetMemberDisabled(f.ctx, f.account.ID, f.scoped.ID, true, store.SystemActor("test")); err != nil {
+	if err := f.st.DisableMember(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.MemberStatusInput{ID: f.scoped.ID, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(store.AlertThrottle)
@@ -203,12 +210,14 @@ func TestRecipientsSeenBy_AScopedSubAccountSeesAndRemovesOnlyItsOwn(t *testing.T
 	rs, _ := f.st.Recipients(f.ctx, f.account.ID)
 	for _, r := range rs {
 		if r.Email != "mallory@outside.example" && !r.Owner {
-			if _, err := f.st.RemoveRecipient(f.ctx, f.account.ID, r.ID, f.scopedActor); !store.HasCode(err, store.CodeUnknownRecipient) {
+			if _, err := f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+				store.RemoveRecipientInput{ID: r.ID, Actor: f.scopedActor}); !store.HasCode(err, store.CodeUnknownRecipient) {
 				t.Errorf("the scoped sub-account removed %s: %v", r.Email, err)
 			}
 		}
 	}
-	if _, err := f.st.RemoveRecipient(f.ctx, f.account.ID, f.scopedReceiver.ID, f.scopedActor); err != nil {
+	if _, err := f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RemoveRecipientInput{ID: f.scopedReceiver.ID, Actor: f.scopedActor}); err != nil {
 		t.Errorf("the scoped sub-account cannot remove its own recipient: %v", err)
 	}
 }
@@ -233,7 +242,8 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestMigration00011_FindsTheAdderOfEarlierRecipientsInTheAuditLog(t *testing.T) {
 	f := newScopeFixture(t)
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Eve Named", "eve@outside.example", f.scopedActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Eve Named", Email: "eve@outside.example", Actor: f.scopedActor}); err != nil {
 		t.Fatal(err)
 	}
 	// As before the migration: nobody recorded as adder.
@@ -287,7 +297,8 @@ func TestRecipientScope_AnotherAccountsUserSeesAndReachesNothingHere(t *testing.
 	if ds, _ := f.st.DeliveriesSeenBy(f.ctx, f.account.ID, stranger); len(ds) != 0 {
 		t.Errorf("Beta's owner sees %d of Acme's mails", len(ds))
 	}
-	if _, err := f.st.RemoveRecipient(f.ctx, f.account.ID, f.scopedReceiver.ID, store.Actor{UserID: stranger}); !store.HasCode(err, store.CodeUnknownRecipient) {
+	if _, err := f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RemoveRecipientInput{ID: f.scopedReceiver.ID, Actor: store.Actor{UserID: stranger}}); !store.HasCode(err, store.CodeUnknownRecipient) {
 		t.Errorf("Beta's owner removed an Acme recipient: %v", err)
 	}
 }

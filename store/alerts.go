@@ -201,10 +201,18 @@ func (s *Store) EvaluateAlerts(ctx context.Context) (int64, error) {
 	return total, nil
 }
 
+// AlertThresholdInput is the new alert threshold, and who sets it.
+type AlertThresholdInput struct {
+	Threshold int
+	Actor     Actor
+}
+
 // SetAlertThreshold sets the available-code count at or below which an
 // account's products alert. A higher threshold may make products low at
-// once: they are raised in the same transaction.
-func (s *Store) SetAlertThreshold(ctx context.Context, accountID int64, threshold int, actor Actor) error {
+// once: they are raised in the same transaction. The threshold is the
+// whole account's, whatever the scope's products.
+func (s *Store) SetAlertThreshold(ctx context.Context, sc Scope, in AlertThresholdInput) error {
+	accountID, threshold, actor := sc.AccountID, in.Threshold, in.Actor
 	if threshold < 0 || threshold > MaxAlertThreshold {
 		return invalid("threshold", "enter a whole number from 0 to 1,000,000")
 	}

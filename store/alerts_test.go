@@ -109,7 +109,8 @@ func TestAlerts_NoAlertAboveTheThresholdOrForAProductThatNeverHadCodes(t *testin
 
 func TestAlerts_ShortfallNamesTheMissingCodesAndTheFirstLapse(t *testing.T) {
 	f := newFixture(t)
-	if err := f.st.SetAlertThreshold(f.ctx, f.account.ID, 0, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.AlertThresholdInput{Threshold: 0, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.assign(t, f.product.ID, 5)
@@ -135,13 +136,15 @@ func TestAlerts_ShortfallNamesTheMissingCodesAndTheFirstLapse(t *testing.T) {
 
 func TestAlerts_ShortfallIgnoresBlacklistedDevicesAndProductsWithRenewalOff(t *testing.T) {
 	f := newFixture(t)
-	if err := f.st.SetAlertThreshold(f.ctx, f.account.ID, 0, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.AlertThresholdInput{Threshold: 0, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.assign(t, f.product.ID, 3)
 	f.connect(t, "dev-1")
 	f.connect(t, "dev-2") // 1 code left, 2 due
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"dev-2"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-2"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(epoch.AddDate(1, 0, -10))
@@ -149,16 +152,19 @@ func TestAlerts_ShortfallIgnoresBlacklistedDevicesAndProductsWithRenewalOff(t *t
 		t.Fatalf("blacklisted device counted: raised %d (%v)", n, err)
 	}
 	// Off the blacklist: the shortfall is raised in the same transaction.
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"dev-2"}, false, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-2"}, Blacklisted: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.digest(t); len(got) != 0 {
 		t.Fatalf("renewal off: digests %v, want the shortfall dropped", alertsOf(got[0]))
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, true, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: f.product.ID, On: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	wantAlerts(t, f.digest(t), "PK-1: shortfall")
@@ -212,12 +218,14 @@ func TestAlerts_LapsesForLackOfACodeAreCountedByTheRenewalPass(t *testing.T) {
 
 func TestAlerts_ChosenLapsesAreNotAlerts(t *testing.T) {
 	f := newFixture(t)
-	if err := f.st.SetAlertThreshold(f.ctx, f.account.ID, 0, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.AlertThresholdInput{Threshold: 0, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.assign(t, f.product.ID, 5)
 	f.connect(t, "dev-1")
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(year(epoch).Add(time.Hour))
@@ -231,7 +239,8 @@ func TestAlerts_ChosenLapsesAreNotAlerts(t *testing.T) {
 
 func TestAlerts_ALapseOnConnectAlerts(t *testing.T) {
 	f := newFixture(t)
-	if err := f.st.SetAlertThreshold(f.ctx, f.account.ID, 0, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.AlertThresholdInput{Threshold: 0, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.assign(t, f.product.ID, 1)
@@ -334,7 +343,8 @@ func TestAlerts_DeletedProductsAreDropped(t *testing.T) {
 
 func TestAlerts_RecipientsAreTheOwnerAndTheListWithValidAddressesOnly(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Ops", "ops@acme.example", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Ops", Email: "ops@acme.example", Actor: recipientActor}); err != nil {
 		t.Fatal(err)
 	}
 	// Written past the page's validation, as an old row or a hand edit could be.
@@ -394,7 +404,8 @@ func TestQueueMail_OneRowPerDedupeKey(t *testing.T) {
 func TestSetAlertThreshold(t *testing.T) {
 	f := newFixture(t)
 	f.assign(t, f.product.ID, 10)
-	if err := f.st.SetAlertThreshold(f.ctx, f.account.ID, 5, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.AlertThresholdInput{Threshold: 5, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.connect(t, "dev-1") // 9 left: above 5
@@ -402,13 +413,15 @@ func TestSetAlertThreshold(t *testing.T) {
 		t.Fatalf("alerted above the threshold: %v", alertsOf(got[0]))
 	}
 	for _, bad := range []int{-1, store.MaxAlertThreshold + 1} {
-		e := wantCode(t, f.st.SetAlertThreshold(f.ctx, f.account.ID, bad, store.SystemActor("test")), store.CodeInvalid)
+		e := wantCode(t, f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+			store.AlertThresholdInput{Threshold: bad, Actor: store.SystemActor("test")}), store.CodeInvalid)
 		if e.Field != "threshold" {
 			t.Errorf("field %q", e.Field)
 		}
 	}
 	// Raising it makes the product low at once, in the same transaction.
-	if err := f.st.SetAlertThreshold(f.ctx, f.account.ID, 100, store.Actor{Name: "owner@acme.example"}); err != nil {
+	if err := f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.AlertThresholdInput{Threshold: 100, Actor: store.Actor{Name: "owner@acme.example"}}); err != nil {
 		t.Fatal(err)
 	}
 	wantAlerts(t, f.digest(t), "PK-1: low_codes")

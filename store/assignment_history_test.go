@@ -28,8 +28,8 @@ func quantities(rows []store.AssignmentRecord) []int64 {
 
 func (f *fixture) assignAs(t *testing.T, productID, n int64, pkg, operator string) {
 	t.Helper()
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: productID,
-		PackageCode: pkg, Quantity: n, Actor: store.Actor{Name: operator}}); err != nil {
+	if _, err := f.st.Assign(f.ctx, f.scope(),
+		store.AssignInput{ProductID: productID, PackageCode: pkg, Quantity: n, Actor: store.Actor{Name: operator}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -74,8 +74,8 @@ func TestAssignmentHistory_KeepsToTheScopeAndKeepsDeletedProducts(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: other.ID, DataCenter: "eu-frankfurt", ProductID: theirs.ID,
-		PackageCode: "std-1y", Quantity: 4, Actor: store.SystemActor("x")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"},
+		store.AssignInput{ProductID: theirs.ID, PackageCode: "std-1y", Quantity: 4, Actor: store.SystemActor("x")}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -232,8 +232,8 @@ func TestFaults_AssignKilledMidTransactionLeavesNothing(t *testing.T) {
 
 	release := f.hold(t, `SELECT 1 FROM pools WHERE account_id = $1 FOR UPDATE`, f.account.ID)
 	done := run(func() error {
-		_, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: f.product.ID,
-			PackageCode: "std-1y", Quantity: 4, Actor: store.SystemActor("test")})
+		_, err := f.st.Assign(f.ctx, f.scope(),
+			store.AssignInput{ProductID: f.product.ID, PackageCode: "std-1y", Quantity: 4, Actor: store.SystemActor("test")})
 		return err
 	})
 	if !f.killWaiter(t, 10*time.Second) {

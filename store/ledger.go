@@ -99,7 +99,7 @@ func (s *Store) Purchase(ctx context.Context, in PurchaseOrder) (order PurchaseO
 		}
 		var product *lockedProduct
 		if in.ProductKey != "" {
-			p, err := lockProductByKey(ctx, tx, in.ProductKey, in.AccountID, in.DataCenter)
+			p, err := lockProductByKey(ctx, tx, Scope{AccountID: in.AccountID, DC: in.DataCenter}, in.ProductKey)
 			if err != nil {
 				return err
 			}
@@ -168,19 +168,24 @@ type lockedProduct struct {
 	PackageCode *string `db:"package_code"`
 }
 
-const lockProductSQL = `SELECT p.id, p.account_id, p.dc, p.product_key, p.name, p.package_id,
+// lockProductSQL selects a live product of a scope (its filter on $2, $3 and
+// $4) for update; the caller adds the condition on $1.
+var lockProductSQL = `SELECT p.id, p.account_id, p.dc, p.product_key, p.name, p.package_id,
 	(SELECT code FROM packages WHERE id = p.package_id) AS package_code
-	FROM products p WHERE p.deleted_at IS NULL AND p.account_id = $2 AND p.dc = $3 AND `
+	FROM products p WHERE p.deleted_at IS NULL AND ` + Scope{}.productFilter(2) + ` AND `
 
-func lockProductByKey(ctx context.Context, tx *sqlx.Tx, productKey string, accountID int64, dc string) (lockedProduct, error) {
+func lockProductByKey(ctx context.Context, tx *sqlx.Tx, sc Scope, productKey string) (lockedProduct, error) {
 	var p lockedProduct
-	err := tx.GetContext(ctx, &p, lockProductSQL+`p.product_key = $1 FOR UPDATE`, productKey, accountID, dc)
+	err := tx.GetContext(ctx, &p, lockProductSQL+`p.product_key = $1 FOR UPDATE`, append([]any{productKey}, sc.args()...)...)
 	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q in this account and data center", productKey))
 }
 
-func lockProductByID(ctx context.Context, tx *sqlx.Tx, productID, accountID int64, dc string) (lockedProduct, error) {
+// lockProductByID locks a product of the scope for a write. A product
+// outside the scope is not found, exactly like one of another account
+// (docs/SECURITY.md, "Product scope on writes").
+func lockProductByID(ctx context.Context, tx *sqlx.Tx, sc Scope, productID int64) (lockedProduct, error) {
 	var p lockedProduct
-	err := tx.GetContext(ctx, &p, lockProductSQL+`p.id = $1 FOR UPDATE`, productID, accountID, dc)
+	err := tx.GetContext(ctx, &p, lockProductSQL+`p.id = $1 FOR UPDATE`, append([]any{productID}, sc.args()...)...)
 	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product in this account and data center"))
 }
 
@@ -208,10 +213,9 @@ type Assignment struct {
 }
 
 // AssignInput names what to assign: quantity unassigned codes of a package
-// of the account's pool in dc, to one of its products.
+// of the scope's pool (its account and data center), to one of the scope's
+// products.
 type AssignInput struct {
-	AccountID   int64
-	DataCenter  string
 	ProductID   int64
 	PackageCode string // may be empty when the product has a package already
 	Quantity    int64
@@ -220,14 +224,14 @@ type AssignInput struct {
 
 // Assign moves unassigned codes to a product, irrevocably (docs/codes.md, "Assigning codes").
 // The pool's conditional decrement makes concurrent assignments unable to
-// take more than the pool holds.
-func (s *Store) Assign(ctx context.Context, in AssignInput) (Assignment, error) {
+// take more than the pool holds. A product outside the scope is not found.
+func (s *Store) Assign(ctx context.Context, sc Scope, in AssignInput) (Assignment, error) {
 	if err := checkQuantity(in.Quantity); err != nil {
 		return Assignment{}, err
 	}
 	var out Assignment
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		p, err := lockProductByID(ctx, tx, in.ProductID, in.AccountID, in.DataCenter)
+		p, err := lockProductByID(ctx, tx, sc, in.ProductID)
 		if err != nil {
 			return err
 		}
@@ -249,11 +253,11 @@ func (s *Store) Assign(ctx context.Context, in AssignInput) (Assignment, error) 
 		var left int64
 		err = tx.GetContext(ctx, &left, `UPDATE pools SET unassigned = unassigned - $4, assigned = assigned + $4
 			WHERE account_id = $1 AND dc = $2 AND package_id = $3 AND unassigned >= $4 RETURNING unassigned`,
-			in.AccountID, in.DataCenter, pkg, in.Quantity)
+			sc.AccountID, sc.DC, pkg, in.Quantity)
 		if err == sql.ErrNoRows {
 			var have int64
 			if err := tx.GetContext(ctx, &have, `SELECT coalesce(max(unassigned), 0) FROM pools WHERE account_id = $1 AND dc = $2 AND package_id = $3`,
-				in.AccountID, in.DataCenter, pkg); err != nil {
+				sc.AccountID, sc.DC, pkg); err != nil {
 				return err
 			}
 			return &Error{Kind: KindConflict, Code: CodeNotEnoughCodes, Field: "quantity",
@@ -268,7 +272,7 @@ func (s *Store) Assign(ctx context.Context, in AssignInput) (Assignment, error) 
 		}
 		out = Assignment{ProductID: p.ID, ProductKey: p.ProductKey, ProductName: p.Name, PackageCode: code,
 			Quantity: in.Quantity, Operator: in.Actor.Name, CreatedAt: now}
-		return s.audit(ctx, tx, in.AccountID, in.Actor, AuditLicense, "assign",
+		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditLicense, "assign",
 			fmt.Sprintf("assigned %d codes of package %s to %s (%s)", in.Quantity, code, p.Name, p.ProductKey))
 	})
 	return out, err

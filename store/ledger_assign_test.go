@@ -15,8 +15,8 @@ func TestAssign_MovesCodesFromThePoolToTheProduct(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: f.product.ID,
-		PackageCode: "std-1y", Quantity: 4, Actor: store.Actor{UserID: owner.ID, Name: owner.Email}})
+	a, err := f.st.Assign(f.ctx, f.scope(),
+		store.AssignInput{ProductID: f.product.ID, PackageCode: "std-1y", Quantity: 4, Actor: store.Actor{UserID: owner.ID, Name: owner.Email}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,15 +62,15 @@ func TestAssign_RefusesMoreThanPool(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.assign(t, f.product.ID, 3)
-	_, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: f.product.ID,
-		PackageCode: "std-1y", Quantity: 8, Actor: store.SystemActor("test")})
+	_, err := f.st.Assign(f.ctx, f.scope(),
+		store.AssignInput{ProductID: f.product.ID, PackageCode: "std-1y", Quantity: 8, Actor: store.SystemActor("test")})
 	if e := wantCode(t, err, store.CodeNotEnoughCodes); e.Field != "quantity" {
 		t.Errorf("field = %q, want quantity", e.Field)
 	}
 	// A package of which the account holds nothing at all.
 	other := f.newProduct(t, "eu-frankfurt", "PK-2")
-	_, err = f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: other.ID,
-		PackageCode: "std-5y", Quantity: 1, Actor: store.SystemActor("test")})
+	_, err = f.st.Assign(f.ctx, f.scope(),
+		store.AssignInput{ProductID: other.ID, PackageCode: "std-5y", Quantity: 1, Actor: store.SystemActor("test")})
 	wantCode(t, err, store.CodeNotEnoughCodes)
 	if p := poolOf(t, f.st, f.account.ID, "eu-frankfurt", "std-1y"); p != (poolRow{Granted: 10, Unassigned: 7, Assigned: 3}) {
 		t.Errorf("pool = %+v, want unchanged", p)
@@ -92,8 +92,8 @@ func TestAssign_FirstAssignmentFixesTheProductsPackage(t *testing.T) {
 	f := newFixture(t)
 	f.buy(t, "SO-5Y", "std-5y", 5)
 	assign := func(productID int64, pkg string, n int64) error {
-		_, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: productID,
-			PackageCode: pkg, Quantity: n, Actor: store.SystemActor("test")})
+		_, err := f.st.Assign(f.ctx, f.scope(),
+			store.AssignInput{ProductID: productID, PackageCode: pkg, Quantity: n, Actor: store.SystemActor("test")})
 		return err
 	}
 	if err := assign(f.product.ID, "", 1); store.HasCode(err, store.CodeInvalid) == false {
@@ -162,8 +162,8 @@ func TestAssign_RefusesProductsOfOtherAccountsAndDCs(t *testing.T) {
 		{"no such product", f.account.ID, 987654},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: c.account, DataCenter: "eu-frankfurt", ProductID: c.product,
-				PackageCode: "std-1y", Quantity: 1, Actor: store.SystemActor("test")})
+			_, err := f.st.Assign(f.ctx, store.Scope{AccountID: c.account, DC: "eu-frankfurt"},
+				store.AssignInput{ProductID: c.product, PackageCode: "std-1y", Quantity: 1, Actor: store.SystemActor("test")})
 			wantCode(t, err, store.CodeUnknownProduct)
 		})
 	}
@@ -182,8 +182,8 @@ func TestAssign_RefusesBadQuantity(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	for _, q := range []int64{0, -3, store.MaxQuantity + 1} {
-		_, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: f.product.ID,
-			PackageCode: "std-1y", Quantity: q, Actor: store.SystemActor("test")})
+		_, err := f.st.Assign(f.ctx, f.scope(),
+			store.AssignInput{ProductID: f.product.ID, PackageCode: "std-1y", Quantity: q, Actor: store.SystemActor("test")})
 		if e := wantCode(t, err, store.CodeInvalid); e.Field != "quantity" {
 			t.Errorf("quantity %d: field = %q", q, e.Field)
 		}

@@ -309,10 +309,16 @@ func (s *Store) sweepDeletedProduct(ctx context.Context, productID int64, now ti
 	}
 }
 
-// RenewNow spends one code on a lapsed device of the account, valid from now
+// RenewNowInput names the lapsed device to renew by hand.
+type RenewNowInput struct {
+	DeviceID int64
+	Actor    Actor
+}
+
+// RenewNow spends one code on a lapsed device of the scope, valid from now
 // (docs/renewal.md, "At expiry"): an owner's decision, so switch and blacklist
-// do not apply.
-func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, deviceID int64, actor Actor) (ConnectResult, error) {
+// do not apply. A device of a product outside the scope is not found.
+func (s *Store) RenewNow(ctx context.Context, sc Scope, in RenewNowInput) (ConnectResult, error) {
 	var out ConnectResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var d struct {
@@ -322,8 +328,8 @@ func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, device
 		}
 		err := tx.GetContext(ctx, &d, `SELECT d.id, d.product_id, d.activated_at, d.expires_at, d.lapsed_at, d.deleted_at, d.device_key, p.product_key
 			FROM devices d JOIN products p ON p.id = d.product_id
-			WHERE d.id = $1 AND d.account_id = $2 AND d.dc = $3 AND p.deleted_at IS NULL AND d.deleted_at IS NULL
-			FOR UPDATE OF d`, deviceID, accountID, dc)
+			WHERE d.id = $1 AND d.account_id = $2 AND d.dc = $3 AND `+sc.productFilter(2)+` AND p.deleted_at IS NULL AND d.deleted_at IS NULL
+			FOR UPDATE OF d`, append([]any{in.DeviceID}, sc.args()...)...)
 		if err != nil {
 			return notFound(err, notFoundErr(CodeUnknownDevice, "there is no such device"))
 		}
@@ -339,7 +345,7 @@ func (s *Store) RenewNow(ctx context.Context, accountID int64, dc string, device
 			return conflict(CodeNotEnoughCodes, "product %s has no activation code available; assign codes to it first", d.ProductKey)
 		}
 		out, out.Result = r, ResultRenewed
-		return s.audit(ctx, tx, accountID, actor, AuditLicense, "renew now",
+		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditLicense, "renew now",
 			fmt.Sprintf("renewed device %s of product %s by hand until %s", d.DeviceKey, d.ProductKey, r.ExpiresAt.Format(time.RFC3339)))
 	})
 	return out, err

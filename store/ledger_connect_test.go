@@ -270,8 +270,8 @@ func TestDeleteProduct_ForfeitsItsAvailableCodes(t *testing.T) {
 	_, _, err = f.st.Purchase(f.ctx, store.PurchaseOrder{OrderNo: "SO-LATE", AccountID: f.account.ID, DataCenter: "eu-frankfurt",
 		PackageCode: "std-1y", Quantity: 1, ProductKey: "PK-1"})
 	wantCode(t, err, store.CodeUnknownProduct)
-	_, err = f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: f.product.ID,
-		Quantity: 1, Actor: store.SystemActor("test")})
+	_, err = f.st.Assign(f.ctx, f.scope(),
+		store.AssignInput{ProductID: f.product.ID, Quantity: 1, Actor: store.SystemActor("test")})
 	wantCode(t, err, store.CodeUnknownProduct)
 
 	// The PK may be used again by a new product, which starts from nothing.

@@ -147,8 +147,8 @@ func TestAssign_ConcurrentAssignmentsNeverExceedThePool(t *testing.T) {
 		products := []int64{f.product.ID, second.ID}
 		errs := make([]error, 2)
 		together(2, func(i int) {
-			_, errs[i] = f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt",
-				ProductID: products[i], PackageCode: "std-1y", Quantity: 6, Actor: store.SystemActor(fmt.Sprint("user ", i))})
+			_, errs[i] = f.st.Assign(f.ctx, f.scope(),
+				store.AssignInput{ProductID: products[i], PackageCode: "std-1y", Quantity: 6, Actor: store.SystemActor(fmt.Sprint("user ", i))})
 		})
 		ok := 0
 		for _, err := range errs {
@@ -179,8 +179,8 @@ func TestAssign_ConcurrentFirstAssignmentsFixOnePackage(t *testing.T) {
 		errs := make([]error, 2)
 		together(2, func(i int) {
 			if i == 0 {
-				_, errs[i] = f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: p.ID,
-					PackageCode: "std-5y", Quantity: 1, Actor: store.SystemActor("test")})
+				_, errs[i] = f.st.Assign(f.ctx, f.scope(),
+					store.AssignInput{ProductID: p.ID, PackageCode: "std-5y", Quantity: 1, Actor: store.SystemActor("test")})
 				return
 			}
 			_, _, errs[i] = f.st.Purchase(f.ctx, store.PurchaseOrder{OrderNo: fmt.Sprintf("SO-R%d", round), AccountID: f.account.ID,
@@ -237,7 +237,7 @@ func TestRenewal_ConcurrentRequestsForOneDeviceSpendOneCode(t *testing.T) {
 		id := f.device(t, "dev-1").ID
 		errs := make([]error, n)
 		together(n, func(i int) {
-			_, errs[i] = f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", id, store.SystemActor("owner"))
+			_, errs[i] = f.st.RenewNow(f.ctx, f.scope(), store.RenewNowInput{DeviceID: id, Actor: store.SystemActor("owner")})
 		})
 		ok := 0
 		for _, err := range errs {

@@ -184,8 +184,8 @@ func (r *randomRun) assign() {
 		q = 0
 	}
 	op := fmt.Sprintf("assign %d of %q to %s in account %d %s", q, pkg, p.pk, account, dc)
-	_, err := r.st.Assign(r.ctx, store.AssignInput{AccountID: r.m.accounts[account].ID, DataCenter: dc, ProductID: p.id,
-		PackageCode: pkg, Quantity: q, Actor: store.SystemActor("random")})
+	_, err := r.st.Assign(r.ctx, store.Scope{AccountID: r.m.accounts[account].ID, DC: dc},
+		store.AssignInput{ProductID: p.id, PackageCode: pkg, Quantity: q, Actor: store.SystemActor("random")})
 	switch {
 	case q < 1:
 		r.expect(op, err, store.CodeInvalid)
@@ -287,7 +287,8 @@ func (r *randomRun) setAutoRenew() {
 	p := r.product(account, dc)
 	on := r.chance(0.6)
 	op := fmt.Sprintf("set auto renew of %s %v", p.pk, on)
-	err := r.st.SetAutoRenew(r.ctx, r.m.accounts[account].ID, dc, p.id, on, store.SystemActor("random"))
+	err := r.st.SetAutoRenew(r.ctx, store.Scope{AccountID: r.m.accounts[account].ID, DC: dc},
+		store.AutoRenewInput{ProductID: p.id, On: on, Actor: store.SystemActor("random")})
 	if p.deleted || p.account != account || p.dc != dc {
 		r.expect(op, err, store.CodeUnknownProduct)
 		return
@@ -305,7 +306,8 @@ func (r *randomRun) blacklist() {
 	}
 	on := r.chance(0.55)
 	op := fmt.Sprintf("blacklist %s of %s: %v", keys, p.pk, on)
-	n, err := r.st.SetBlacklisted(r.ctx, r.m.accounts[account].ID, dc, p.id, keys, on, store.SystemActor("random"))
+	n, err := r.st.SetBlacklisted(r.ctx, store.Scope{AccountID: r.m.accounts[account].ID, DC: dc},
+		store.BlacklistInput{ProductID: p.id, DeviceKeys: keys, Blacklisted: on, Actor: store.SystemActor("random")})
 	switch {
 	case p.deleted || p.account != account || p.dc != dc:
 		r.expect(op, err, store.CodeUnknownProduct)
@@ -384,7 +386,8 @@ func (r *randomRun) renewNow() {
 		account = 1 - account
 	}
 	op := fmt.Sprintf("renew now %s/%s as account %d", d.product.pk, d.dk, account)
-	got, err := r.st.RenewNow(r.ctx, r.m.accounts[account].ID, dc, d.id, store.SystemActor("random"))
+	got, err := r.st.RenewNow(r.ctx, store.Scope{AccountID: r.m.accounts[account].ID, DC: dc},
+		store.RenewNowInput{DeviceID: d.id, Actor: store.SystemActor("random")})
 	switch {
 	case account != d.product.account || d.product.deleted || d.deleted:
 		r.expect(op, err, store.CodeUnknownDevice)

@@ -13,24 +13,31 @@ import (
 	"github.com/lib/pq"
 )
 
+// AutoRenewInput turns one product's automatic renewal switch on or off.
+type AutoRenewInput struct {
+	ProductID int64
+	On        bool
+	Actor     Actor
+}
+
 // SetAutoRenew turns a product's automatic renewal switch on or off
-// (docs/renewal.md, "The settings").
-func (s *Store) SetAutoRenew(ctx context.Context, accountID int64, dc string, productID int64, on bool, actor Actor) error {
+// (docs/renewal.md, "The settings"). A product outside the scope is not found.
+func (s *Store) SetAutoRenew(ctx context.Context, sc Scope, in AutoRenewInput) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		p, err := lockProductByID(ctx, tx, productID, accountID, dc)
+		p, err := lockProductByID(ctx, tx, sc, in.ProductID)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE products SET auto_renew = $2 WHERE id = $1`, p.ID, on); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE products SET auto_renew = $2 WHERE id = $1`, p.ID, in.On); err != nil {
 			return err
 		}
-		if on {
+		if in.On {
 			if err := noteAlert(ctx, tx, p.ID, eventRenewalOn, s.Now()); err != nil {
 				return err
 			}
 		}
-		state := map[bool]string{true: "on", false: "off"}[on]
-		return s.audit(ctx, tx, accountID, actor, AuditRenewal, "automatic renewal "+state,
+		state := map[bool]string{true: "on", false: "off"}[in.On]
+		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, "automatic renewal "+state,
 			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey))
 	})
 }
@@ -58,10 +65,21 @@ func ParseDeviceKeys(text string) ([]string, error) {
 	return keys, nil
 }
 
+// BlacklistInput puts devices of one product on its renewal blacklist
+// (Blacklisted) or takes them off.
+type BlacklistInput struct {
+	ProductID   int64
+	DeviceKeys  []string
+	Blacklisted bool
+	Actor       Actor
+}
+
 // SetBlacklisted puts devices of a product on its renewal blacklist, or takes
 // them off. The per-device toggle is the same data, and can be changed only
-// while the product's switch is on. It returns how many entries changed.
-func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, productID int64, deviceKeys []string, blacklisted bool, actor Actor) (int, error) {
+// while the product's switch is on. It returns how many entries changed. A
+// product outside the scope is not found.
+func (s *Store) SetBlacklisted(ctx context.Context, sc Scope, in BlacklistInput) (int, error) {
+	deviceKeys := in.DeviceKeys
 	for _, k := range deviceKeys {
 		if err := checkKey("device_keys", k); err != nil {
 			return 0, err
@@ -69,7 +87,7 @@ func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, 
 	}
 	var changed int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		p, err := lockProductByID(ctx, tx, productID, accountID, dc)
+		p, err := lockProductByID(ctx, tx, sc, in.ProductID)
 		if err != nil {
 			return err
 		}
@@ -82,16 +100,16 @@ func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, 
 		}
 		q := `INSERT INTO blacklist (account_id, product_id, device_key) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`
 		op, verb := "blacklist add", "added to"
-		if !blacklisted {
+		if !in.Blacklisted {
 			q = `DELETE FROM blacklist WHERE account_id = $1 AND product_id = $2 AND device_key = ANY($3::text[])`
 			op, verb = "blacklist remove", "removed from"
 		}
-		res, err := tx.ExecContext(ctx, q, accountID, p.ID, pq.Array(deviceKeys))
+		res, err := tx.ExecContext(ctx, q, p.AccountID, p.ID, pq.Array(deviceKeys))
 		if err != nil {
 			return err
 		}
 		changed, _ = res.RowsAffected()
-		if !blacklisted {
+		if !in.Blacklisted {
 			if err := noteAlert(ctx, tx, p.ID, eventRenewalOn, s.Now()); err != nil {
 				return err
 			}
@@ -100,7 +118,7 @@ func (s *Store) SetBlacklisted(ctx context.Context, accountID int64, dc string, 
 		if len(deviceKeys) > 1 {
 			desc += ": " + strings.Join(firstN(deviceKeys, 20), ", ")
 		}
-		return s.audit(ctx, tx, accountID, actor, AuditRenewal, op, desc)
+		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, op, desc)
 	})
 	return int(changed), err
 }

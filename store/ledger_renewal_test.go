@@ -75,11 +75,13 @@ func lapsedFixture(t *testing.T, reason store.LapseReason) *fixture {
 	f.connect(t, "dev-1")
 	switch reason {
 	case store.ReasonAutoRenewOff:
-		if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+		if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+			store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 			t.Fatal(err)
 		}
 	case store.ReasonBlacklisted:
-		if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"dev-1"}, true, store.SystemActor("test")); err != nil {
+		if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+			store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -123,11 +125,13 @@ func TestConnect_LapsedDeviceComingBackRenewsFromNow(t *testing.T) {
 			f := lapsedFixture(t, reason)
 			switch reason { // make it renewable again
 			case store.ReasonAutoRenewOff:
-				if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, true, store.SystemActor("test")); err != nil {
+				if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+					store.AutoRenewInput{ProductID: f.product.ID, On: true, Actor: store.SystemActor("test")}); err != nil {
 					t.Fatal(err)
 				}
 			case store.ReasonBlacklisted:
-				if n, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"dev-1"}, false, store.SystemActor("test")); err != nil || n != 1 {
+				if n, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+					store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"}, Blacklisted: false, Actor: store.SystemActor("test")}); err != nil || n != 1 {
 					t.Fatalf("blacklist remove: %d %v", n, err)
 				}
 			case store.ReasonNoCode:
@@ -195,12 +199,12 @@ func TestRenewNow_SpendsOneCodeFromNow(t *testing.T) {
 	t.Run("lapsed device", func(t *testing.T) {
 		f := lapsedFixture(t, store.ReasonNoCode)
 		d := f.device(t, "dev-1")
-		_, err := f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", d.ID, owner)
+		_, err := f.st.RenewNow(f.ctx, f.scope(), store.RenewNowInput{DeviceID: d.ID, Actor: owner})
 		wantCode(t, err, store.CodeNotEnoughCodes)
 		f.assign(t, f.product.ID, 3)
 		f.clock.Advance(days(9))
 		now := f.st.Now()
-		r, err := f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", d.ID, owner)
+		r, err := f.st.RenewNow(f.ctx, f.scope(), store.RenewNowInput{DeviceID: d.ID, Actor: owner})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +218,7 @@ func TestRenewNow_SpendsOneCodeFromNow(t *testing.T) {
 		if p := f.productNow(t); p.Consumed != 2 || p.Available != 2 {
 			t.Errorf("product = %+v, want exactly one more code consumed", p)
 		}
-		_, err = f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", d.ID, owner)
+		_, err = f.st.RenewNow(f.ctx, f.scope(), store.RenewNowInput{DeviceID: d.ID, Actor: owner})
 		wantCode(t, err, store.CodeNotLapsed)
 		if n := countRows(t, f.st, `SELECT count(*) FROM audit_log WHERE operation = 'renew now'`); n != 1 {
 			t.Errorf("audit rows = %d, want 1", n)
@@ -225,7 +229,7 @@ func TestRenewNow_SpendsOneCodeFromNow(t *testing.T) {
 		f := newFixture(t)
 		f.assign(t, f.product.ID, 3)
 		f.connect(t, "dev-1")
-		_, err := f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", f.device(t, "dev-1").ID, owner)
+		_, err := f.st.RenewNow(f.ctx, f.scope(), store.RenewNowInput{DeviceID: f.device(t, "dev-1").ID, Actor: owner})
 		wantCode(t, err, store.CodeNotLapsed)
 		if p := f.productNow(t); p.Consumed != 1 {
 			t.Errorf("consumed = %d, want 1", p.Consumed)
@@ -234,7 +238,8 @@ func TestRenewNow_SpendsOneCodeFromNow(t *testing.T) {
 	t.Run("an owner's decision overrides switch and blacklist", func(t *testing.T) {
 		for _, reason := range []store.LapseReason{store.ReasonAutoRenewOff, store.ReasonBlacklisted} {
 			f := lapsedFixture(t, reason)
-			if _, err := f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", f.device(t, "dev-1").ID, owner); err != nil {
+			if _, err := f.st.RenewNow(f.ctx, f.scope(),
+				store.RenewNowInput{DeviceID: f.device(t, "dev-1").ID, Actor: owner}); err != nil {
 				t.Errorf("%s: %v", reason, err)
 			}
 		}
@@ -243,9 +248,11 @@ func TestRenewNow_SpendsOneCodeFromNow(t *testing.T) {
 		f := lapsedFixture(t, store.ReasonAutoRenewOff)
 		other := f.newAccount(t, "enterprise", "eu-frankfurt", "other@example.com")
 		id := f.device(t, "dev-1").ID
-		_, err := f.st.RenewNow(f.ctx, other.ID, "eu-frankfurt", id, owner)
+		_, err := f.st.RenewNow(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"},
+			store.RenewNowInput{DeviceID: id, Actor: owner})
 		wantCode(t, err, store.CodeUnknownDevice)
-		_, err = f.st.RenewNow(f.ctx, f.account.ID, "cn-shanghai", id, owner)
+		_, err = f.st.RenewNow(f.ctx, store.Scope{AccountID: f.account.ID, DC: "cn-shanghai"},
+			store.RenewNowInput{DeviceID: id, Actor: owner})
 		wantCode(t, err, store.CodeUnknownDevice)
 		if p := f.productNow(t); p.Consumed != 1 {
 			t.Errorf("consumed = %d, want 1", p.Consumed)
@@ -287,7 +294,8 @@ func TestSetBlacklisted_RefusedWhileTheSwitchIsOff(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	set := func(keys []string, on bool) (int, error) {
-		return f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, keys, on, store.SystemActor("test"))
+		return f.st.SetBlacklisted(f.ctx, f.scope(),
+			store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: keys, Blacklisted: on, Actor: store.SystemActor("test")})
 	}
 	if n, err := set([]string{"dev-1", "dev-2"}, true); err != nil || n != 2 {
 		t.Fatalf("add: %d %v", n, err)
@@ -295,7 +303,8 @@ func TestSetBlacklisted_RefusedWhileTheSwitchIsOff(t *testing.T) {
 	if n, err := set([]string{"dev-2", "dev-3"}, true); err != nil || n != 1 {
 		t.Errorf("add again: %d %v, want 1 new entry", n, err)
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := set([]string{"dev-4"}, true)
@@ -305,14 +314,16 @@ func TestSetBlacklisted_RefusedWhileTheSwitchIsOff(t *testing.T) {
 	if n := countRows(t, f.st, `SELECT count(*) FROM blacklist WHERE product_id = $1`, f.product.ID); n != 3 {
 		t.Errorf("blacklist = %d entries, want 3 unchanged", n)
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, true, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: f.product.ID, On: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := set([]string{"dev-1", "dev-9"}, false); err != nil || n != 1 {
 		t.Errorf("remove: %d %v, want 1 removed", n, err)
 	}
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "other@example.com")
-	_, err = f.st.SetBlacklisted(f.ctx, other.ID, "eu-frankfurt", f.product.ID, []string{"dev-1"}, true, store.SystemActor("test"))
+	_, err = f.st.SetBlacklisted(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"},
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"}, Blacklisted: true, Actor: store.SystemActor("test")})
 	wantCode(t, err, store.CodeUnknownProduct)
 }
 
@@ -340,10 +351,12 @@ func TestDeviceByKey_ShowsTheRenewalOutlook(t *testing.T) {
 	connect("PK-RISK", "dev-r2") // 2 due to renew, 1 code left
 	connect("PK-ENOUGH", "dev-e1")
 	connect("PK-ENOUGH", "dev-e2") // 2 due to renew, 2 codes left
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"dev-black"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-black"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", ids["PK-OFF"], false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: ids["PK-OFF"], On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	outlooks := func(when string, want map[[2]string]store.Outlook) {

@@ -43,8 +43,8 @@ func newFixture(t *testing.T) *fixture {
 // assign gives the fixture's product n codes of the default package from the free grant or purchases.
 func (f *fixture) assign(t *testing.T, productID, n int64) {
 	t.Helper()
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: productID,
-		PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, f.scope(),
+		store.AssignInput{ProductID: productID, PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 }

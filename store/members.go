@@ -22,14 +22,16 @@ type Member struct {
 	ProductIDs     []int64    `db:"-"` // the chosen products when !AllProducts
 }
 
-// MemberInput is what the owner enters for a sub-account.
+// MemberInput is what the owner enters for a sub-account, and who enters it.
 type MemberInput struct {
+	ID             int64 // the sub-account to change; 0 when creating one
 	Name           string
 	Email          string
 	Password       string // required on create; empty on edit keeps the password
 	ManageLicenses bool
 	AllProducts    bool
 	ProductIDs     []int64
+	Actor          Actor
 }
 
 func (in MemberInput) check() error {
@@ -87,8 +89,9 @@ func (s *Store) ScopeProducts(ctx context.Context, u User) ([]int64, error) {
 }
 
 // setMemberProducts replaces a sub-account's chosen products, keeping only
-// live products of the account (any other id is refused).
-func setMemberProducts(ctx context.Context, tx *sqlx.Tx, accountID, userID int64, all bool, ids []int64) error {
+// live products of the account within the writer's product scope, in any
+// data center (any other id is refused).
+func setMemberProducts(ctx context.Context, tx *sqlx.Tx, sc Scope, userID int64, all bool, ids []int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM user_products WHERE user_id = $1`, userID); err != nil {
 		return err
 	}
@@ -96,8 +99,9 @@ func setMemberProducts(ctx context.Context, tx *sqlx.Tx, accountID, userID int64
 		return nil
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO user_products (user_id, product_id)
-		SELECT $1, p.id FROM products p WHERE p.account_id = $2 AND p.deleted_at IS NULL AND p.id = ANY($3)`,
-		userID, accountID, pq.Array(ids))
+		SELECT $1, p.id FROM products p WHERE p.account_id = $2 AND p.deleted_at IS NULL AND p.id = ANY($3)
+			AND ($4::bigint[] IS NULL OR p.id = ANY($4))`,
+		userID, sc.AccountID, pq.Array(ids), sc.args()[2])
 	if err != nil {
 		return err
 	}
@@ -115,8 +119,9 @@ func uniqueIDs(ids []int64) map[int64]bool {
 	return m
 }
 
-// CreateMember creates a sub-account of an enterprise account.
-func (s *Store) CreateMember(ctx context.Context, accountID int64, in MemberInput, actor Actor) (Member, error) {
+// CreateMember creates a sub-account of the scope's enterprise account.
+func (s *Store) CreateMember(ctx context.Context, sc Scope, in MemberInput) (Member, error) {
+	accountID := sc.AccountID
 	if err := in.check(); err != nil {
 		return Member{}, err
 	}
@@ -141,10 +146,10 @@ func (s *Store) CreateMember(ctx context.Context, accountID int64, in MemberInpu
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET all_products = $2 WHERE id = $1`, id, in.AllProducts); err != nil {
 			return err
 		}
-		if err := setMemberProducts(ctx, tx, accountID, id, in.AllProducts, in.ProductIDs); err != nil {
+		if err := setMemberProducts(ctx, tx, sc, id, in.AllProducts, in.ProductIDs); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, "create", fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)))
+		return s.audit(ctx, tx, accountID, in.Actor, AuditSubAccount, "create", fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)))
 	})
 	if err != nil {
 		return Member{}, err
@@ -165,8 +170,10 @@ func describeScope(in MemberInput) string {
 }
 
 // UpdateMember changes a sub-account's name, scope and permission (and its
-// password, when one is given, which ends its sessions).
-func (s *Store) UpdateMember(ctx context.Context, accountID, id int64, in MemberInput, actor Actor) (Member, error) {
+// password, when one is given, which ends its sessions): the sub-account
+// in.ID of the scope's account.
+func (s *Store) UpdateMember(ctx context.Context, sc Scope, in MemberInput) (Member, error) {
+	accountID, id := sc.AccountID, in.ID
 	if err := in.check(); err != nil {
 		return Member{}, err
 	}
@@ -194,14 +201,14 @@ func (s *Store) UpdateMember(ctx context.Context, accountID, id int64, in Member
 				return err
 			}
 		}
-		if err := setMemberProducts(ctx, tx, accountID, id, in.AllProducts, in.ProductIDs); err != nil {
+		if err := setMemberProducts(ctx, tx, sc, id, in.AllProducts, in.ProductIDs); err != nil {
 			return err
 		}
 		desc := fmt.Sprintf("changed sub-account %s%s", in.Name, describeScope(in))
 		if hash != "" {
 			desc += "; set a new password"
 		}
-		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, "update", desc)
+		return s.audit(ctx, tx, accountID, in.Actor, AuditSubAccount, "update", desc)
 	})
 	if err != nil {
 		return Member{}, err
@@ -209,23 +216,39 @@ func (s *Store) UpdateMember(ctx context.Context, accountID, id int64, in Member
 	return s.Member(ctx, accountID, id)
 }
 
-// SetMemberDisabled disables a sub-account (ending its sessions at once) or enables it again.
-func (s *Store) SetMemberDisabled(ctx context.Context, accountID, id int64, disabled bool, actor Actor) error {
+// MemberStatusInput names the sub-account to disable or enable.
+type MemberStatusInput struct {
+	ID    int64
+	Actor Actor
+}
+
+// DisableMember disables a sub-account of the scope's account, ending its
+// sessions at once.
+func (s *Store) DisableMember(ctx context.Context, sc Scope, in MemberStatusInput) error {
+	return s.setMemberDisabled(ctx, sc, in, true)
+}
+
+// EnableMember enables a disabled sub-account of the scope's account again.
+func (s *Store) EnableMember(ctx context.Context, sc Scope, in MemberStatusInput) error {
+	return s.setMemberDisabled(ctx, sc, in, false)
+}
+
+func (s *Store) setMemberDisabled(ctx context.Context, sc Scope, in MemberStatusInput, disabled bool) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var email string
 		err := tx.GetContext(ctx, &email, `UPDATE users SET disabled_at = CASE WHEN $3 THEN coalesce(disabled_at, $4) ELSE NULL END
-			WHERE id = $2 AND account_id = $1 AND role = 'member' RETURNING email`, accountID, id, disabled, s.Now())
+			WHERE id = $2 AND account_id = $1 AND role = 'member' RETURNING email`, sc.AccountID, in.ID, disabled, s.Now())
 		if err != nil {
 			return notFound(err, notFoundErr(CodeUnknownUser, "there is no such sub-account"))
 		}
 		op := "enable"
 		if disabled {
 			op = "disable"
-			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, s.Now()); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, in.ID, s.Now()); err != nil {
 				return err
 			}
 		}
-		return s.audit(ctx, tx, accountID, actor, AuditSubAccount, op, op+"d sub-account "+email)
+		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditSubAccount, op, op+"d sub-account "+email)
 	})
 }
 

@@ -30,7 +30,7 @@ func neConnect(t *testing.T, f *fixture, pk, dk, dc string) {
 // nearExpiry reads one page of the fixture account's list in eu-frankfurt.
 func nearExpiry(t *testing.T, f *fixture, filter store.NearExpiryFilter, page store.PageRequest) store.Page[store.Device] {
 	t.Helper()
-	p, err := f.st.NearExpiryDevices(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, filter, page)
+	p, err := f.st.NearExpiryDevices(f.ctx, f.scope(), filter, page)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +66,8 @@ func TestNearExpiryDevices_ListsLiveDevicesWhoseCodesExpireWithin30Days(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: other.ID, DataCenter: "eu-frankfurt", ProductID: op.ID,
-		PackageCode: "std-1y", Quantity: 1, Actor: store.SystemActor("test")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"},
+		store.AssignInput{ProductID: op.ID, PackageCode: "std-1y", Quantity: 1, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(epoch)
@@ -100,7 +100,7 @@ func TestNearExpiryDevices_ListsLiveDevicesWhoseCodesExpireWithin30Days(t *testi
 	}
 
 	// The figure is the overview's.
-	n, err := f.st.NearExpiryCount(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"})
+	n, err := f.st.NearExpiryCount(f.ctx, f.scope())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestNearExpiryDevices_Filters(t *testing.T) {
 				t.Errorf("devices = %v, want %v", got, c.want)
 			}
 			var exported []string
-			err := f.st.EachNearExpiryDevice(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, c.filter,
+			err := f.st.EachNearExpiryDevice(f.ctx, f.scope(), c.filter,
 				func(d store.Device) error { exported = append(exported, d.DeviceKey); return nil })
 			if err != nil {
 				t.Fatal(err)
@@ -222,7 +222,7 @@ func TestNearExpiryDevices_PagesForwardAndBack(t *testing.T) {
 	f.clock.Set(year(epoch).Add(-10 * neDay))
 
 	var all []string
-	if err := f.st.EachNearExpiryDevice(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.NearExpiryFilter{},
+	if err := f.st.EachNearExpiryDevice(f.ctx, f.scope(), store.NearExpiryFilter{},
 		func(d store.Device) error { all = append(all, d.DeviceKey); return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestNearExpiryDevices_PagesForwardAndBack(t *testing.T) {
 		t.Fatalf("back to page 1 = %v prev %q", neKeys(back1), back1.Prev)
 	}
 
-	_, err := f.st.NearExpiryDevices(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.NearExpiryFilter{},
+	_, err := f.st.NearExpiryDevices(f.ctx, f.scope(), store.NearExpiryFilter{},
 		store.PageRequest{After: "not-a-cursor"})
 	if e := wantCode(t, err, store.CodeInvalid); e.Field != "cursor" {
 		t.Errorf("field = %q, want cursor", e.Field)
@@ -272,10 +272,12 @@ func TestNearExpiryDevices_ShowsEachDevicesRenewalOutlook(t *testing.T) {
 		neConnect(t, f, "PK-RISK", "risk-"+dk, "eu-frankfurt")
 	}
 	neConnect(t, f, "PK-OFF", "off-a", "eu-frankfurt")
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"listed"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"listed"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", off.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: off.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(year(epoch).Add(-neDay))
@@ -290,7 +292,7 @@ func TestNearExpiryDevices_ShowsEachDevicesRenewalOutlook(t *testing.T) {
 		t.Errorf("outlooks = %v, want %v", got, want)
 	}
 	exported := map[string]store.Outlook{}
-	if err := f.st.EachNearExpiryDevice(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.NearExpiryFilter{},
+	if err := f.st.EachNearExpiryDevice(f.ctx, f.scope(), store.NearExpiryFilter{},
 		func(d store.Device) error { exported[d.DeviceKey] = d.Outlook; return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -405,8 +407,8 @@ func TestNearExpiryDevices_ActivationFilterAcrossPackages(t *testing.T) {
 	f := newFixture(t)
 	five := f.newProduct(t, "eu-frankfurt", "PK-5Y")
 	f.buy(t, "O-5", "std-5y", 1)
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: five.ID,
-		PackageCode: "std-5y", Quantity: 1, Actor: store.SystemActor("test")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, f.scope(),
+		store.AssignInput{ProductID: five.ID, PackageCode: "std-5y", Quantity: 1, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.assign(t, f.product.ID, 1)

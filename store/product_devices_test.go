@@ -194,7 +194,8 @@ func statusFixture(t *testing.T) *fixture {
 	f := newFixture(t)
 	f.assign(t, f.product.ID, 4)
 	f.connect(t, "lapsed-1")
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"lapsed-1"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"lapsed-1"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(epoch.Add(24 * time.Hour))
@@ -251,7 +252,8 @@ func TestProductDevices_StatusAndOutlook(t *testing.T) {
 		}
 	})
 	t.Run("SwitchOffWontRenew", func(t *testing.T) {
-		if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+		if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+			store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 			t.Fatal(err)
 		}
 		d := f.devicePage(t, store.DeviceFilter{Status: store.StatusActive}, store.PageRequest{}).Rows
@@ -344,7 +346,8 @@ func TestDeviceActivations_EveryCodeInOrder(t *testing.T) {
 	f.connect(t, "dev-1") // first, from epoch
 	f.clock.Set(year(epoch).Add(time.Hour))
 	f.pass(t) // renewal, from the old expiry
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"dev-1"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(year(year(epoch)).Add(time.Hour))
@@ -352,7 +355,8 @@ func TestDeviceActivations_EveryCodeInOrder(t *testing.T) {
 	renewAt := year(year(epoch)).Add(48 * time.Hour)
 	f.clock.Set(renewAt)
 	d := f.device(t, "dev-1")
-	if _, err := f.st.RenewNow(f.ctx, f.account.ID, "eu-frankfurt", d.ID, store.SystemActor("test")); err != nil {
+	if _, err := f.st.RenewNow(f.ctx, f.scope(),
+		store.RenewNowInput{DeviceID: d.ID, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.st.DeviceActivations(f.ctx, f.scope(), f.productNow(t), d.ID)
@@ -395,7 +399,8 @@ func TestProductRenewal_Figures(t *testing.T) {
 	if r := fig(); r.Due != 2 || r.Available != 0 || r.Blacklisted != 1 || !r.AtRisk() || !r.AutoRenew {
 		t.Fatalf("figures %+v", r)
 	}
-	if _, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, []string{"expiring-1", "not-yet-1"}, true, store.SystemActor("test")); err != nil {
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"expiring-1", "not-yet-1"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if r := fig(); r.Due != 1 || r.Blacklisted != 3 || !r.AtRisk() {
@@ -406,7 +411,8 @@ func TestProductRenewal_Figures(t *testing.T) {
 	if r := fig(); r.Due != 1 || r.Available != 1 || r.AtRisk() {
 		t.Fatalf("after assigning: %+v", r)
 	}
-	if err := f.st.SetAutoRenew(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, false, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: f.product.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if r := fig(); r.AutoRenew || r.AtRisk() {
@@ -422,7 +428,8 @@ func TestProductBlacklist_PagesByKey(t *testing.T) {
 	for i := range 60 {
 		keys = append(keys, fmt.Sprintf("k-%03d", i))
 	}
-	if n, err := f.st.SetBlacklisted(f.ctx, f.account.ID, "eu-frankfurt", f.product.ID, keys, true, store.SystemActor("test")); err != nil || n != 60 {
+	if n, err := f.st.SetBlacklisted(f.ctx, f.scope(),
+		store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: keys, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil || n != 60 {
 		t.Fatalf("blacklist: %d, %v", n, err)
 	}
 	p := f.productNow(t)

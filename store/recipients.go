@@ -78,12 +78,20 @@ func (s *Store) RecipientsSeenBy(ctx context.Context, accountID, userID int64) (
 const limitedSQL = `(NOT ($2::bigint = 0 OR EXISTS (SELECT 1 FROM users v WHERE v.id = $2
 	AND (v.role = 'support' OR (v.account_id = $1 AND (v.role = 'owner' OR (v.role = 'member' AND v.all_products)))))))`
 
+// RecipientInput is the person to add to the alert recipients, and who adds them.
+type RecipientInput struct {
+	Name  string // may be empty
+	Email string
+	Actor Actor
+}
+
 // AddRecipient adds a person to an account's alert recipients. The e-mail
 // must be new to the list, the owner's included, whatever its case. The
 // recipient keeps the actor as its adder: its mails name only what the
 // actor may see (docs/SECURITY.md, "Tenant scope in alert mail").
-func (s *Store) AddRecipient(ctx context.Context, accountID int64, name, email string, actor Actor) (Recipient, error) {
-	name = strings.TrimSpace(name)
+func (s *Store) AddRecipient(ctx context.Context, sc Scope, in RecipientInput) (Recipient, error) {
+	accountID, email, actor := sc.AccountID, in.Email, in.Actor
+	name := strings.TrimSpace(in.Name)
 	if utf8.RuneCountInString(name) > MaxRecipientName {
 		return Recipient{}, invalid("name", "the name may have at most %d characters", MaxRecipientName)
 	}
@@ -135,11 +143,18 @@ func (s *Store) AddRecipient(ctx context.Context, accountID int64, name, email s
 	return r, err
 }
 
+// RemoveRecipientInput names the recipient to take off the list, and who does.
+type RemoveRecipientInput struct {
+	ID    int64
+	Actor Actor
+}
+
 // RemoveRecipient takes a person off an account's alert recipients. The
 // owner is not in the table, so the owner cannot be removed; a sub-account
 // with chosen products removes only the recipients it added (the others are
 // not on its list: not found).
-func (s *Store) RemoveRecipient(ctx context.Context, accountID, id int64, actor Actor) (Recipient, error) {
+func (s *Store) RemoveRecipient(ctx context.Context, sc Scope, in RemoveRecipientInput) (Recipient, error) {
+	accountID, id, actor := sc.AccountID, in.ID, in.Actor
 	var r Recipient
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &r, `DELETE FROM alert_recipients r WHERE r.id = $3 AND r.account_id = $1

@@ -36,11 +36,13 @@ func TestRecipients_OwnerIsAlwaysFirst(t *testing.T) {
 	if len(rs) != 1 || !rs[0].Owner || rs[0].Email != "owner@acme.example" || rs[0].ID != 0 {
 		t.Fatalf("recipients = %+v, want the owner alone", rs)
 	}
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "  Bob Ops ", " bob@acme.example ", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "  Bob Ops ", Email: " bob@acme.example ", Actor: recipientActor}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(neDay)
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "carol@acme.example", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "carol@acme.example", Actor: recipientActor}); err != nil {
 		t.Fatal(err)
 	}
 	rs, err = f.st.Recipients(f.ctx, f.account.ID)
@@ -52,7 +54,8 @@ func TestRecipients_OwnerIsAlwaysFirst(t *testing.T) {
 		t.Errorf("recipients = %+v, want owner, Bob (trimmed), Carol in the order added", rs)
 	}
 	// The owner is not a row of the list: there is nothing to remove.
-	_, err = f.st.RemoveRecipient(f.ctx, f.account.ID, 0, recipientActor)
+	_, err = f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RemoveRecipientInput{ID: 0, Actor: recipientActor})
 	wantCode(t, err, store.CodeUnknownRecipient)
 	if got := recipientEmails(t, f, f.account.ID); got[0] != "owner@acme.example" {
 		t.Errorf("recipients = %v, want the owner still first", got)
@@ -74,7 +77,8 @@ func TestAddRecipient_RefusesWhatIsNotAnAddress(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := f.st.AddRecipient(f.ctx, f.account.ID, c.recipientName, c.email, recipientActor)
+			_, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+				store.RecipientInput{Name: c.recipientName, Email: c.email, Actor: recipientActor})
 			if e := wantCode(t, err, store.CodeInvalid); e.Field != c.field || e.Message == "" {
 				t.Errorf("error = %+v, want a message for %s", e, c.field)
 			}
@@ -84,7 +88,8 @@ func TestAddRecipient_RefusesWhatIsNotAnAddress(t *testing.T) {
 		t.Errorf("recipients = %v, want the owner only", got)
 	}
 	// A hundred characters is a name, whatever the script.
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, strings.Repeat("é", 100), "bob@acme.example", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: strings.Repeat("é", 100), Email: "bob@acme.example", Actor: recipientActor}); err != nil {
 		t.Errorf("a 100-character name: %v", err)
 	}
 }
@@ -92,18 +97,21 @@ func TestAddRecipient_RefusesWhatIsNotAnAddress(t *testing.T) {
 func TestAddRecipient_RefusesDuplicatesWhateverTheCase(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Bob", Email: "bob@acme.example", Actor: recipientActor}); err != nil {
 		t.Fatal(err)
 	}
 	for _, email := range []string{"bob@acme.example", "BOB@Acme.Example", "Owner@ACME.example"} {
-		_, err := f.st.AddRecipient(f.ctx, f.account.ID, "", email, recipientActor)
+		_, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+			store.RecipientInput{Name: "", Email: email, Actor: recipientActor})
 		if e := wantCode(t, err, store.CodeExists); e.Field != "email" {
 			t.Errorf("%s: field = %q, want email", email, e.Field)
 		}
 	}
 	// Another account may list the same person.
 	other := f.newAccount(t, "individual", "eu-frankfurt", "solo@example.com")
-	if _, err := f.st.AddRecipient(f.ctx, other.ID, "Bob", "bob@acme.example", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: other.ID},
+		store.RecipientInput{Name: "Bob", Email: "bob@acme.example", Actor: recipientActor}); err != nil {
 		t.Errorf("another account: %v", err)
 	}
 	if got := recipientEmails(t, f, f.account.ID); len(got) != 2 {
@@ -115,11 +123,13 @@ func TestAddRecipient_AtMost50BesidesTheOwner(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	for i := 0; i < store.MaxRecipients; i++ {
-		if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", fmt.Sprintf("r%02d@acme.example", i), recipientActor); err != nil {
+		if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+			store.RecipientInput{Name: "", Email: fmt.Sprintf("r%02d@acme.example", i), Actor: recipientActor}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "one-more@acme.example", recipientActor)
+	_, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "one-more@acme.example", Actor: recipientActor})
 	wantCode(t, err, store.CodeRecipientLimit)
 	rs, err := f.st.Recipients(f.ctx, f.account.ID)
 	if err != nil {
@@ -129,10 +139,12 @@ func TestAddRecipient_AtMost50BesidesTheOwner(t *testing.T) {
 		t.Fatalf("%d recipients, want the owner and 50", len(rs))
 	}
 	// Removing one makes room again.
-	if _, err := f.st.RemoveRecipient(f.ctx, f.account.ID, rs[1].ID, recipientActor); err != nil {
+	if _, err := f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RemoveRecipientInput{ID: rs[1].ID, Actor: recipientActor}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "one-more@acme.example", recipientActor); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "one-more@acme.example", Actor: recipientActor}); err != nil {
 		t.Errorf("after a removal: %v", err)
 	}
 }
@@ -141,7 +153,8 @@ func TestAddRecipient_ConcurrentAddsNeverPassTheLimit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	for i := 0; i < store.MaxRecipients-5; i++ {
-		if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", fmt.Sprintf("r%02d@acme.example", i), recipientActor); err != nil {
+		if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+			store.RecipientInput{Name: "", Email: fmt.Sprintf("r%02d@acme.example", i), Actor: recipientActor}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -157,7 +170,8 @@ func TestAddRecipient_ConcurrentAddsNeverPassTheLimit(t *testing.T) {
 			if i%2 == 0 {
 				email = "same@acme.example"
 			}
-			_, err := f.st.AddRecipient(f.ctx, f.account.ID, "", email, recipientActor)
+			_, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+				store.RecipientInput{Name: "", Email: email, Actor: recipientActor})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -184,36 +198,43 @@ func TestAddRecipient_ConcurrentAddsNeverPassTheLimit(t *testing.T) {
 func TestRemoveRecipient_OnlyFromItsOwnAccount(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	bob, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", recipientActor)
+	bob, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Bob", Email: "bob@acme.example", Actor: recipientActor})
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "mallory@example.com")
-	_, err = f.st.RemoveRecipient(f.ctx, other.ID, bob.ID, store.Actor{Name: "mallory@example.com"})
+	_, err = f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: other.ID},
+		store.RemoveRecipientInput{ID: bob.ID, Actor: store.Actor{Name: "mallory@example.com"}})
 	wantCode(t, err, store.CodeUnknownRecipient)
 	if got := recipientEmails(t, f, f.account.ID); len(got) != 2 {
 		t.Fatalf("recipients = %v, want Bob still listed", got)
 	}
-	removed, err := f.st.RemoveRecipient(f.ctx, f.account.ID, bob.ID, recipientActor)
+	removed, err := f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RemoveRecipientInput{ID: bob.ID, Actor: recipientActor})
 	if err != nil || removed.Email != "bob@acme.example" {
 		t.Fatalf("remove = %+v, %v", removed, err)
 	}
-	_, err = f.st.RemoveRecipient(f.ctx, f.account.ID, bob.ID, recipientActor)
+	_, err = f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RemoveRecipientInput{ID: bob.ID, Actor: recipientActor})
 	wantCode(t, err, store.CodeUnknownRecipient)
 }
 
 func TestRecipients_ChangesAreAudited(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	bob, err := f.st.AddRecipient(f.ctx, f.account.ID, "Bob", "bob@acme.example", recipientActor)
+	bob, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "Bob", Email: "bob@acme.example", Actor: recipientActor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.RemoveRecipient(f.ctx, f.account.ID, bob.ID, recipientActor); err != nil {
+	if _, err := f.st.RemoveRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RemoveRecipientInput{ID: bob.ID, Actor: recipientActor}); err != nil {
 		t.Fatal(err)
 	}
 	// A refused change leaves no record.
-	f.st.AddRecipient(f.ctx, f.account.ID, "", "not an address", recipientActor)
+	f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "not an address", Actor: recipientActor})
 	if n := countRows(t, f.st, `SELECT count(*) FROM audit_log WHERE account_id = $1 AND actor = 'owner@acme.example' AND type = 'alerts'
 		AND ((operation = 'recipient add' AND description = 'added Bob <bob@acme.example> to the alert recipients')
 		  OR (operation = 'recipient remove' AND description = 'removed Bob <bob@acme.example> from the alert recipients'))`, f.account.ID); n != 2 {

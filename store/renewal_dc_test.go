@@ -22,8 +22,8 @@ func TestRenewalPassIn_RenewsOnlyTheGivenDataCenters(t *testing.T) {
 		PackageCode: "std-1y", Quantity: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "cn-shanghai", ProductID: sh.ID,
-		PackageCode: "std-1y", Quantity: 2, Actor: store.SystemActor("test")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, store.Scope{AccountID: f.account.ID, DC: "cn-shanghai"},
+		store.AssignInput{ProductID: sh.ID, PackageCode: "std-1y", Quantity: 2, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.st.Connect(f.ctx, "PK-SH", "dev-sha", "cn-shanghai"); err != nil {

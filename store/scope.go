@@ -6,6 +6,10 @@ import "github.com/lib/pq"
 // center, all of them or (a sub-account's scope: docs/access.md, "Rules")
 // chosen ones.
 // Every console query takes one and filters by all three in its WHERE clause.
+// Every console write takes one too, with an input struct naming the change
+// and its Actor: a product outside the scope is not found (docs/SECURITY.md,
+// "Product scope on writes"). Writes to the whole account (sub-accounts,
+// alert recipients, the alert threshold) use its AccountID.
 type Scope struct {
 	AccountID  int64
 	DC         string

@@ -79,8 +79,8 @@ func newWorld(t *testing.T) *world {
 	w.lock = product(frankfurt, "acme-doorlock-dl5", "Door Lock DL-5")
 	w.cnThermo = product(shanghai, "acme-cn-thermo-t3", "Smart Thermostat T3 (China)")
 	assign := func(p store.Product, pkg string, n int64) {
-		_, err := w.st.Assign(w.ctx, store.AssignInput{AccountID: w.acme.ID, DataCenter: p.DC, ProductID: p.ID,
-			PackageCode: pkg, Quantity: n, Actor: store.SystemActor(ownerEmail)})
+		_, err := w.st.Assign(w.ctx, store.Scope{AccountID: w.acme.ID, DC: p.DC},
+			store.AssignInput{ProductID: p.ID, PackageCode: pkg, Quantity: n, Actor: store.SystemActor(ownerEmail)})
 		must(err)
 	}
 	assign(w.thermo, "std-1y", 60)
@@ -96,7 +96,8 @@ func newWorld(t *testing.T) *world {
 	connect(day(-715), w.thermo, "T3-000001") // expires day(-350), renewed to day(15)
 	connect(day(-400), w.thermo, "T3-000013") // blacklisted below: lapses at day(-35)
 	w.clock.Set(day(-380))
-	_, err = w.st.SetBlacklisted(w.ctx, w.acme.ID, frankfurt, w.thermo.ID, []string{"T3-000013"}, true, store.SystemActor(ownerEmail))
+	_, err = w.st.SetBlacklisted(w.ctx, store.Scope{AccountID: w.acme.ID, DC: frankfurt},
+		store.BlacklistInput{ProductID: w.thermo.ID, DeviceKeys: []string{"T3-000013"}, Blacklisted: true, Actor: store.SystemActor(ownerEmail)})
 	must(err)
 	w.clock.Set(day(-349))
 	_, err = w.st.RenewalPass(w.ctx)

@@ -14,12 +14,14 @@ import (
 func TestSecurity_AScopedSubAccountKeepsOnlyItsOwnRecipients(t *testing.T) {
 	j := start(t)
 	owner := store.SystemActor(ownerEmail)
-	if _, err := j.st.AddRecipient(j.ctx, j.acme.ID, "Finance", "finance@acme.example", owner); err != nil {
+	if _, err := j.st.AddRecipient(j.ctx, store.Scope{AccountID: j.acme.ID},
+		store.RecipientInput{Name: "Finance", Email: "finance@acme.example", Actor: owner}); err != nil {
 		t.Fatal(err)
 	}
 	const memberEmail, memberPassword = "meters@acme.example", "meters-only-password-1"
-	if _, err := j.st.CreateMember(j.ctx, j.acme.ID, store.MemberInput{Name: "Meter team", Email: memberEmail,
-		Password: memberPassword, ProductIDs: []int64{j.meter.ID}}, owner); err != nil {
+	if _, err := j.st.CreateMember(j.ctx, store.Scope{AccountID: j.acme.ID},
+		store.MemberInput{Actor: owner, Name: "Meter team", Email: memberEmail,
+			Password: memberPassword, ProductIDs: []int64{j.meter.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	j.signIn(memberEmail, memberPassword)

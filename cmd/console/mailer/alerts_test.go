@@ -58,7 +58,8 @@ func TestAlertMail_LowCodes(t *testing.T) {
 func TestAlertMail_Shortfall(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	if err := f.st.SetAlertThreshold(f.ctx, f.account.ID, 0, store.SystemActor("test")); err != nil {
+	if err := f.st.SetAlertThreshold(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.AlertThresholdInput{Threshold: 0, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	f.assign(t, f.product.ID, 4)
@@ -141,7 +142,8 @@ func TestAlertMail_DigestOfSeveralProducts(t *testing.T) {
 			f.connect(t, pk, "dev-"+strconv.Itoa(i))
 		}
 	}
-	if _, err := f.st.AddRecipient(f.ctx, f.account.ID, "", "ops@acme.example", store.SystemActor("test")); err != nil {
+	if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+		store.RecipientInput{Name: "", Email: "ops@acme.example", Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if st := f.round(t); st.Digests != 1 || st.Sent != 1 {

@@ -67,8 +67,8 @@ func (f *fixture) round(t *testing.T) Stats {
 
 func (f *fixture) assign(t *testing.T, productID, n int64) {
 	t.Helper()
-	if _, err := f.st.Assign(f.ctx, store.AssignInput{AccountID: f.account.ID, DataCenter: "eu-frankfurt", ProductID: productID,
-		PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
+	if _, err := f.st.Assign(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"},
+		store.AssignInput{ProductID: productID, PackageCode: "std-1y", Quantity: n, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
 }
