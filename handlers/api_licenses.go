@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"activation-console/store"
 )
 
 // unassignedJSON is the unassigned codes of one package.
@@ -41,7 +43,8 @@ func (h *Handler) apiLicenses(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sum, err := h.store.Licenses(ctx, acc.ID, dc)
+	// The platform sees the whole account in the data center: its scope.
+	sum, err := h.store.LicensesIn(ctx, store.Scope{AccountID: acc.ID, DC: dc})
 	if err != nil {
 		return err
 	}
