@@ -32,7 +32,7 @@ func alertConsole(t *testing.T, mailServer string) (*consoleFixture, *mailtest.S
 		PublicURL: "https://console.example.com", MailServer: mailServer}))
 	srv := mailtest.Start(t, mailtest.Plain)
 	s := &mailer.Sender{Store: f.st, Transport: mailer.SMTP{Settings: mailer.SMTPSettings{Host: srv.Host, Port: srv.Port, TLS: mailer.TLSOff}},
-		Render: mail.NewRenderer("https://console.example.com").Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Render: mail.NewRenderer("https://console.example.com", handlers.Reverse()).Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return f, srv, s
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -51,6 +52,15 @@ func (t routeTable) path(dc, name string, params ...any) string {
 		escaped[i] = url.PathEscape(fmt.Sprint(p))
 	}
 	return t.e.Reverse(name, escaped...)
+}
+
+// Reverse builds the paths of the console's named routes outside a
+// request, for the links of alert mails: reverse(dc, name, params...)
+// gives what url does in a request of data center dc.
+func Reverse() func(dc, name string, params ...any) string {
+	h := New(Config{Logger: slog.New(slog.DiscardHandler)})
+	NewServer(h)
+	return h.routes.path
 }
 
 // url is the path of the route called name with params; a route under a

@@ -39,7 +39,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 	if base == "" {
 		base = c.Scheme() + "://" + c.Request().Host
 	}
-	m, err := mail.NewRenderer(base).Test(mail.TestAlert{AccountName: v.account.Name, Threshold: v.account.AlertThreshold,
+	m, err := mail.NewRenderer(base, h.routes.path).Test(mail.TestAlert{AccountName: v.account.Name, Threshold: v.account.AlertThreshold,
 		Recipients: to, SentBy: v.user.Email, DC: c.Param("dc"), At: h.store.Now()})
 	if err != nil {
 		return err

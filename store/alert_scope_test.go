@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"activation-console/handlers"
 	"activation-console/migrations"
 	"activation-console/store"
 	"activation-console/views/mail"
@@ -135,7 +136,7 @@ func TestDigest_TheScopedMailsWordsAndCountsAreItsOwn(t *testing.T) {
 	f := newScopeFixture(t)
 	f.alertBoth(t)
 	f.clock.Advance(store.AlertGather)
-	if _, err := f.st.DigestAlerts(f.ctx, mail.NewRenderer("https://console.example.com").Alert); err != nil {
+	if _, err := f.st.DigestAlerts(f.ctx, mail.NewRenderer("https://console.example.com", handlers.Reverse()).Alert); err != nil {
 		t.Fatal(err)
 	}
 	var m struct {

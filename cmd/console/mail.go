@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"activation-console/cmd/console/mailer"
+	"activation-console/handlers"
 	"activation-console/store"
 	mailviews "activation-console/views/mail"
 )
@@ -53,7 +54,7 @@ func defaultPublicURL(addr string) string {
 // newMailSender builds the outbox's sender: SMTP when SMTP_URL is set, else
 // the log. where describes it for the recipients page ("" for the log).
 func newMailSender(cfg serveSettings, st *store.Store, log *slog.Logger) (s *mailer.Sender, where string) {
-	s = &mailer.Sender{Store: st, From: cfg.smtpFrom, Render: mailviews.NewRenderer(cfg.publicURL).Alert, Log: log,
+	s = &mailer.Sender{Store: st, From: cfg.smtpFrom, Render: mailviews.NewRenderer(cfg.publicURL, handlers.Reverse()).Alert, Log: log,
 		Transport: mailer.Log{Logger: log}}
 	if cfg.smtpURL != "" {
 		settings, _ := mailer.ParseSMTPURL(cfg.smtpURL) // checked by parseServeSettings

@@ -11,12 +11,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -24,15 +26,22 @@ import (
 // Renderer writes mails whose links point at the console's public URL.
 type Renderer struct {
 	BaseURL string // e.g. https://console.example.com/; links are made under it
+	// reverse builds the path of a named route in a data center
+	// (handlers.Reverse).
+	reverse func(dc, name string, params ...any) string
 }
 
-// NewRenderer returns a renderer for links under baseURL.
-func NewRenderer(baseURL string) Renderer {
-	return Renderer{BaseURL: strings.TrimRight(baseURL, "/")}
+// NewRenderer returns a renderer for links under baseURL, whose paths
+// reverse builds from the routes' names (handlers.Reverse).
+func NewRenderer(baseURL string, reverse func(dc, name string, params ...any) string) Renderer {
+	return Renderer{BaseURL: strings.TrimRight(baseURL, "/"), reverse: reverse}
 }
 
-// link is an absolute URL to a console path like /eu-frankfurt/products/3.
-func (r Renderer) link(path string) string { return r.BaseURL + path }
+// link is the absolute URL of the route called name (a routenames
+// constant) in data center dc, with params and the query q.
+func (r Renderer) link(dc, name string, q url.Values, params ...any) string {
+	return r.BaseURL + views.WithQuery(r.reverse(dc, name, params...), q)
+}
 
 // Alert renders the digest of an account's resource alerts.
 func (r Renderer) Alert(d store.AlertDigest) (store.Mail, error) {
@@ -89,11 +98,11 @@ func (m alertMail) Intro() string {
 }
 
 func (m alertMail) AssignURL(p store.ProductAlert) string {
-	return m.r.link("/" + p.DC + "/assign?product=" + strconv.FormatInt(p.ProductID, 10))
+	return m.r.link(p.DC, routenames.AssignForm, url.Values{"product": {strconv.FormatInt(p.ProductID, 10)}})
 }
 
 func (m alertMail) ProductURL(p store.ProductAlert) string {
-	return m.r.link("/" + p.DC + "/products/" + strconv.FormatInt(p.ProductID, 10))
+	return m.r.link(p.DC, routenames.ProductDetails, nil, p.ProductID)
 }
 
 func (m alertMail) SettingsURL() string {
@@ -101,7 +110,7 @@ func (m alertMail) SettingsURL() string {
 	if len(m.Digest.Products) > 0 {
 		dc = m.Digest.Products[0].DC
 	}
-	return m.r.link("/" + dc + "/recipients")
+	return m.r.link(dc, routenames.Recipients, nil)
 }
 
 // Facts are the sentences about one product, one per trigger, in the order
@@ -151,7 +160,7 @@ type testMail struct {
 	r Renderer
 }
 
-func (m testMail) SettingsURL() string { return m.r.link("/" + m.DC + "/recipients") }
+func (m testMail) SettingsURL() string { return m.r.link(m.DC, routenames.Recipients, nil) }
 
 func (m testMail) Threshold() string { return views.Num(m.TestAlert.Threshold) }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"activation-console/cmd/console/mailer/mailtest"
+	"activation-console/handlers"
 	"activation-console/store"
 	"activation-console/store/demo"
 	"activation-console/store/storetest"
@@ -36,7 +37,7 @@ func TestDemo_TheLowProductAlertsWhenTheWorkerRuns(t *testing.T) {
 	clock.Advance(store.AlertGather)
 	srv := mailtest.Start(t, mailtest.Plain)
 	s := &Sender{Store: st, Transport: SMTP{Settings: SMTPSettings{Host: srv.Host, Port: srv.Port, TLS: TLSOff}},
-		Render: mail.NewRenderer("http://localhost:8080/").Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Render: mail.NewRenderer("http://localhost:8080/", handlers.Reverse()).Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if stats, err := s.RunOnce(ctx); err != nil || stats.Digests != 1 || stats.Sent != 1 {
 		t.Fatalf("round %+v (%v), want one digest sent", stats, err)
 	}

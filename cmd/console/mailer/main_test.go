@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"activation-console/cmd/console/mailer/mailtest"
+	"activation-console/handlers"
 	"activation-console/store"
 	"activation-console/store/storetest"
 	"activation-console/views/mail"
@@ -51,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) sender() *Sender {
 	return &Sender{Store: f.st, From: "Activation codes <alerts@console.example.com>",
 		Transport: SMTP{Settings: SMTPSettings{Host: f.smtp.Host, Port: f.smtp.Port, TLS: TLSStartTLS}, TLSConfig: f.smtp.ClientTLS},
-		Render:    mail.NewRenderer(publicURL).Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Render:    mail.NewRenderer(publicURL, handlers.Reverse()).Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 // round runs one round of a fresh sender after the gathering minute.
