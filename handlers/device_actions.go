@@ -86,7 +86,7 @@ func (h *Handler) setDeviceAutoRenew(c echo.Context) error {
 		return err
 	}
 	ret := h.returnTo(c, prod)
-	if c.Request().Header.Get("HX-Request") != "true" {
+	if !isPartial(c) {
 		msg := "Device " + d.DeviceKey + " will renew automatically."
 		if !on {
 			msg = "Device " + d.DeviceKey + " will not renew automatically: it is on the renewal blacklist."

@@ -99,7 +99,7 @@ func (h *Handler) pageError(err error, c echo.Context) {
 		return
 	}
 	comp := views.ErrorPage(status, http.StatusText(status), message)
-	if c.Request().Header.Get("HX-Request") == "true" {
+	if isPartial(c) { // as render decides: a history restore or a swap of #main gets the page
 		comp = views.ErrorFragment(message)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

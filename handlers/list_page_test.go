@@ -124,3 +124,20 @@ func TestListPage_ExportsCSV(t *testing.T) {
 		})
 	}
 }
+
+// TestRender_FragmentForTheTarget: a part of a page that refreshes itself
+// (a page of the blacklist) gets its own fragment; the dialog's other
+// requests get the dialog.
+func TestRender_FragmentForTheTarget(t *testing.T) {
+	f := newProductConsole(t, 0)
+	f.blacklist(t, true, "k-1")
+	b := f.owner(t)
+	_, doc := b.getWith(f.path("/blacklist"), map[string]string{"HX-Request": "true", "HX-Target": "blacklist-list"})
+	if doc.Find("html body > #blacklist-list").Length() != 1 || doc.Find("dialog").Length() != 0 {
+		t.Errorf("a page of the list is not the list alone")
+	}
+	_, doc = b.getWith(f.path("/blacklist"), map[string]string{"HX-Request": "true", "HX-Target": "dialog"})
+	if doc.Find("dialog #blacklist-list").Length() != 1 || doc.Find("header").Length() != 0 {
+		t.Errorf("the dialog is not the dialog alone")
+	}
+}

@@ -25,7 +25,7 @@ func (h *Handler) setAutoRenew(c echo.Context) error {
 	if err := h.store.SetAutoRenew(ctx, h.scope(c), store.AutoRenewInput{ProductID: prod.ID, On: on, Actor: h.actor(c)}); err != nil {
 		return err
 	}
-	if c.Request().Header.Get("HX-Request") != "true" {
+	if !isPartial(c) {
 		h.flash(c, "Automatic renewal is "+onOff(on)+" for "+prod.Name+".")
 		return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
 	}
@@ -60,10 +60,8 @@ func (h *Handler) blacklistDialog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	partial := views.BlacklistModal(b)
-	if c.Request().Header.Get("HX-Target") == "blacklist-list" { // a page of the list
-		partial = views.BlacklistList(b)
-	}
+	// A page of the list replaces the list alone.
+	partial := forTarget(c, views.BlacklistModal(b), map[string]templ.Component{"blacklist-list": views.BlacklistList(b)})
 	return h.renderBlacklist(c, http.StatusOK, b, partial)
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
@@ -82,10 +83,7 @@ func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipient
 	r.MailServer = h.mail.server
 	r.Scoped = v.products != nil
 	p := h.page(c, "Alert recipients", "recipients")
-	partial := views.RecipientsPanel(p, r)
-	if c.Request().Header.Get("HX-Target") == "deliveries" {
-		partial = views.DeliveryLog(p, r)
-	}
+	partial := forTarget(c, views.RecipientsPanel(p, r), map[string]templ.Component{"deliveries": views.DeliveryLog(p, r)})
 	return h.render(c, status, p, views.RecipientsPage(p, r), partial)
 }
 

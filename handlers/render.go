@@ -46,6 +46,16 @@ func (h *Handler) render(c echo.Context, status int, p views.Page, body, partial
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
+// forTarget is the fragment for the element an htmx request swaps: the
+// one byTarget names for its HX-Target, else def (a page's lists and
+// dialogs that refresh a part of themselves).
+func forTarget(c echo.Context, def templ.Component, byTarget map[string]templ.Component) templ.Component {
+	if comp, ok := byTarget[c.Request().Header.Get("HX-Target")]; ok {
+		return comp
+	}
+	return def
+}
+
 // renderBare writes a page without the signed-in layout (sign-in, the
 // support search); its components find the request's page on their context
 // all the same.
