@@ -8,6 +8,7 @@ import (
 	"activation-console/handlers"
 	"activation-console/migrations"
 	"activation-console/store"
+	"activation-console/store/storetest"
 	"activation-console/views/mail"
 )
 
@@ -28,10 +29,12 @@ type scopeFixture struct {
 
 func newScopeFixture(t *testing.T) *scopeFixture {
 	t.Helper()
-	f := &scopeFixture{fixture: newFixture(t)}
-	f.other = f.newProduct(t, "eu-frankfurt", "PK-2")
-	f.scoped = f.member(t, "scoped@acme.example", false, f.product.ID)
-	f.allOf = f.member(t, "all@acme.example", true)
+	f := &scopeFixture{fixture: newFixture(t,
+		storetest.WithProduct("PK-2", "Product PK-2", 0),
+		storetest.WithSubAccount("scoped@acme.example", false, "PK-1"),
+		storetest.WithSubAccount("all@acme.example", false))}
+	f.other = f.base.Products["PK-2"]
+	f.scoped, f.allOf = f.base.Members["scoped@acme.example"], f.base.Members["all@acme.example"]
 	f.scopedActor = store.Actor{UserID: f.scoped.ID, Name: f.scoped.Email}
 	f.allActor = store.Actor{UserID: f.allOf.ID, Name: f.allOf.Email}
 	var err error
@@ -56,17 +59,6 @@ func newScopeFixture(t *testing.T) *scopeFixture {
 		t.Fatal(err)
 	}
 	return f
-}
-
-func (f *scopeFixture) member(t *testing.T, email string, all bool, products ...int64) store.Member {
-	t.Helper()
-	m, err := f.st.CreateMember(f.ctx, store.Scope{AccountID: f.account.ID},
-		store.MemberInput{Actor: store.SystemActor("test"), Name: email, Email: email, Password: "correct horse battery",
-			AllProducts: all, ProductIDs: products})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // alertBoth raises low codes on PK-1 and a refusal on PK-2.

@@ -32,26 +32,12 @@ type faultFixture struct {
 
 func newFaultFixture(t *testing.T, statement, lock time.Duration) *faultFixture {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	url := storetest.NewDatabase(t)
-	st, err := store.Open(context.Background(), url, store.WithClock(clock.Now), store.WithTimeouts(statement, lock), store.WithPoolSize(8))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	locker, err := sql.Open("postgres", url)
+	f := newFixture(t, storetest.WithStoreOptions(store.WithTimeouts(statement, lock), store.WithPoolSize(8)))
+	locker, err := sql.Open("postgres", f.base.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { locker.Close() })
-	f := &fixture{st: st, clock: clock, ctx: context.Background()}
-	if f.account, err = st.CreateAccount(f.ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"}); err != nil {
-		t.Fatal(err)
-	}
-	if f.product, err = st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-1", "Thermostat"); err != nil {
-		t.Fatal(err)
-	}
 	return &faultFixture{fixture: f, locker: locker}
 }
 

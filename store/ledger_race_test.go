@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -39,19 +38,7 @@ func together(n int, fn func(i int)) {
 // raceFixture is newFixture on a store with a larger pool.
 func raceFixture(t *testing.T, poolSize int) *fixture {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	st := storetest.New(t, store.WithClock(clock.Now), store.WithPoolSize(poolSize))
-	ctx := context.Background()
-	acc, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProduct(ctx, acc.ID, "eu-frankfurt", "PK-1", "Thermostat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{st: st, clock: clock, account: acc, product: p, ctx: ctx}
+	return newFixture(t, storetest.WithStoreOptions(store.WithPoolSize(poolSize)))
 }
 
 func TestConnect_ConcurrentDevicesNeverConsumeMoreThanTheProductHas(t *testing.T) {
@@ -324,28 +311,17 @@ func loadExpiringDevices(t *testing.T, f *fixture, devices, codes int64) {
 
 func TestRenewalPass_ConcurrentPassesHandleEachExpiryOnce(t *testing.T) {
 	const devices, renewable = 10_000, 6_000
-	clock := storetest.NewClock(epoch)
-	url := storetest.NewDatabase(t)
-	ctx := context.Background()
+	f := newFixture(t, storetest.WithStoreOptions(store.WithPoolSize(4)))
+	st, clock, ctx := f.st, f.clock, f.ctx
+	// More stores on the same database, as instances of the console are.
 	open := func() *store.Store {
-		st, err := store.Open(ctx, url, store.WithClock(clock.Now), store.WithPoolSize(4))
+		st, err := store.Open(ctx, f.base.URL, store.WithClock(clock.Now), store.WithPoolSize(4))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
 		return st
 	}
-	st := open()
-	acc, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProduct(ctx, acc.ID, "eu-frankfurt", "PK-1", "Thermostat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{st: st, clock: clock, account: acc, product: p, ctx: ctx}
 	loadExpiringDevices(t, f, devices, devices+renewable)
 	verifyClean(t, st)
 

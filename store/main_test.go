@@ -11,9 +11,11 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-// fixture is an account in eu-frankfurt with one product, on a fresh
-// database whose clock the test controls.
+// fixture is the shared storetest fixture (account "Acme" in eu-frankfurt,
+// on a fresh database whose clock the test controls) with one product,
+// PK-1 "Thermostat", and whatever opts add.
 type fixture struct {
+	base    *storetest.Fixture
 	st      *store.Store
 	clock   *storetest.Clock
 	account store.Account
@@ -21,23 +23,12 @@ type fixture struct {
 	ctx     context.Context
 }
 
-var epoch = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+var epoch = storetest.Epoch
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...storetest.Option) *fixture {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	st := storetest.New(t, store.WithClock(clock.Now))
-	ctx := context.Background()
-	acc, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProduct(ctx, acc.ID, "eu-frankfurt", "PK-1", "Thermostat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{st: st, clock: clock, account: acc, product: p, ctx: ctx}
+	base := storetest.NewFixture(t, append([]storetest.Option{storetest.WithProduct("PK-1", "Thermostat", 0)}, opts...)...)
+	return &fixture{base: base, st: base.Store, clock: base.Clock, account: base.Account, product: base.Product, ctx: base.Ctx}
 }
 
 // assign gives the fixture's product n codes of the default package from the free grant or purchases.

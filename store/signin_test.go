@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -69,12 +68,8 @@ func TestSignIn_CountsAFailureWhoseAuditFails(t *testing.T) {
 
 func TestSignIn_WaitsForAPasswordSlotThenAnswersBusyAndCountsNothing(t *testing.T) {
 	slots := make(chan struct{}, 1)
-	st := storetest.New(t, store.WithPasswordSlots(slots, 50*time.Millisecond))
-	ctx := context.Background()
-	if _, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"}); err != nil {
-		t.Fatal(err)
-	}
+	f := storetest.NewFixture(t, storetest.WithStoreOptions(store.WithPasswordSlots(slots, 50*time.Millisecond)))
+	st, ctx := f.Store, f.Ctx
 	slots <- struct{}{} // every slot busy
 	start := time.Now()
 	if _, err := st.SignIn(ctx, "owner@acme.example", "correct horse battery", "198.51.100.7"); !errors.Is(err, store.ErrBusy) || !store.IsUnavailable(err) {

@@ -47,7 +47,7 @@ func TestQueueTestAlert_LimitedPerUserAndPerAccountEachHour(t *testing.T) {
 	// Another user of the account still may, up to the account's limit.
 	users := []int64{f.allOf.ID}
 	for i := range 3 {
-		users = append(users, f.member(t, "m"+itoa64(int64(i))+"@acme.example", true).ID)
+		users = append(users, f.base.AddSubAccount(t, f.account.ID, "m"+itoa64(int64(i))+"@acme.example", false).ID)
 	}
 	sent := store.TestAlertsPerUser
 	for _, u := range users {
@@ -58,7 +58,7 @@ func TestQueueTestAlert_LimitedPerUserAndPerAccountEachHour(t *testing.T) {
 			sent++
 		}
 	}
-	fresh := f.member(t, "fresh@acme.example", true)
+	fresh := f.base.AddSubAccount(t, f.account.ID, "fresh@acme.example", false)
 	if err := f.testAlert(fresh.ID, "fresh"); !store.HasCode(err, store.CodeTestAlertLimit) || !strings.Contains(err.Error(), "this account") {
 		t.Fatalf("one more than the account's limit: %v", err)
 	}

@@ -3,7 +3,6 @@ package demo_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"activation-console/store"
 	"activation-console/store/storetest"
@@ -21,17 +20,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := storetest.New(t, store.WithClock(storetest.NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)).Now))
-	ctx := context.Background()
-	acc, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.CreateProduct(ctx, acc.ID, "eu-frankfurt", "PK-1", "Thermostat"); err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{st: st, account: acc, ctx: ctx}
+	f := storetest.NewFixture(t, storetest.WithProduct("PK-1", "Thermostat", 0))
+	return &fixture{st: f.Store, account: f.Account, ctx: f.Ctx}
 }
 
 // licenses reads the fixture account's figures in dc.
