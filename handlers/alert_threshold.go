@@ -16,18 +16,17 @@ import (
 // (docs/alerts.md, "What raises an alert"), for the whole account. Like the list, the owner and
 // every sub-account keep it; the change is audited.
 func (h *Handler) setAlertThreshold(c echo.Context) error {
-	form := views.ThresholdForm{Value: strings.TrimSpace(c.FormValue("threshold"))}
+	form := views.ThresholdForm{Value: strings.TrimSpace(c.FormValue("threshold")), Errors: views.NewFormErrors("threshold")}
 	n, err := strconv.Atoi(strings.ReplaceAll(form.Value, ",", ""))
 	if err != nil || n < 0 || n > store.MaxAlertThreshold {
-		form.Error = "Enter a whole number from 0 to 1,000,000."
+		form.Errors.Set("threshold", "Enter a whole number from 0 to 1,000,000.")
 		if form.Value == "" {
-			form.Error = "Enter the number of available codes at or below which a product alerts, for example 10."
+			form.Errors.Set("threshold", "Enter the number of available codes at or below which a product alerts, for example 10.")
 		}
 		return h.renderThreshold(c, form)
 	}
 	err = h.store.SetAlertThreshold(c.Request().Context(), h.scope(c), store.AlertThresholdInput{Threshold: n, Actor: h.actor(c)})
-	if e, ok := store.AsError(err); ok && e.Field == "threshold" {
-		form.Error = views.Sentence(e.Message)
+	if form.Errors.Absorb(err) {
 		return h.renderThreshold(c, form)
 	}
 	if err != nil {

@@ -23,7 +23,7 @@ func (h *Handler) assignForm(c echo.Context) error {
 		return h.render(c, http.StatusOK, p, views.AssignNotAllowed(p, false), views.AssignNotAllowed(p, true))
 	}
 	f := views.AssignForm{Step: views.AssignPick, Return: h.assignReturn(c, c.QueryParam("return")),
-		Search: strings.TrimSpace(c.QueryParam("q"))}
+		Search: strings.TrimSpace(c.QueryParam("q")), Errors: assignErrors()}
 	status := http.StatusOK
 	if raw := c.QueryParam("product"); raw != "" {
 		id, _ := strconv.ParseInt(raw, 10, 64)
@@ -35,7 +35,7 @@ func (h *Handler) assignForm(c echo.Context) error {
 		if !store.HasCode(err, store.CodeUnknownProduct) {
 			return err
 		}
-		f.Errors = map[string]string{"product": "That product does not exist any more: choose one from the list."}
+		f.Errors.Set("product", productGone)
 		status = http.StatusUnprocessableEntity
 	}
 	if err := h.assignProducts(c, &f); err != nil {
@@ -75,10 +75,11 @@ func (h *Handler) assign(c echo.Context) error {
 	p := h.page(c, "Assign activation codes", "overview")
 	in := parseAssignInput(c)
 	f := views.AssignForm{Step: views.AssignQuantity, Return: h.assignReturn(c, c.FormValue("return")),
-		Package: in.Package, Quantity: in.Quantity}
+		Package: in.Package, Quantity: in.Quantity, Errors: assignErrors()}
 	t, err := h.store.AssignTargetOf(ctx, sc, in.ProductID)
 	if store.HasCode(err, store.CodeUnknownProduct) {
-		f.Step, f.Errors = views.AssignPick, map[string]string{"product": "That product does not exist any more: choose one from the list."}
+		f.Step = views.AssignPick
+		f.Errors.Set("product", productGone)
 		if err := h.assignProducts(c, &f); err != nil {
 			return err
 		}
@@ -92,7 +93,7 @@ func (h *Handler) assign(c echo.Context) error {
 		return h.renderAssign(c, http.StatusOK, p, f)
 	}
 	pkg, n, errs := in.validate(t)
-	if len(errs) > 0 {
+	if errs.Any() {
 		f.Errors = errs
 		return h.renderAssign(c, http.StatusUnprocessableEntity, p, f)
 	}
@@ -109,8 +110,8 @@ func (h *Handler) assign(c echo.Context) error {
 		if rerr != nil {
 			return err
 		}
-		field, msg := assignError(e, fresh, pkg)
-		f.Target, f.Errors = fresh, map[string]string{field: msg}
+		f.Target = fresh
+		f.Errors.Set(assignError(e, fresh, pkg))
 		return h.renderAssign(c, http.StatusUnprocessableEntity, p, f)
 	}
 	if err != nil {

@@ -31,36 +31,42 @@ func parseAssignInput(c echo.Context) assignInput {
 		Quantity: strings.TrimSpace(c.FormValue("quantity")), Back: c.FormValue("back") != "", Confirm: c.FormValue("confirm") == "1"}
 }
 
+// productGone is the refusal of a product that is not (any more) in the scope.
+const productGone = "That product does not exist any more: choose one from the list."
+
+// assignErrors is an empty FormErrors for the assign dialog's fields.
+func assignErrors() views.FormErrors { return views.NewFormErrors("product", "package", "quantity") }
+
 // validate checks the package and the quantity against what the product can
 // take now. It returns the package and the number of codes, or the messages
 // by field.
-func (in assignInput) validate(t store.AssignTarget) (pkg store.UnassignedPackage, n int64, errs map[string]string) {
-	errs = map[string]string{}
+func (in assignInput) validate(t store.AssignTarget) (pkg store.UnassignedPackage, n int64, errs views.FormErrors) {
+	errs = assignErrors()
 	name := t.Product.Name
 	chosen := false
 	switch {
 	case t.Fixed():
 		pkg, chosen = t.Packages[0], true
 		if in.Package != "" && in.Package != pkg.Code {
-			errs["package"] = name + " uses the package " + pkg.Name + " now; only codes of that package can be assigned to it."
+			errs.Set("package", name+" uses the package "+pkg.Name+" now; only codes of that package can be assigned to it.")
 		}
 	case len(t.Packages) == 0:
-		errs["package"] = "No unassigned codes are left. Purchase codes to assign them."
+		errs.Set("package", "No unassigned codes are left. Purchase codes to assign them.")
 	case in.Package == "":
-		errs["package"] = "Choose a package."
+		errs.Set("package", "Choose a package.")
 	default:
 		if pkg, chosen = t.Package(in.Package); !chosen {
-			errs["package"] = "No unassigned codes of that package are left: choose one of the packages listed."
+			errs.Set("package", "No unassigned codes of that package are left: choose one of the packages listed.")
 		}
 	}
 	n, err := strconv.ParseInt(in.Quantity, 10, 64)
 	switch {
 	case chosen && pkg.Quantity == 0:
-		errs["quantity"] = "No unassigned codes of " + pkg.Name + " are left."
+		errs.Set("quantity", "No unassigned codes of "+pkg.Name+" are left.")
 	case chosen && (err != nil || n < 1 || n > assignMax(pkg)):
-		errs["quantity"] = "Enter a number from 1 to " + views.Num(assignMax(pkg)) + "."
+		errs.Set("quantity", "Enter a number from 1 to "+views.Num(assignMax(pkg))+".")
 	case !chosen && (err != nil || n < 1):
-		errs["quantity"] = "Enter a number of codes: 1 or more."
+		errs.Set("quantity", "Enter a number of codes: 1 or more.")
 	}
 	return pkg, n, errs
 }

@@ -47,12 +47,12 @@ func (h *Handler) renewNow(c echo.Context) error {
 	if e, ok := store.AsError(err); ok && e.Kind == store.KindConflict {
 		switch e.Code {
 		case store.CodeNotEnoughCodes:
-			dlg.Error = "No codes available for this product: assign codes first."
+			dlg.Errors.Set("", "No codes available for this product: assign codes first.")
 			dlg.AssignURL = views.AssignURL(p, prod.ID, ret)
 		case store.CodeNotLapsed:
-			dlg.Error = "Device " + d.DeviceKey + " has not lapsed: its code is still running or renews automatically. Only lapsed devices are renewed by hand."
+			dlg.Errors.Set("", "Device "+d.DeviceKey+" has not lapsed: its code is still running or renews automatically. Only lapsed devices are renewed by hand.")
 		default:
-			dlg.Error = views.Sentence(e.Message)
+			dlg.Errors.Set("", views.Sentence(e.Message))
 		}
 		return h.render(c, http.StatusUnprocessableEntity, p, views.RenewPage(dlg), views.RenewModal(dlg))
 	}

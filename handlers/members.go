@@ -69,7 +69,7 @@ func parseMemberForm(c echo.Context) (store.MemberInput, views.MemberForm) {
 		Password: c.FormValue("password"), ManageLicenses: c.FormValue("manage_licenses") == "1",
 		AllProducts: c.FormValue("scope") != "chosen"}
 	form := views.MemberForm{Name: in.Name, Email: in.Email, ManageLicenses: in.ManageLicenses, AllProducts: in.AllProducts,
-		Chosen: map[int64]bool{}, Errors: map[string]string{}}
+		Chosen: map[int64]bool{}, Errors: views.NewFormErrors("name", "email", "password", "products")}
 	params, _ := c.FormParams()
 	for _, raw := range params["product"] {
 		if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
@@ -85,8 +85,7 @@ func (h *Handler) createMember(c echo.Context) error {
 	in, form := parseMemberForm(c)
 	in.Actor = h.actor(c)
 	_, err := h.store.CreateMember(c.Request().Context(), h.scope(c), in)
-	if e, ok := store.AsError(err); ok {
-		form.Errors[memberField(e)] = views.Sentence(e.Message)
+	if form.Errors.Absorb(err) {
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
@@ -111,8 +110,7 @@ func (h *Handler) updateMember(c echo.Context) error {
 	}
 	form.Email = m.Email
 	_, err = h.store.UpdateMember(c.Request().Context(), h.scope(c), in)
-	if e, ok := store.AsError(err); ok && e.Kind != store.KindNotFound {
-		form.Errors[memberField(e)] = views.Sentence(e.Message)
+	if form.Errors.Absorb(err) {
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
@@ -120,15 +118,6 @@ func (h *Handler) updateMember(c echo.Context) error {
 	}
 	h.flash(c, "Saved "+in.Name+".")
 	return redirect(c, h.url(c, routenames.Members))
-}
-
-// memberField is the form field a store error is about.
-func memberField(e *store.Error) string {
-	switch e.Field {
-	case "name", "email", "password", "products":
-		return e.Field
-	}
-	return ""
 }
 
 // disableMember disables a sub-account; its sessions end at once.

@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
-	"activation-console/store"
 	"activation-console/views"
 )
 
@@ -21,9 +20,8 @@ func (h *Handler) passwordForm(c echo.Context) error {
 func (h *Handler) changePassword(c echo.Context) error {
 	v := currentViewer(c)
 	id, err := h.store.ChangePassword(c.Request().Context(), v.user.ID, c.FormValue("old_password"), c.FormValue("new_password"))
-	if e, ok := store.AsError(err); ok && e.Kind == store.KindInvalid {
-		return h.renderPassword(c, http.StatusUnprocessableEntity, views.PasswordForm{
-			Errors: map[string]string{e.Field: views.Sentence(e.Message)}})
+	if errs := views.NewFormErrors("old_password", "new_password"); errs.Absorb(err) {
+		return h.renderPassword(c, http.StatusUnprocessableEntity, views.PasswordForm{Errors: errs})
 	}
 	if err != nil {
 		return err

@@ -84,7 +84,8 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		b.Keys, b.AddError = text, msg
+		b.Keys = text
+		b.AddErrors.Set("device_keys", msg)
 		return h.renderBlacklist(c, http.StatusUnprocessableEntity, b, views.BlacklistAddForm(b))
 	}
 	if err != nil {
@@ -125,7 +126,7 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		b.RemoveError = msg
+		b.RemoveErrors.Set("", msg)
 		return h.renderBlacklist(c, http.StatusUnprocessableEntity, b, views.BlacklistList(b))
 	}
 	if err != nil {

@@ -25,14 +25,9 @@ func (h *Handler) recipients(c echo.Context) error {
 // (422 with the message next to the field when refused); a plain form is
 // sent back to the page.
 func (h *Handler) addRecipient(c echo.Context) error {
-	form := views.RecipientForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Errors: map[string]string{}}
+	form := views.RecipientForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Errors: views.NewFormErrors("name", "email")}
 	r, err := h.store.AddRecipient(c.Request().Context(), h.scope(c), store.RecipientInput{Name: form.Name, Email: form.Email, Actor: h.actor(c)})
-	if e, ok := store.AsError(err); ok && (e.Kind == store.KindInvalid || e.Kind == store.KindConflict) {
-		if e.Field == "name" || e.Field == "email" {
-			form.Errors[e.Field] = views.Sentence(e.Message)
-		} else {
-			form.Error = views.Sentence(e.Message)
-		}
+	if form.Errors.Absorb(err) {
 		return h.renderRecipients(c, http.StatusUnprocessableEntity, views.Recipients{Form: form, Focus: true})
 	}
 	if err != nil {
@@ -77,7 +72,7 @@ func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipient
 	if r.Deliveries, err = h.store.DeliveriesSeenBy(ctx, v.account.ID, v.user.ID); err != nil {
 		return err
 	}
-	if r.Threshold == (views.ThresholdForm{}) {
+	if r.Threshold.Value == "" && !r.Threshold.Errors.Any() {
 		r.Threshold.Value = strconv.Itoa(v.account.AlertThreshold)
 	}
 	r.MailServer = h.mail.server

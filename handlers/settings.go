@@ -15,7 +15,7 @@ import (
 // settings shows the viewer's own settings: the time zone of every date.
 func (h *Handler) settings(c echo.Context) error {
 	v := currentViewer(c)
-	return h.renderSettings(c, http.StatusOK, v.loc.String(), "")
+	return h.renderSettings(c, http.StatusOK, v.loc.String(), views.FormErrors{})
 }
 
 // saveSettings changes the viewer's time zone; every page shows it from the next request on.
@@ -23,8 +23,8 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	v := currentViewer(c)
 	tz := strings.TrimSpace(c.FormValue("time_zone"))
 	err := h.store.SetTimeZone(c.Request().Context(), v.user.ID, tz)
-	if e, ok := store.AsError(err); ok && e.Kind == store.KindInvalid {
-		return h.renderSettings(c, http.StatusUnprocessableEntity, tz, views.Sentence(e.Message))
+	if errs := views.NewFormErrors("time_zone"); errs.Absorb(err) {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, tz, errs)
 	}
 	if err != nil {
 		return err
@@ -33,10 +33,10 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	return redirect(c, h.url(c, routenames.Settings))
 }
 
-func (h *Handler) renderSettings(c echo.Context, status int, tz, msg string) error {
+func (h *Handler) renderSettings(c echo.Context, status int, tz string, errs views.FormErrors) error {
 	v := currentViewer(c)
 	p := h.page(c, "Settings", "settings")
-	s := views.Settings{Zones: zoneOptions(v.loc.String(), h.store.Now()), TimeZone: v.loc.String(), Error: msg,
+	s := views.Settings{Zones: zoneOptions(v.loc.String(), h.store.Now()), TimeZone: v.loc.String(), Errors: errs,
 		Now: h.store.Now(), Email: v.user.Email, Role: views.RoleText(v.user.Role, v.user.ManageLicenses)}
 	// A refused zone stays chosen when it is one of the list, so the person sees what was refused.
 	for _, z := range s.Zones {

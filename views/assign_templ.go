@@ -37,7 +37,7 @@ type AssignForm struct {
 	Package    string                // the chosen package's code
 	Quantity   string                // as typed
 	Count      int64                 // step 3: the validated quantity
-	Errors     map[string]string     // by field: product, package, quantity
+	Errors     FormErrors            // fields product, package and quantity
 }
 
 // Chosen is the package whose codes are assigned, once one is chosen.
@@ -377,7 +377,7 @@ func assignPick(p Page, f AssignForm) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", describedBy("assign-product", false, f.Errors["product"]))
+				templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", describedBy("assign-product", false, f.Errors.For("product")))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -395,7 +395,7 @@ func assignPick(p Page, f AssignForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldError("assign-product", f.Errors["product"]).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FormError(f.Errors, "product", "assign-product").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -844,7 +844,7 @@ func assignQuantity(p Page, f AssignForm) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = FieldError("assign-package", f.Errors["package"]).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = FormError(f.Errors, "package", "assign-package").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -886,7 +886,7 @@ func assignQuantity(p Page, f AssignForm) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", describedBy("assign-quantity", true, f.Errors["quantity"]))
+						templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", describedBy("assign-quantity", true, f.Errors.For("quantity")))
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -917,7 +917,7 @@ func assignQuantity(p Page, f AssignForm) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = FieldError("assign-quantity", f.Errors["quantity"]).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = FormError(f.Errors, "quantity", "assign-quantity").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -953,7 +953,7 @@ func assignQuantity(p Page, f AssignForm) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "fieldset", describedBy("assign-package", true, f.Errors["package"]))
+					templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "fieldset", describedBy("assign-package", true, f.Errors.For("package")))
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1052,7 +1052,7 @@ func assignQuantity(p Page, f AssignForm) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = FieldError("assign-package", f.Errors["package"]).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = FormError(f.Errors, "package", "assign-package").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1081,7 +1081,7 @@ func assignQuantity(p Page, f AssignForm) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", describedBy("assign-quantity", true, f.Errors["quantity"]))
+					templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", describedBy("assign-quantity", true, f.Errors.For("quantity")))
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1099,7 +1099,7 @@ func assignQuantity(p Page, f AssignForm) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = FieldError("assign-quantity", f.Errors["quantity"]).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = FormError(f.Errors, "quantity", "assign-quantity").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -16,8 +16,8 @@ import "activation-console/handlers/routenames"
 
 // PasswordForm is the change-password form with its field errors.
 type PasswordForm struct {
-	Errors map[string]string
-	Back   string // where Cancel leads: the viewer's settings, or the support search
+	Errors FormErrors // fields old_password and new_password
+	Back   string     // where Cancel leads: the viewer's settings, or the support search
 }
 
 // Password is the change-password page in the console's layout.
@@ -213,7 +213,7 @@ func passwordCard(f PasswordForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", invalidFor(f.Errors["old_password"], "old-password-error"))
+			templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", invalidFor(f.Errors.For("old_password"), "old-password-error"))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -231,7 +231,7 @@ func passwordCard(f PasswordForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldError("old-password", f.Errors["old_password"]).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FormError(f.Errors, "old_password", "old-password").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -247,7 +247,7 @@ func passwordCard(f PasswordForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", invalidFor(f.Errors["new_password"], "new-password-error"))
+			templ_7745c5c3_Err = templruntime.RenderAttributes(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_ElementWriter, "input", invalidFor(f.Errors.For("new_password"), "new-password-error"))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -265,7 +265,7 @@ func passwordCard(f PasswordForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldError("new-password", f.Errors["new_password"]).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FormError(f.Errors, "new_password", "new-password").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -22,18 +22,18 @@ import (
 
 // BlacklistDialog is the blacklist of a product as shown in its dialog.
 type BlacklistDialog struct {
-	ProductID   int64
-	ProductName string
-	SwitchOn    bool
-	CanManage   bool
-	Count       int64
-	CountMore   bool
-	Entries     []store.BlacklistEntry
-	PrevURL     string
-	NextURL     string
-	Keys        string // the add form's textarea as typed
-	AddError    string
-	RemoveError string
+	ProductID    int64
+	ProductName  string
+	SwitchOn     bool
+	CanManage    bool
+	Count        int64
+	CountMore    bool
+	Entries      []store.BlacklistEntry
+	PrevURL      string
+	NextURL      string
+	Keys         string     // the add form's textarea as typed
+	AddErrors    FormErrors // the add form's: field device_keys
+	RemoveErrors FormErrors // the remove form's, about the whole form
 }
 
 func (b BlacklistDialog) title() string { return "Renewal blacklist of " + b.ProductName }
@@ -216,7 +216,7 @@ func blacklistContent(b BlacklistDialog) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if b.CanManage && (b.SwitchOn || b.AddError != "") {
+		if b.CanManage && (b.SwitchOn || b.AddErrors.Any()) {
 			templ_7745c5c3_Err = BlacklistAddForm(b).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -287,7 +287,7 @@ func BlacklistAddForm(b BlacklistDialog) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if b.AddError != "" {
+		if b.AddErrors.For("device_keys") != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, " aria-invalid=\"true\" aria-describedby=\"blacklist-keys-hint blacklist-keys-error\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -315,7 +315,7 @@ func BlacklistAddForm(b BlacklistDialog) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldError("blacklist-keys", b.AddError).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FormError(b.AddErrors, "device_keys", "blacklist-keys").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -403,15 +403,15 @@ func BlacklistList(b BlacklistDialog) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if b.RemoveError != "" {
+				if msg := b.RemoveErrors.Form(); msg != "" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<div class=\"form-error\" role=\"alert\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var18 string
-					templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(b.RemoveError)
+					templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(msg)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/product_renewal_blacklist.templ`, Line: 104, Col: 58}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/product_renewal_blacklist.templ`, Line: 104, Col: 48}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 					if templ_7745c5c3_Err != nil {
@@ -431,15 +431,15 @@ func BlacklistList(b BlacklistDialog) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				if b.RemoveError != "" {
+				if msg := b.RemoveErrors.Form(); msg != "" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<div class=\"form-error\" role=\"alert\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var19 string
-					templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(b.RemoveError)
+					templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(msg)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/product_renewal_blacklist.templ`, Line: 111, Col: 57}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/product_renewal_blacklist.templ`, Line: 111, Col: 47}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 					if templ_7745c5c3_Err != nil {

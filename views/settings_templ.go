@@ -24,8 +24,8 @@ type ZoneOption struct {
 // Settings is the viewer's settings page as shown.
 type Settings struct {
 	Zones    []ZoneOption
-	TimeZone string // the zone chosen, or as submitted when refused
-	Error    string // why the zone was refused
+	TimeZone string     // the zone chosen, or as submitted when refused
+	Errors   FormErrors // why the zone was refused: field time_zone
 	Now      time.Time
 	Email    string
 	Role     string // in words
@@ -74,7 +74,7 @@ func SettingsPage(p Page, s Settings) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if s.Error != "" {
+		if s.Errors.For("time_zone") != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " aria-invalid=\"true\" aria-describedby=\"time-zone-hint time-zone-error\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -161,7 +161,7 @@ func SettingsPage(p Page, s Settings) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldError("time-zone", s.Error).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FormError(s.Errors, "time_zone", "time-zone").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
