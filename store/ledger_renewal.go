@@ -3,139 +3,13 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
-
-// AutoRenewInput turns one product's automatic renewal switch on or off.
-type AutoRenewInput struct {
-	ProductID int64
-	On        bool
-	Actor     Actor
-}
-
-// SetAutoRenew turns a product's automatic renewal switch on or off
-// (docs/renewal.md, "The settings"). A product outside the scope is not found.
-func (s *Store) SetAutoRenew(ctx context.Context, sc Scope, in AutoRenewInput) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		p, err := lockProductByID(ctx, tx, sc, in.ProductID)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE products SET auto_renew = $2 WHERE id = $1`, p.ID, in.On); err != nil {
-			return err
-		}
-		if in.On {
-			if err := noteAlert(ctx, tx, p.ID, eventRenewalOn, s.Now()); err != nil {
-				return err
-			}
-		}
-		state := map[bool]string{true: "on", false: "off"}[in.On]
-		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, "automatic renewal "+state,
-			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey))
-	})
-}
-
-// ParseDeviceKeys splits pasted text (one DK per line; commas and spaces work
-// too) into distinct keys, refusing the first malformed one.
-func ParseDeviceKeys(text string) ([]string, error) {
-	seen := map[string]bool{}
-	var keys []string
-	for _, k := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' || r == ';' }) {
-		if err := checkKey("device_keys", k); err != nil {
-			return nil, invalid("device_keys", "%q is not a DeviceKey: use 1-64 letters, digits, '-', '_' or '.'", k)
-		}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return nil, invalid("device_keys", "enter at least one DeviceKey, one per line")
-	}
-	if len(keys) > 10000 {
-		return nil, invalid("device_keys", "enter at most 10,000 DeviceKeys at once")
-	}
-	return keys, nil
-}
-
-// BlacklistInput puts devices of one product on its renewal blacklist
-// (Blacklisted) or takes them off.
-type BlacklistInput struct {
-	ProductID   int64
-	DeviceKeys  []string
-	Blacklisted bool
-	Actor       Actor
-}
-
-// SetBlacklisted puts devices of a product on its renewal blacklist, or takes
-// them off. The per-device toggle is the same data, and can be changed only
-// while the product's switch is on. It returns how many entries changed. A
-// product outside the scope is not found.
-func (s *Store) SetBlacklisted(ctx context.Context, sc Scope, in BlacklistInput) (int, error) {
-	deviceKeys := in.DeviceKeys
-	for _, k := range deviceKeys {
-		if err := checkKey("device_keys", k); err != nil {
-			return 0, err
-		}
-	}
-	var changed int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		p, err := lockProductByID(ctx, tx, sc, in.ProductID)
-		if err != nil {
-			return err
-		}
-		var on bool
-		if err := tx.GetContext(ctx, &on, `SELECT auto_renew FROM products WHERE id = $1`, p.ID); err != nil {
-			return err
-		}
-		if !on {
-			return conflict(CodeAutoRenewOff, "automatic renewal is off for %s: turn it on to change which devices renew", p.Name)
-		}
-		q := `INSERT INTO blacklist (account_id, product_id, device_key) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`
-		op, verb := "blacklist add", "added to"
-		if !in.Blacklisted {
-			q = `DELETE FROM blacklist WHERE account_id = $1 AND product_id = $2 AND device_key = ANY($3::text[])`
-			op, verb = "blacklist remove", "removed from"
-		}
-		res, err := tx.ExecContext(ctx, q, p.AccountID, p.ID, pq.Array(deviceKeys))
-		if err != nil {
-			return err
-		}
-		changed, _ = res.RowsAffected()
-		if !in.Blacklisted {
-			if err := noteAlert(ctx, tx, p.ID, eventRenewalOn, s.Now()); err != nil {
-				return err
-			}
-		}
-		desc := fmt.Sprintf("%s %s the renewal blacklist of %s (%s)", describeKeys(deviceKeys), verb, p.Name, p.ProductKey)
-		if len(deviceKeys) > 1 {
-			desc += ": " + strings.Join(firstN(deviceKeys, 20), ", ")
-		}
-		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, op, desc)
-	})
-	return int(changed), err
-}
-
-func describeKeys(keys []string) string {
-	if len(keys) == 1 {
-		return "device " + keys[0] + " was"
-	}
-	return fmt.Sprintf("%d devices were", len(keys))
-}
-
-func firstN(keys []string, n int) []string {
-	if len(keys) <= n {
-		return keys
-	}
-	return append(keys[:n:n], "…")
-}
 
 // RenewalStats counts what one renewal pass did.
 type RenewalStats struct {

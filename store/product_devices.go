@@ -8,22 +8,13 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// The product details page (docs/pages.md, "4. A product's details" and
-// "6. Automatic renewal card and blacklist dialog"): one product's devices,
-// each device's activation history, and the figures of its Automatic Renewal
-// card and blacklist. The device list walks the index
+// The product details page (docs/pages.md, "4. A product's details"): one
+// product's devices and each device's activation history; the product itself
+// is read by ScopedProduct (products.go), its Automatic Renewal card and
+// blacklist by product_renewal.go. The device list walks the index
 // devices_product_list (migration 00004) in expiry order, devices without a
 // code last, so a page costs the same on a product with a million devices as
 // on one with fifty; every filter is also written as a range of that index.
-
-// ScopedProduct reads a live product of the scope; any other product
-// (another account's, another DC's, a deleted one) is unknown.
-func (s *Store) ScopedProduct(ctx context.Context, sc Scope, id int64) (Product, error) {
-	var p Product
-	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $4 AND p.deleted_at IS NULL AND `+
-		sc.productFilter(1), append(sc.args(), id)...)
-	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
-}
 
 // DeviceFilter narrows a product's device list.
 type DeviceFilter struct {
@@ -274,70 +265,4 @@ func (s *Store) DeviceActivations(ctx context.Context, sc Scope, p Product, devi
 		WHERE a.device_id = $5 AND d.product_id = $4 AND a.account_id = $1 AND d.dc = $2 AND p.deleted_at IS NULL AND `+sc.productFilter(1)+`
 		ORDER BY a.activated_at, a.id LIMIT `+itoa(HistoryLimit), append(sc.args(), p.ID, deviceID)...)
 	return as, err
-}
-
-// RenewalFigures are what a product's Automatic Renewal card shows.
-type RenewalFigures struct {
-	AutoRenew   bool
-	Available   int64
-	Due         int64 // devices due to auto-renew within NearExpiryWindow, up to FigureCap
-	DueMore     bool  // more than FigureCap are due
-	Blacklisted int64 // up to FigureCap
-	BlackMore   bool  // more than FigureCap are blacklisted
-}
-
-// AtRisk tells whether the product has fewer codes than devices due to renew.
-func (r RenewalFigures) AtRisk() bool { return r.AutoRenew && r.Available < r.Due }
-
-// FigureCap is where the card stops counting: past it, it says "more than".
-const FigureCap = 1000
-
-// ProductRenewal reads the figures of a product's Automatic Renewal card.
-func (s *Store) ProductRenewal(ctx context.Context, sc Scope, p Product) (RenewalFigures, error) {
-	r := RenewalFigures{AutoRenew: p.AutoRenew, Available: p.Available}
-	limit := max(int64(FigureCap), p.Available+1)
-	n, err := countDue(ctx, s.db, p.ID, s.Now(), limit+1)
-	if err != nil {
-		return r, err
-	}
-	r.Due, r.DueMore = min(n, limit), n > limit
-	err = s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM blacklist b JOIN products p ON p.id = b.product_id
-		WHERE b.product_id = $4 AND b.account_id = $1 AND `+sc.productFilter(1)+` LIMIT `+itoa(FigureCap+1)+`) b`,
-		append(sc.args(), p.ID)...)
-	r.Blacklisted, r.BlackMore = min(n, FigureCap), n > FigureCap
-	return r, err
-}
-
-// BlacklistEntry is a DK on a product's renewal blacklist.
-type BlacklistEntry struct {
-	DeviceKey string    `db:"device_key"`
-	CreatedAt time.Time `db:"created_at"`
-	Known     bool      `db:"known"` // a device of the product has this DK
-}
-
-// ProductBlacklist reads one page of a product's renewal blacklist, by DK.
-func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page PageRequest) (Page[BlacklistEntry], error) {
-	args := append(sc.args(), p.ID)
-	order, cmp, cursor := "ASC", ">", page.After
-	if page.Before != "" {
-		order, cmp, cursor = "DESC", "<", page.Before
-	}
-	q := `SELECT b.device_key, b.created_at,
-			EXISTS (SELECT 1 FROM devices d WHERE d.product_id = b.product_id AND d.device_key = b.device_key AND d.deleted_at IS NULL) AS known
-		FROM blacklist b JOIN products p ON p.id = b.product_id
-		WHERE b.product_id = $4 AND b.account_id = $1 AND p.deleted_at IS NULL AND ` + sc.productFilter(1)
-	if cursor != "" {
-		var key string
-		if err := decodeCursor(cursor, &key); err != nil {
-			return Page[BlacklistEntry]{}, err
-		}
-		args = append(args, key)
-		q += ` AND b.device_key ` + cmp + ` $5`
-	}
-	q += ` ORDER BY b.device_key ` + order + ` LIMIT ` + itoa(PageSize+1)
-	var rows []BlacklistEntry
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return Page[BlacklistEntry]{}, err
-	}
-	return pageOf(rows, page, func(e BlacklistEntry) string { return encodeCursor(e.DeviceKey) }), nil
 }

@@ -33,6 +33,15 @@ const productColumns = `p.id, p.account_id, p.dc, p.product_key, p.name, p.packa
 
 const productFrom = ` FROM products p LEFT JOIN packages k ON k.id = p.package_id `
 
+// ScopedProduct reads a live product of the scope; any other product
+// (another account's, another DC's, a deleted one) is unknown.
+func (s *Store) ScopedProduct(ctx context.Context, sc Scope, id int64) (Product, error) {
+	var p Product
+	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $4 AND p.deleted_at IS NULL AND `+
+		sc.productFilter(1), append(sc.args(), id)...)
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
+}
+
 // CreateProduct registers a product the platform created (docs/api.md, "Calls").
 func (s *Store) CreateProduct(ctx context.Context, accountID int64, dc, productKey, name string) (Product, error) {
 	if err := checkKey("product_key", productKey); err != nil {
