@@ -41,14 +41,20 @@ func (j *journey) signInOwner() {
 }
 
 // click clicks the first element matching the CSS selector, once it is visible.
+//
+// It first lets htmx settle: htmx wires up swapped-in content (hx-post and
+// the like) only when the swap settles, and a click before that submits
+// the form without htmx, as a plain page load.
 func (j *journey) click(sel string) {
 	j.t.Helper()
+	j.settle()
 	j.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
 // clickAndLoad clicks and waits for the next page to load (a plain link or form).
 func (j *journey) clickAndLoad(sel string) {
 	j.t.Helper()
+	j.settle()
 	run(j, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)))
 }
 
