@@ -2,10 +2,10 @@ package handlers_test
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 
 	"activation-console/store"
+	"activation-console/store/storetest"
 )
 
 // accessFixture is an enterprise account with two products (P1 in a
@@ -25,24 +25,20 @@ type accessFixture struct {
 	bMemberID      int64
 }
 
-const memberPassword = "member long password"
+const memberPassword = storetest.MemberPassword
 
 func newAccessFixture(t testing.TB) *accessFixture {
 	t.Helper()
-	f := &accessFixture{consoleFixture: newConsole(t)}
+	f := &accessFixture{consoleFixture: newConsole(t,
+		storetest.WithProduct("PK-A1", "Thermostat", 5),
+		storetest.WithProduct("PK-A2", "Doorbell", 5),
+		storetest.WithSubAccount("manager@acme.example", true),
+		storetest.WithSubAccount("viewer@acme.example", false),
+		storetest.WithSubAccount("chosen@acme.example", true, "PK-A1"),
+		storetest.WithSubAccount("target@acme.example", false),
+		storetest.WithSupport("help@platform.example"))}
 	st, ctx := f.st, f.ctx
 	owner := store.Actor{Name: "owner@acme.example"}
-	mustProduct := func(acc int64, pk, name string) store.Product {
-		p, err := st.CreateProduct(ctx, acc, "eu-frankfurt", pk, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := st.Purchase(ctx, store.PurchaseOrder{OrderNo: "o-" + pk, AccountID: acc, DataCenter: "eu-frankfurt",
-			PackageCode: "std-1y", Quantity: 5, ProductKey: pk}); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	mustDevice := func(pk, dk string) store.Device {
 		if _, err := st.Connect(ctx, pk, dk, "eu-frankfurt"); err != nil {
 			t.Fatal(err)
@@ -53,15 +49,6 @@ func newAccessFixture(t testing.TB) *accessFixture {
 		}
 		return d
 	}
-	member := func(acc int64, email string, manage, all bool, products ...int64) int64 {
-		m, err := st.CreateMember(ctx, store.Scope{AccountID: acc},
-			store.MemberInput{Actor: owner, Name: strings.Split(email, "@")[0], Email: email, Password: memberPassword,
-				ManageLicenses: manage, AllProducts: all, ProductIDs: products})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.ID
-	}
 	recipient := func(acc int64, email string) int64 {
 		r, err := st.AddRecipient(ctx, store.Scope{AccountID: acc}, store.RecipientInput{Name: "Ops", Email: email, Actor: owner})
 		if err != nil {
@@ -69,26 +56,15 @@ func newAccessFixture(t testing.TB) *accessFixture {
 		}
 		return r.ID
 	}
-	f.p1, f.p2 = mustProduct(f.account.ID, "PK-A1", "Thermostat"), mustProduct(f.account.ID, "PK-A2", "Doorbell")
+	f.p1, f.p2 = f.base.Products["PK-A1"], f.base.Products["PK-A2"]
 	f.d1, f.d2 = mustDevice("PK-A1", "dev-a1"), mustDevice("PK-A2", "dev-a2")
 	f.recipientID = recipient(f.account.ID, "ops@acme.example")
-	member(f.account.ID, "manager@acme.example", true, true)
-	member(f.account.ID, "viewer@acme.example", false, true)
-	member(f.account.ID, "chosen@acme.example", true, false, f.p1.ID)
-	f.targetMemberID = member(f.account.ID, "target@acme.example", false, true)
-	if _, err := st.CreateUser(ctx, store.NewUser{Role: store.RoleSupport, Email: "help@platform.example", Password: memberPassword}); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	f.b, err = st.CreateAccount(ctx, store.NewAccount{Name: "Beta", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@beta.example", OwnerPassword: ownerPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.bProduct = mustProduct(f.b.ID, "PK-B1", "Beta sensor")
+	f.targetMemberID = f.base.Members["target@acme.example"].ID
+	f.b = f.base.AddAccount(t, "Beta", "owner@beta.example")
+	f.bProduct = f.base.AddProduct(t, f.b.ID, "PK-B1", "Beta sensor", 5)
 	f.bDevice = mustDevice("PK-B1", "dev-b1")
 	f.bRecipientID = recipient(f.b.ID, "ops@beta.example")
-	f.bMemberID = member(f.b.ID, "staff@beta.example", true, true)
+	f.bMemberID = f.base.AddSubAccount(t, f.b.ID, "staff@beta.example", true).ID
 	return f
 }
 

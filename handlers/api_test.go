@@ -44,20 +44,11 @@ type apiFixture struct {
 
 func newAPI(t *testing.T) *apiFixture {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	st := storetest.New(t, store.WithClock(clock.Now))
-	ctx := context.Background()
+	base := storetest.NewFixture(t, storetest.WithToken("access layer"))
+	st := base.Store
 	logs := &lockedBuffer{}
-	f := &apiFixture{st: st, clock: clock, ctx: ctx, logs: logs,
+	f := &apiFixture{st: st, clock: base.Clock, ctx: base.Ctx, logs: logs, token: base.Token, account: base.Account,
 		srv: handlers.NewServer(handlers.New(handlers.Config{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil))}))}
-	var err error
-	if f.token, err = st.CreateToken(ctx, "access layer"); err != nil {
-		t.Fatal(err)
-	}
-	if f.account, err = st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"}); err != nil {
-		t.Fatal(err)
-	}
 	if f.account.ID != 1 { // a fresh database; the tests name the account by id 1
 		t.Fatalf("account id %d, want 1", f.account.ID)
 	}

@@ -20,12 +20,14 @@ import (
 )
 
 // ownerPassword is the password of every fixture's owner.
-const ownerPassword = "correct horse battery"
+const ownerPassword = storetest.OwnerPassword
 
-// consoleFixture is the real router on a fresh database with an enterprise
-// account "Acme" (owner@acme.example, home eu-frankfurt, 10 free std-1y codes)
-// and a clock the test controls.
+// consoleFixture is the real router on the shared storetest fixture: a fresh
+// database with an enterprise account "Acme" (owner@acme.example, home
+// eu-frankfurt, 10 free std-1y codes), a clock the test controls, and
+// whatever opts add.
 type consoleFixture struct {
+	base    *storetest.Fixture
 	st      *store.Store
 	clock   *storetest.Clock
 	srv     *echo.Echo
@@ -33,18 +35,16 @@ type consoleFixture struct {
 	ctx     context.Context
 }
 
-func newConsole(t testing.TB) *consoleFixture {
+func newConsole(t testing.TB, opts ...storetest.Option) *consoleFixture {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	st := storetest.New(t, store.WithClock(clock.Now))
-	ctx := context.Background()
-	acc, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: ownerPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := handlers.NewServer(handlers.New(handlers.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	return &consoleFixture{st: st, clock: clock, srv: srv, account: acc, ctx: ctx}
+	return consoleOn(storetest.NewFixture(t, opts...), handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+// consoleOn is the real router, built with cfg, on the fixture base.
+func consoleOn(base *storetest.Fixture, cfg handlers.Config) *consoleFixture {
+	cfg.Store = base.Store
+	return &consoleFixture{base: base, st: base.Store, clock: base.Clock, account: base.Account, ctx: base.Ctx,
+		srv: handlers.NewServer(handlers.New(cfg))}
 }
 
 // browser is one person's cookie jar against the router, like a browser tab.

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -22,22 +21,17 @@ import (
 // words for the console; never a 500, never a hang: the caller learns that
 // nothing was done and that it may try again (docs/api.md, "Conventions").
 
-// faultStore opens a store with the given lock timeout on a fresh database,
-// and a connection outside it that holds row locks.
-func faultStore(t *testing.T, lock time.Duration, clock *storetest.Clock) (*store.Store, *sql.DB) {
+// faultFixture is the shared fixture on a store with the given lock timeout,
+// with opts, and a connection outside the store that holds row locks.
+func faultFixture(t *testing.T, lock time.Duration, opts ...storetest.Option) (*storetest.Fixture, *sql.DB) {
 	t.Helper()
-	u := storetest.NewDatabase(t)
-	st, err := store.Open(context.Background(), u, store.WithClock(clock.Now), store.WithTimeouts(10*time.Second, lock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	locker, err := sql.Open("postgres", u)
+	base := storetest.NewFixture(t, append([]storetest.Option{storetest.WithStoreOptions(store.WithTimeouts(10*time.Second, lock))}, opts...)...)
+	locker, err := sql.Open("postgres", base.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { locker.Close() })
-	return st, locker
+	return base, locker
 }
 
 // holdRow locks the rows query selects (FOR UPDATE) until the test ends.
@@ -57,19 +51,10 @@ func holdRow(t *testing.T, db *sql.DB, query string, args ...any) {
 // a handler with the given request timeout (0: the default).
 func newFaultAPI(t *testing.T, lock, request time.Duration) (*apiFixture, *sql.DB) {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	st, locker := faultStore(t, lock, clock)
+	base, locker := faultFixture(t, lock, storetest.WithToken("access layer"))
 	logs := &lockedBuffer{}
-	f := &apiFixture{st: st, clock: clock, ctx: context.Background(), logs: logs, noVerify: true,
-		srv: handlers.NewServer(handlers.New(handlers.Config{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil)), RequestTimeout: request}))}
-	var err error
-	if f.token, err = st.CreateToken(f.ctx, "access layer"); err != nil {
-		t.Fatal(err)
-	}
-	if f.account, err = st.CreateAccount(f.ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"}); err != nil {
-		t.Fatal(err)
-	}
+	f := &apiFixture{st: base.Store, clock: base.Clock, ctx: base.Ctx, logs: logs, noVerify: true, token: base.Token, account: base.Account,
+		srv: handlers.NewServer(handlers.New(handlers.Config{Store: base.Store, Logger: slog.New(slog.NewTextHandler(logs, nil)), RequestTimeout: request}))}
 	return f, locker
 }
 
@@ -139,19 +124,9 @@ func TestFaults_RequestTimeoutAnswers503(t *testing.T) {
 
 func TestFaults_StuckDatabaseAnswersPagesInWords(t *testing.T) {
 	t.Parallel()
-	clock := storetest.NewClock(epoch)
-	st, locker := faultStore(t, 300*time.Millisecond, clock)
-	acc, err := st.CreateAccount(context.Background(), store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: ownerPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProduct(context.Background(), acc.ID, "eu-frankfurt", "PK-1", "Thermostat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &consoleFixture{st: st, clock: clock, account: acc, ctx: context.Background(),
-		srv: handlers.NewServer(handlers.New(handlers.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))}
+	base, locker := faultFixture(t, 300*time.Millisecond, storetest.WithProduct("PK-1", "Thermostat", 0))
+	p := base.Product
+	f := consoleOn(base, handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b := f.owner(t)
 	holdRow(t, locker, `SELECT id FROM products WHERE id = $1 FOR UPDATE`, p.ID)
 	path := fmt.Sprintf("/eu-frankfurt/products/%d/auto-renew", p.ID)

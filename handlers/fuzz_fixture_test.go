@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -9,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers"
-	"activation-console/store"
 	"activation-console/store/storetest"
 )
 
@@ -20,19 +18,6 @@ type apiFuzzFixture struct {
 
 // newAPIFuzzFixture is the router with an account, a product with codes and a token.
 func newAPIFuzzFixture(tb testing.TB) apiFuzzFixture {
-	st := storetest.New(tb)
-	ctx := context.Background()
-	acc, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: ownerPassword})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.CreateProduct(ctx, acc.ID, "eu-frankfurt", "PK-1", "Thermostat"); err != nil {
-		tb.Fatal(err)
-	}
-	token, err := st.CreateToken(ctx, "fuzz")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return apiFuzzFixture{srv: handlers.NewServer(handlers.New(handlers.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})), token: token}
+	base := storetest.NewFixture(tb, storetest.WithProduct("PK-1", "Thermostat", 0), storetest.WithToken("fuzz"))
+	return apiFuzzFixture{srv: handlers.NewServer(handlers.New(handlers.Config{Store: base.Store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})), token: base.Token}
 }

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,14 +25,8 @@ const wrongCredentials = "The e-mail or the password is wrong."
 // owner@acme.example, built with cfg and the store's opts.
 func signinServer(t testing.TB, cfg handlers.Config, opts ...store.Option) *echo.Echo {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	st := storetest.New(t, append([]store.Option{store.WithClock(clock.Now)}, opts...)...)
-	if _, err := st.CreateAccount(context.Background(), store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: ownerPassword}); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Store, cfg.Logger = st, slog.New(slog.NewTextHandler(io.Discard, nil))
-	return handlers.NewServer(handlers.New(cfg))
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return consoleOn(storetest.NewFixture(t, storetest.WithStoreOptions(opts...)), cfg).srv
 }
 
 // attempt is one sign-in from a fresh browser at the address peer (with
