@@ -12,9 +12,9 @@ import (
 
 // The person of every journey: the owner of the enterprise account "Acme".
 const (
-	ownerEmail    = "owner@acme.example"
-	ownerPassword = "correct horse battery"
-	frankfurt     = "eu-frankfurt"
+	ownerEmail    = storetest.OwnerEmail
+	ownerPassword = storetest.OwnerPassword
+	frankfurt     = storetest.HomeDC
 	shanghai      = "cn-shanghai"
 )
 
@@ -50,8 +50,9 @@ var nearExpiryKeys = []string{"T3-000001", "T3-000002", "T3-000003", "T3-000004"
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{clock: storetest.NewClock(day(-730)), ctx: context.Background()}
-	w.st = storetest.New(t, store.WithClock(w.clock.Now))
+	// The account Acme of the shared fixture: 10 free std-1y codes in Frankfurt.
+	base := storetest.NewFixture(t, storetest.WithClockAt(day(-730)))
+	w := &world{st: base.Store, clock: base.Clock, ctx: base.Ctx, acme: base.Account}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -59,9 +60,6 @@ func newWorld(t *testing.T) *world {
 		}
 	}
 	var err error
-	w.acme, err = w.st.CreateAccount(w.ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: frankfurt,
-		OwnerEmail: ownerEmail, OwnerPassword: ownerPassword}) // 10 free std-1y codes in Frankfurt
-	must(err)
 	buy := func(order, dc, pkg string, n int64) {
 		_, _, err := w.st.Purchase(w.ctx, store.PurchaseOrder{OrderNo: order, AccountID: w.acme.ID, DataCenter: dc, PackageCode: pkg, Quantity: n})
 		must(err)

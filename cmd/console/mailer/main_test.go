@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
 
 	"activation-console/cmd/console/mailer/mailtest"
 	"activation-console/handlers"
@@ -16,7 +15,7 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-var epoch = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+var epoch = storetest.Epoch
 
 // fixture is an account "Acme" with product PK-1 on a fresh database, an
 // SMTP server in the process, and a sender that delivers to it.
@@ -33,19 +32,9 @@ const publicURL = "https://console.example.com/"
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clock := storetest.NewClock(epoch)
-	st := storetest.New(t, store.WithClock(clock.Now))
-	ctx := context.Background()
-	acc, err := st.CreateAccount(ctx, store.NewAccount{Name: "Acme", Type: "enterprise", DataCenter: "eu-frankfurt",
-		OwnerEmail: "owner@acme.example", OwnerPassword: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProduct(ctx, acc.ID, "eu-frankfurt", "PK-1", "Thermostat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{st: st, clock: clock, account: acc, product: p, smtp: mailtest.Start(t, mailtest.StartTLS), ctx: ctx}
+	base := storetest.NewFixture(t, storetest.WithProduct("PK-1", "Thermostat", 0))
+	return &fixture{st: base.Store, clock: base.Clock, account: base.Account, product: base.Product,
+		smtp: mailtest.Start(t, mailtest.StartTLS), ctx: base.Ctx}
 }
 
 // sender is a sender to the fixture's SMTP server, with its own claim token.
