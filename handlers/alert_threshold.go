@@ -41,7 +41,7 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 func (h *Handler) renderThreshold(c echo.Context, form views.ThresholdForm) error {
 	if isPartial(c) {
 		p := h.page(c, "Alert recipients", "recipients")
-		return h.render(c, http.StatusUnprocessableEntity, p, nil, views.ThresholdCard(p, form))
+		return h.render(c, http.StatusUnprocessableEntity, p, nil, views.ThresholdCard(form))
 	}
 	return h.renderRecipients(c, http.StatusUnprocessableEntity, views.Recipients{Threshold: form})
 }

@@ -20,7 +20,7 @@ import (
 func (h *Handler) assignForm(c echo.Context) error {
 	p := h.page(c, "Assign activation codes", "overview")
 	if !currentViewer(c).canManage() {
-		return h.render(c, http.StatusOK, p, views.AssignNotAllowed(p, false), views.AssignNotAllowed(p, true))
+		return h.render(c, http.StatusOK, p, views.AssignNotAllowed(false), views.AssignNotAllowed(true))
 	}
 	f := views.AssignForm{Step: views.AssignPick, Return: h.assignReturn(c, c.QueryParam("return")),
 		Search: strings.TrimSpace(c.QueryParam("q")), Errors: assignErrors()}
@@ -124,9 +124,9 @@ func (h *Handler) assign(c echo.Context) error {
 // renderAssign shows the dialog: the whole dialog when it opens, only the
 // form when a step of it is posted, the same content as a page without htmx.
 func (h *Handler) renderAssign(c echo.Context, status int, p views.Page, f views.AssignForm) error {
-	partial := views.AssignDialog(p, f)
+	partial := views.AssignDialog(f)
 	if c.Request().Method == http.MethodPost {
-		partial = views.AssignFormView(p, f)
+		partial = views.AssignFormView(f)
 	}
-	return h.render(c, status, p, views.AssignPage(p, f), partial)
+	return h.render(c, status, p, views.AssignPage(f), partial)
 }

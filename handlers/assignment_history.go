@@ -29,9 +29,9 @@ func (h *Handler) assignmentHistory(c echo.Context) error {
 		show: func(rows store.Page[store.AssignmentRecord], pager views.Pager) (templ.Component, templ.Component) {
 			l := views.AssignmentHistoryList{Search: q.filter.Search, From: queryText(c, "from"), To: queryText(c, "to"),
 				FromError: q.errs["from"], ToError: q.errs["to"], Rows: rows.Rows, Pager: pager}
-			return views.AssignmentHistoryResults(p, l), later(func() (templ.Component, error) {
+			return views.AssignmentHistoryResults(l), later(func() (templ.Component, error) {
 				head, err := h.licenseHead(c, p, views.TabHistory)
-				return views.AssignmentHistory(p, head, l), err
+				return views.AssignmentHistory(head, l), err
 			})
 		}})
 }

@@ -28,7 +28,7 @@ func (h *Handler) auditLog(c echo.Context) error {
 		show: func(rows store.Page[store.AuditEntry], pager views.Pager) (templ.Component, templ.Component) {
 			l := views.AuditList{User: q.filter.User, Type: q.filter.Type, From: queryText(c, "from"), To: queryText(c, "to"),
 				FromError: q.errs["from"], ToError: q.errs["to"], Types: store.AuditTypes, Rows: rows.Rows, Pager: pager}
-			return views.AuditResults(p, l), views.AuditLog(p, l)
+			return views.AuditResults(l), views.AuditLog(l)
 		}})
 }
 

@@ -25,7 +25,7 @@ func (h *Handler) activationHistory(c echo.Context) error {
 	}
 	p := h.page(c, "Activation history of "+d.DeviceKey, "overview")
 	hist := views.DeviceHistory{ProductID: prod.ID, ProductName: prod.Name, Device: d, Activations: acts}
-	return h.render(c, http.StatusOK, p, views.DeviceHistoryPage(p, hist), views.DeviceHistoryModal(p, hist))
+	return h.render(c, http.StatusOK, p, views.DeviceHistoryPage(hist), views.DeviceHistoryModal(hist))
 }
 
 // renewNow spends one code on a lapsed device, valid from now

@@ -21,7 +21,7 @@ func (h *Handler) members(c echo.Context) error {
 		return err
 	}
 	p := h.page(c, "Sub-accounts", "members")
-	return h.render(c, http.StatusOK, p, views.Members(p, views.MemberList{Members: ms}), nil)
+	return h.render(c, http.StatusOK, p, views.Members(views.MemberList{Members: ms}), nil)
 }
 
 // memberForm is the empty form for a new sub-account.
@@ -60,7 +60,7 @@ func (h *Handler) renderMemberForm(c echo.Context, status int, f views.MemberFor
 		title = "Edit " + f.Name
 	}
 	p := h.page(c, title, "members")
-	return h.render(c, status, p, views.MemberEdit(p, f), nil)
+	return h.render(c, status, p, views.MemberEdit(f), nil)
 }
 
 // parseMemberForm reads the sub-account form.

@@ -33,11 +33,11 @@ func (h *Handler) nearExpiry(c echo.Context) error {
 				ExpiresFrom: queryText(c, "expires_from"), ExpiresTo: queryText(c, "expires_to"), Errors: q.errs}
 			l := views.NearExpiryList{Filter: form, Rows: rows.Rows, Now: h.store.Now(), CanManage: v.canManage(),
 				ListURL: listReturn(c), Pager: pager}
-			return views.NearExpiryResults(p, l), later(func() (templ.Component, error) {
+			return views.NearExpiryResults(l), later(func() (templ.Component, error) {
 				// The figure of the page head; the results do not show it.
 				var err error
 				l.Count, err = h.store.NearExpiryCount(c.Request().Context(), sc)
-				return views.NearExpiry(p, l), err
+				return views.NearExpiry(l), err
 			})
 		}})
 }

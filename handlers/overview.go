@@ -32,9 +32,9 @@ func (h *Handler) overview(c echo.Context) error {
 			l := views.ProductCodesList{Search: q.filter.Search, Rows: rows.Rows, Pager: pager,
 				CanManage: currentViewer(c).canManage(), Return: listReturn(c)}
 			// The figures are not part of the results: read only for the whole page.
-			return views.ProductCodesResults(p, l), later(func() (templ.Component, error) {
+			return views.ProductCodesResults(l), later(func() (templ.Component, error) {
 				head, err := h.licenseHead(c, p, views.TabProductCodes)
-				return views.Overview(p, head, l), err
+				return views.Overview(head, l), err
 			})
 		}})
 }

@@ -44,7 +44,7 @@ func (h *Handler) renderPassword(c echo.Context, status int, f views.PasswordFor
 		return h.renderBare(c, status, views.PasswordBare(v.user.Email, f))
 	}
 	p := h.page(c, "Change password", "settings")
-	return h.render(c, status, p, views.Password(p, f), nil)
+	return h.render(c, status, p, views.Password(f), nil)
 }
 
 // passwordBack is where the viewer goes from the password page: their

@@ -37,7 +37,7 @@ func (h *Handler) productDetails(c echo.Context) error {
 				ExpiresFrom: queryText(c, "expires_from"), ExpiresTo: queryText(c, "expires_to"), Errors: q.errs}
 			l := views.DeviceList{ProductID: prod.ID, Filter: form, Rows: rows.Rows,
 				SwitchOn: prod.AutoRenew, CanManage: v.canManage(), ListURL: listReturn(c), Pager: pager, ByKey: q.filter.SortedByKey()}
-			return views.DeviceResults(p, l), later(func() (templ.Component, error) { return h.productPage(c, p, prod, l) })
+			return views.DeviceResults(l), later(func() (templ.Component, error) { return h.productPage(c, p, prod, l) })
 		}})
 }
 
@@ -55,7 +55,7 @@ func (h *Handler) productPage(c echo.Context, p views.Page, prod store.Product, 
 	}
 	var err error
 	details.Renewal, err = h.renewalCard(c, prod)
-	return views.ProductPage(p, details), err
+	return views.ProductPage(details), err
 }
 
 // scopedProduct is the product of the :id path parameter, when the viewer's

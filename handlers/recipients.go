@@ -78,8 +78,8 @@ func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipient
 	r.MailServer = h.mail.server
 	r.Scoped = v.products != nil
 	p := h.page(c, "Alert recipients", "recipients")
-	partial := forTarget(c, views.RecipientsPanel(p, r), map[string]templ.Component{"deliveries": views.DeliveryLog(p, r)})
-	return h.render(c, status, p, views.RecipientsPage(p, r), partial)
+	partial := forTarget(c, views.RecipientsPanel(r), map[string]templ.Component{"deliveries": views.DeliveryLog(r)})
+	return h.render(c, status, p, views.RecipientsPage(r), partial)
 }
 
 func describeRecipient(r store.Recipient) string {

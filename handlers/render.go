@@ -38,7 +38,7 @@ func (h *Handler) render(c echo.Context, status int, p views.Page, body, partial
 		}
 		err = partial.Render(ctx, &buf)
 	} else {
-		err = views.Layout(p).Render(templ.WithChildren(ctx, body), &buf)
+		err = views.Layout().Render(templ.WithChildren(ctx, body), &buf)
 	}
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, tz string, errs vie
 			s.TimeZone = tz
 		}
 	}
-	return h.render(c, status, p, views.SettingsPage(p, s), nil)
+	return h.render(c, status, p, views.SettingsPage(s), nil)
 }
 
 // zoneOptions are the offered zones with their offset now, and the

@@ -64,7 +64,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 		}
 		r.MailServer = h.mail.server
 		p := h.page(c, "Alert recipients", "recipients")
-		return h.render(c, http.StatusOK, p, nil, views.TestAlertQueued(p, msg, r))
+		return h.render(c, http.StatusOK, p, nil, views.TestAlertQueued(msg, r))
 	}
 	h.flash(c, msg)
 	return redirect(c, h.url(c, routenames.Recipients))

@@ -20,5 +20,5 @@ func (h *Handler) unassignedDialog(c echo.Context) error {
 	p := h.page(c, "Unassigned activation codes", "overview")
 	u := views.Unassigned{Packages: pkgs, CanManage: currentViewer(c).canManage(),
 		AssignURL: assignURL(p, 0, h.url(c, routenames.Overview))}
-	return h.render(c, http.StatusOK, p, views.UnassignedPage(p, u), views.UnassignedDialog(p, u))
+	return h.render(c, http.StatusOK, p, views.UnassignedPage(u), views.UnassignedDialog(u))
 }

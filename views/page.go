@@ -11,8 +11,10 @@ import (
 )
 
 // Page is what the layout and the components need of the request, built once
-// per request (handlers/viewer.go). render puts it on the context
-// (WithPage), where any component finds it (pageOf): the data center, the
+// per request (handlers/viewer.go). The request's page is on the context:
+// render puts it there (WithPage) and a component reads it with pageOf(ctx),
+// usually once at its top ({{ p := pageOf(ctx) }}). Components never take it
+// as an argument (page_test.go checks), and the data center, the
 // anti-forgery token and the URLs of the routes are not copied into props.
 type Page struct {
 	Title       string

@@ -21,7 +21,7 @@ type PasswordForm struct {
 }
 
 // Password is the change-password page in the console's layout.
-func Password(p Page, f PasswordForm) templ.Component {
+func Password(f PasswordForm) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
