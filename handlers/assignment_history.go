@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -48,15 +47,10 @@ func parseHistoryQuery(c echo.Context, loc *time.Location) listQuery[store.Assig
 	return q
 }
 
-// assignmentHistoryCSV streams the history with times in the viewer's zone.
+// assignmentHistoryCSV exports the history with times in the viewer's zone.
 func (h *Handler) assignmentHistoryCSV(c echo.Context, sc store.Scope, filter store.AssignmentFilter, loc *time.Location) error {
-	w, err := startCSV(c, "assignment-history-"+sc.DC+".csv", "Time", "Product", "ProductKey", "Package", "Quantity", "Operator")
-	if err != nil {
-		return err
-	}
-	err = h.store.EachAssignment(c.Request().Context(), sc, filter, func(r store.AssignmentRecord) error {
-		return w.Row(r.CreatedAt.In(loc).Format(time.RFC3339), r.ProductName, r.ProductKey, r.PackageCode,
-			strconv.FormatInt(r.Quantity, 10), r.Operator)
-	})
-	return h.endCSV(c, w, err)
+	return exportCSV(c, "assignment-history-"+sc.DC+".csv", views.AssignmentHistoryCSV(loc),
+		func(row func(store.AssignmentRecord) error) error {
+			return h.store.EachAssignment(c.Request().Context(), sc, filter, row)
+		})
 }

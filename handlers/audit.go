@@ -51,16 +51,12 @@ func parseAuditQuery(c echo.Context, loc *time.Location) listQuery[store.AuditFi
 	return q
 }
 
-// auditCSV streams the log with times in the viewer's zone.
+// auditCSV exports the log with times in the viewer's zone.
 func (h *Handler) auditCSV(c echo.Context, f store.AuditFilter, accountID int64, loc *time.Location) error {
-	w, err := startCSV(c, "audit-log.csv", "Time", "User", "Type", "Operation", "Description")
-	if err != nil {
-		return err
-	}
-	err = h.store.EachAuditEntry(c.Request().Context(), accountID, f, func(e store.AuditEntry) error {
-		return w.Row(e.At.In(loc).Format(time.RFC3339), e.Actor, views.AuditTypeText(e.Type), e.Operation, e.Description)
-	})
-	return h.endCSV(c, w, err)
+	return exportCSV(c, "audit-log.csv", views.AuditCSV(loc),
+		func(row func(store.AuditEntry) error) error {
+			return h.store.EachAuditEntry(c.Request().Context(), accountID, f, row)
+		})
 }
 
 // requireOwnerOrSupport keeps a route to the account's owner and to support staff.

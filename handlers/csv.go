@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"activation-console/views"
 )
 
 // wantsCSV tells whether a list was asked for as a CSV export (?format=csv).
@@ -31,6 +33,22 @@ type csvStream struct {
 	w     *csv.Writer
 	resp  *echo.Response
 	until time.Time // the export's deadline (deadline.go); zero: none
+}
+
+// exportCSV answers a list as the CSV export t: each yields the store's
+// rows, and the file reaches the client only once it has yielded them all
+// (csvStream); a read that fails gets an error page instead (csv_export.go).
+// The words of the header and the cells are the views' (views/csv.go).
+func exportCSV[T any](c echo.Context, filename string, t views.CSVTable[T], each func(row func(T) error) error) error {
+	w, err := startCSV(c, filename, t.Header...)
+	if err != nil {
+		return err
+	}
+	if err := each(func(r T) error { return w.Row(t.Row(r)...) }); err != nil {
+		w.Discard()
+		return err
+	}
+	return w.Send()
 }
 
 // startCSV prepares a CSV download named filename with its header row.

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -60,21 +59,10 @@ func parseNearExpiryQuery(c echo.Context, loc *time.Location) listQuery[store.Ne
 	return q
 }
 
-// nearExpiryCSV streams the list with times in the viewer's zone.
+// nearExpiryCSV exports the list with times in the viewer's zone.
 func (h *Handler) nearExpiryCSV(c echo.Context, sc store.Scope, f store.NearExpiryFilter, loc *time.Location) error {
-	w, err := startCSV(c, "near-expiry-devices-"+sc.DC+".csv",
-		"Product", "ProductKey", "DeviceKey", "Activated at", "Expires at", "Days left", "Renewal outlook", "Auto-renew")
-	if err != nil {
-		return err
-	}
-	now := h.store.Now()
-	err = h.store.EachNearExpiryDevice(c.Request().Context(), sc, f, func(d store.Device) error {
-		renew := "on"
-		if d.Blacklisted {
-			renew = "off (blacklisted)"
-		}
-		return w.Row(d.ProductName, d.ProductKey, d.DeviceKey, d.ActivatedAt.In(loc).Format(time.RFC3339),
-			d.ExpiresAt.In(loc).Format(time.RFC3339), strconv.Itoa(views.DaysLeft(*d.ExpiresAt, now, loc)), views.OutlookText(d.Outlook), renew)
-	})
-	return h.endCSV(c, w, err)
+	return exportCSV(c, "near-expiry-devices-"+sc.DC+".csv", views.NearExpiryCSV(h.store.Now(), loc),
+		func(row func(store.Device) error) error {
+			return h.store.EachNearExpiryDevice(c.Request().Context(), sc, f, row)
+		})
 }

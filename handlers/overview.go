@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net/url"
-	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -39,41 +38,12 @@ func (h *Handler) overview(c echo.Context) error {
 		}})
 }
 
-// productCodesCSV streams the product activation code list.
+// productCodesCSV exports the product activation code list.
 func (h *Handler) productCodesCSV(c echo.Context, sc store.Scope, filter store.ProductCodesFilter) error {
-	w, err := startCSV(c, "product-activation-codes-"+sc.DC+".csv",
-		"Product", "ProductKey", "Package", "Total", "Consumed", "Available", "Automatic renewal", "Runway (days)")
-	if err != nil {
-		return err
-	}
-	err = h.store.EachProductCodes(c.Request().Context(), sc, filter, func(r store.ProductCodes) error {
-		pkg, renew, runway := "", "off", "no consumption"
-		if r.PackageCode != nil {
-			pkg = *r.PackageCode
-		}
-		if r.AutoRenew {
-			renew = "on"
-		}
-		if days, ok := r.RunwayDays(); ok {
-			runway = strconv.FormatInt(days, 10)
-		}
-		return w.Row(r.Name, r.ProductKey, pkg, strconv.FormatInt(r.Total(), 10), strconv.FormatInt(r.Consumed, 10),
-			strconv.FormatInt(r.Available, 10), renew, runway)
-	})
-	return h.endCSV(c, w, err)
-}
-
-// endCSV finishes a CSV download: the spool goes to the client once the
-// store has yielded every row, so a failed read still gets an error page.
-// A failure while sending goes back to limitExports (csv_export.go), which
-// logs it and breaks the connection, so the client never takes a short file
-// for a whole one.
-func (h *Handler) endCSV(c echo.Context, w *csvStream, err error) error {
-	if err != nil {
-		w.Discard() // nothing was sent: the error gets its page (csv_export.go)
-		return err
-	}
-	return w.Send()
+	return exportCSV(c, "product-activation-codes-"+sc.DC+".csv", views.ProductCodesCSV(),
+		func(row func(store.ProductCodes) error) error {
+			return h.store.EachProductCodes(c.Request().Context(), sc, filter, row)
+		})
 }
 
 // licenseHead reads the figures shown above both tabs of the overview.

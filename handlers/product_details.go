@@ -102,26 +102,10 @@ func knownStatus(s string) bool {
 
 // productDevicesCSV streams the device list with times in the viewer's zone.
 func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, prod store.Product, f store.DeviceFilter, loc *time.Location) error {
-	w, err := startCSV(c, "devices-"+prod.ProductKey+".csv",
-		"DeviceKey", "Activated at", "Expires at", "Kind", "Status", "Renewal outlook", "Auto-renew")
-	if err != nil {
-		return err
-	}
-	at := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.In(loc).Format(time.RFC3339)
-	}
-	err = h.store.EachProductDevice(c.Request().Context(), sc, prod, f, func(d store.Device) error {
-		renew := "on"
-		if d.Blacklisted {
-			renew = "off (blacklisted)"
-		}
-		return w.Row(d.DeviceKey, at(d.ActivatedAt), at(d.ExpiresAt), views.ActivationKindText(d.LastKind),
-			views.DeviceStatusText(d.Status, d.LapseReason), views.OutlookText(d.Outlook), renew)
-	})
-	return h.endCSV(c, w, err)
+	return exportCSV(c, "devices-"+prod.ProductKey+".csv", views.ProductDevicesCSV(loc),
+		func(row func(store.Device) error) error {
+			return h.store.EachProductDevice(c.Request().Context(), sc, prod, f, row)
+		})
 }
 
 // renewalCard reads the figures of a product's Automatic Renewal card.
