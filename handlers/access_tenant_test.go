@@ -13,7 +13,7 @@ import (
 // snapshot is what account B owns, to check that nothing of it changed.
 func (f *accessFixture) snapshotB(t *testing.T) []any {
 	t.Helper()
-	lic, err := f.st.Licenses(f.ctx, f.b.ID, "eu-frankfurt")
+	lic, err := f.st.Licenses(f.ctx, store.Scope{AccountID: f.b.ID, DC: "eu-frankfurt"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,11 +23,11 @@ func TestXSS_UserTextIsEscapedInPagesAndNeutralisedInCSV(t *testing.T) {
 	f := newConsole(t)
 	st, ctx := f.st, f.ctx
 	owner := store.Actor{Name: "owner@acme.example"}
-	p, err := st.CreateProduct(ctx, f.account.ID, "eu-frankfurt", "PK-X", imgPayload)
+	p, err := st.CreateProduct(ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-X", Name: imgPayload})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := st.CreateProduct(ctx, f.account.ID, "eu-frankfurt", "PK-F", formula)
+	q, err := st.CreateProduct(ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-F", Name: formula})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -310,7 +310,7 @@ func TestSendTestAlert_LimitedPerUserWith429AndAMessageOnThePage(t *testing.T) {
 func TestRecipients_AScopedSubAccountSeesRemovesAndTestsOnlyItsOwn(t *testing.T) {
 	t.Parallel()
 	f, _, _ := alertConsole(t, "relay")
-	p, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-1", "Thermostat")
+	p, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-1", Name: "Thermostat"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func (h *Handler) apiLicenses(c echo.Context) error {
 		return err
 	}
 	// The platform sees the whole account in the data center: its scope.
-	sum, err := h.store.LicensesIn(ctx, store.Scope{AccountID: acc.ID, DC: dc})
+	sum, err := h.store.Licenses(ctx, store.Scope{AccountID: acc.ID, DC: dc})
 	if err != nil {
 		return err
 	}

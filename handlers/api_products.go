@@ -54,7 +54,7 @@ func (h *Handler) apiCreateProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.store.CreateProduct(ctx, acc.ID, req.DataCenter, req.ProductKey, req.Name)
+	p, err := h.store.CreateProduct(ctx, store.Scope{AccountID: acc.ID, DC: req.DataCenter}, store.ProductInput{ProductKey: req.ProductKey, Name: req.Name})
 	if err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ func wantFields(t *testing.T, got map[string]any, want map[string]any) {
 // when codes > 0, buys it that many std-1y codes.
 func (f *apiFixture) product(t *testing.T, pk string, codes int64) store.Product {
 	t.Helper()
-	p, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", pk, "Product "+pk)
+	p, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: pk, Name: "Product " + pk})
 	if err != nil {
 		t.Fatal(err)
 	}

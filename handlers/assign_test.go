@@ -17,7 +17,7 @@ import (
 // unassigned is the account's unassigned codes of pkg in eu-frankfurt.
 func (f *licenseConsole) unassigned(t *testing.T, pkg string) int64 {
 	t.Helper()
-	sum, err := f.st.Licenses(f.ctx, f.account.ID, "eu-frankfurt")
+	sum, err := f.st.Licenses(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestAssign_ShowsThePackageAndTheMaximum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "THEIRS", "Their product")
+	theirs, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "THEIRS", Name: "Their product"})
 	if err != nil {
 		t.Fatal(err)
 	}

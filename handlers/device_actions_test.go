@@ -71,7 +71,7 @@ func TestActivationHistory(t *testing.T) {
 func TestDeviceActions_NotFound(t *testing.T) {
 	f := newProductConsole(t, 1)
 	d := f.connect(t, "dev-1")
-	other, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-2", "Other")
+	other, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-2", Name: "Other"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,10 +32,10 @@ func newNearConsole(t *testing.T) *nearConsole {
 	t.Helper()
 	f := &nearConsole{consoleFixture: newConsole(t)}
 	var err error
-	if f.thermo, err = f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-1", "Thermostat"); err != nil {
+	if f.thermo, err = f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-1", Name: "Thermostat"}); err != nil {
 		t.Fatal(err)
 	}
-	if f.lamp, err = f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "LAMP-7", "Desk lamp"); err != nil {
+	if f.lamp, err = f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "LAMP-7", Name: "Desk lamp"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.st.Purchase(f.ctx, store.PurchaseOrder{OrderNo: "O-1", AccountID: f.account.ID, DataCenter: "eu-frankfurt",
@@ -135,7 +135,7 @@ func TestNearExpiry_ShowsDevicesWhoseCodesExpireWithin30Days(t *testing.T) {
 	}
 
 	// The figure is the overview's.
-	l, err := f.st.Licenses(f.ctx, f.account.ID, "eu-frankfurt")
+	l, err := f.st.Licenses(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestNearExpiry_FiguresFollowTheLedger(t *testing.T) {
 	check := func(step string, want int64) {
 		t.Helper()
 		_, doc := f.owner(t).get(nearPath, false)
-		l, err := f.st.Licenses(f.ctx, f.account.ID, "eu-frankfurt")
+		l, err := f.st.Licenses(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -49,7 +49,7 @@ func (h *Handler) productCodesCSV(c echo.Context, sc store.Scope, filter store.P
 // licenseHead reads the figures shown above both tabs of the overview.
 func (h *Handler) licenseHead(c echo.Context, p views.Page, tab string) (views.LicenseHead, error) {
 	v := currentViewer(c)
-	sum, err := h.store.LicensesIn(c.Request().Context(), h.scope(c))
+	sum, err := h.store.Licenses(c.Request().Context(), h.scope(c))
 	if err != nil {
 		return views.LicenseHead{}, err
 	}

@@ -29,7 +29,7 @@ func newLicenseConsole(t *testing.T) *licenseConsole {
 
 func (f *licenseConsole) product(t *testing.T, pk, name string) store.Product {
 	t.Helper()
-	p, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", pk, name)
+	p, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: pk, Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}

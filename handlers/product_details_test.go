@@ -25,7 +25,7 @@ type productConsole struct {
 func newProductConsole(t *testing.T, codes int64) *productConsole {
 	t.Helper()
 	f := newConsole(t)
-	p, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-1", "Thermostat")
+	p, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-1", Name: "Thermostat"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,15 +244,15 @@ func TestProductDetails_NotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "PK-THEIRS", "Theirs")
+	theirs, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-THEIRS", Name: "Theirs"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	shanghai, err := f.st.CreateProduct(f.ctx, f.account.ID, "cn-shanghai", "PK-SH", "Lamp")
+	shanghai, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "cn-shanghai"}, store.ProductInput{ProductKey: "PK-SH", Name: "Lamp"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-GONE", "Gone")
+	gone, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-GONE", Name: "Gone"})
 	if err != nil {
 		t.Fatal(err)
 	}

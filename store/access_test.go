@@ -9,7 +9,7 @@ import (
 
 func TestMembers_CreateWithChosenProductsAndScope(t *testing.T) {
 	f := newFixture(t)
-	other, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "PK-2", "Doorbell")
+	other, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-2", Name: "Doorbell"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestMembers_CreateWithChosenProductsAndScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := f.st.CreateProduct(f.ctx, acme2.ID, "eu-frankfurt", "PK-B", "Beta thing")
+	foreign, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: acme2.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-B", Name: "Beta thing"})
 	if err != nil {
 		t.Fatal(err)
 	}

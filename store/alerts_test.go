@@ -287,7 +287,7 @@ func TestAlerts_ProductsAlertingTogetherGoOutAsOneDigest(t *testing.T) {
 	f.st.Connect(f.ctx, other.ProductKey, "dev-1", "eu-frankfurt")
 	f.st.Connect(f.ctx, shanghai.ProductKey, "dev-1", "cn-shanghai")
 	acme2 := f.newAccount(t, "individual", "eu-frankfurt", "someone@else.example")
-	p2, err := f.st.CreateProduct(f.ctx, acme2.ID, "eu-frankfurt", "PK-ELSE", "Elsewhere")
+	p2, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: acme2.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-ELSE", Name: "Elsewhere"})
 	if err != nil {
 		t.Fatal(err)
 	}

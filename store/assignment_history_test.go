@@ -70,7 +70,7 @@ func TestAssignmentHistory_KeepsToTheScopeAndKeepsDeletedProducts(t *testing.T) 
 		t.Fatal(err)
 	}
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "owner@other.example")
-	theirs, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "PK-OTHER", "Thermostat")
+	theirs, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-OTHER", Name: "Thermostat"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestExport_PagesYieldEveryRowOnceInOrder(t *testing.T) {
 	f := newFixture(t)
 	seedDevices(t, f, 20, 5)
 	for i := range 8 { // assignments and audit entries at one instant: ties broken by id
-		p, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", fmt.Sprintf("PK-x%d", i), fmt.Sprintf("Lamp %d", i%3))
+		p, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: fmt.Sprintf("PK-x%d", i), Name: fmt.Sprintf("Lamp %d", i%3)})
 		if err != nil {
 			t.Fatal(err)
 		}

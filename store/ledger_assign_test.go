@@ -141,7 +141,7 @@ func TestAssign_RefusesProductsOfOtherAccountsAndDCs(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "other@example.com")
-	theirs, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "PK-THEIRS", "Theirs")
+	theirs, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-THEIRS", Name: "Theirs"})
 	if err != nil {
 		t.Fatal(err)
 	}

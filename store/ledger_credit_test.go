@@ -25,7 +25,7 @@ func TestCreateAccount_GrantsFreeCodesInTheHomeDC(t *testing.T) {
 		{"individual", ind.ID, "cn-shanghai", "eu-frankfurt", 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			home, err := f.st.Licenses(f.ctx, c.account, c.home)
+			home, err := f.st.Licenses(f.ctx, store.Scope{AccountID: c.account, DC: c.home})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestCreateAccount_GrantsFreeCodesInTheHomeDC(t *testing.T) {
 			if p := poolOf(t, f.st, c.account, c.home, "std-1y"); p != (poolRow{Granted: c.expected, Unassigned: c.expected}) {
 				t.Errorf("pool = %+v", p)
 			}
-			other, err := f.st.Licenses(f.ctx, c.account, c.other)
+			other, err := f.st.Licenses(f.ctx, store.Scope{AccountID: c.account, DC: c.other})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +228,7 @@ func TestPurchase_RefusesUnknownNames(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "other@example.com")
-	if _, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "PK-OTHER", "Theirs"); err != nil {
+	if _, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-OTHER", Name: "Theirs"}); err != nil {
 		t.Fatal(err)
 	}
 	f.newProduct(t, "cn-shanghai", "PK-CN")

@@ -137,7 +137,7 @@ func (r *randomRun) compareLicenses() {
 	m := &r.m
 	for i, a := range m.accounts {
 		for _, dc := range randomDCs {
-			got, err := r.st.Licenses(r.ctx, a.ID, dc)
+			got, err := r.st.Licenses(r.ctx, store.Scope{AccountID: a.ID, DC: dc})
 			if err != nil {
 				r.fail("licenses", "%v", err)
 			}

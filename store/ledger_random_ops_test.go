@@ -273,7 +273,7 @@ func (r *randomRun) createProduct() {
 		pk = r.nextPK()
 	}
 	op := fmt.Sprintf("create product %s in account %d %s", pk, account, dc)
-	p, err := r.st.CreateProduct(r.ctx, r.m.accounts[account].ID, dc, pk, "Product "+pk)
+	p, err := r.st.CreateProduct(r.ctx, store.Scope{AccountID: r.m.accounts[account].ID, DC: dc}, store.ProductInput{ProductKey: pk, Name: "Product " + pk})
 	if r.m.live(pk) != nil {
 		r.expect(op, err, store.CodeProductExists)
 		return

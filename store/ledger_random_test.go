@@ -348,7 +348,7 @@ func (r *randomRun) nextPK() string {
 }
 
 func (r *randomRun) newProduct(account int, dc, pk string) {
-	p, err := r.st.CreateProduct(r.ctx, r.m.accounts[account].ID, dc, pk, "Product "+pk)
+	p, err := r.st.CreateProduct(r.ctx, store.Scope{AccountID: r.m.accounts[account].ID, DC: dc}, store.ProductInput{ProductKey: pk, Name: "Product " + pk})
 	if err != nil {
 		r.t.Fatalf("create product %s: %v", pk, err)
 	}

@@ -34,17 +34,12 @@ func (l LicenseSummary) UnassignedTotal() int64 {
 // Total is consumed + available + unassigned (docs/pages.md, "1. License overview").
 func (l LicenseSummary) Total() int64 { return l.Consumed + l.Available + l.UnassignedTotal() }
 
-// Licenses reads an account's figures in a DC (docs/pages.md, "1. License
-// overview"; docs/api.md, "Calls").
-func (s *Store) Licenses(ctx context.Context, accountID int64, dc string) (LicenseSummary, error) {
-	return s.LicensesIn(ctx, Scope{AccountID: accountID, DC: dc})
-}
-
-// LicensesIn reads the figures a scope may see from the maintained counters
+// Licenses reads the figures a scope may see (docs/pages.md, "1. License
+// overview"; docs/api.md, "Calls") from the maintained counters
 // and index-only range counts; it never counts codes row by row. A
 // sub-account with chosen products sees the product figures of those
 // products; the unassigned pool belongs to the whole account.
-func (s *Store) LicensesIn(ctx context.Context, sc Scope) (LicenseSummary, error) {
+func (s *Store) Licenses(ctx context.Context, sc Scope) (LicenseSummary, error) {
 	if err := checkDC(ctx, s.db, sc.DC); err != nil {
 		return LicenseSummary{}, err
 	}

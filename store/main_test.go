@@ -103,7 +103,7 @@ func (f *fixture) device(t *testing.T, dk string) store.Device {
 // licenses reads the fixture account's figures in dc.
 func (f *fixture) licenses(t *testing.T, dc string) store.LicenseSummary {
 	t.Helper()
-	l, err := f.st.Licenses(f.ctx, f.account.ID, dc)
+	l, err := f.st.Licenses(f.ctx, store.Scope{AccountID: f.account.ID, DC: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func (f *fixture) pass(t *testing.T) store.RenewalStats {
 // newProduct creates another product of the fixture's account.
 func (f *fixture) newProduct(t *testing.T, dc, pk string) store.Product {
 	t.Helper()
-	p, err := f.st.CreateProduct(f.ctx, f.account.ID, dc, pk, "Product "+pk)
+	p, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: dc}, store.ProductInput{ProductKey: pk, Name: "Product " + pk})
 	if err != nil {
 		t.Fatal(err)
 	}

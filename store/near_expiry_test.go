@@ -62,7 +62,7 @@ func TestNearExpiryDevices_ListsLiveDevicesWhoseCodesExpireWithin30Days(t *testi
 	}
 	// Another account, another DC and a deleted product, all expiring in the window.
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "other@example.com")
-	op, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "PK-OTHER", "Other thermostat")
+	op, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-OTHER", Name: "Other thermostat"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestNearExpiryDevices_Filters(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.assign(t, f.product.ID, 5)
-	lamp, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", "LAMP-7", "Desk lamp")
+	lamp, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "LAMP-7", Name: "Desk lamp"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestNearExpiryDevices_Filters(t *testing.T) {
 		if err != nil || n != 2 {
 			t.Errorf("count = %d, %v, want 2", n, err)
 		}
-		l, err := f.st.LicensesIn(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt", ProductIDs: []int64{lamp.ID}})
+		l, err := f.st.Licenses(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt", ProductIDs: []int64{lamp.ID}})
 		if err != nil || l.NearExpiryDevices != n {
 			t.Errorf("the overview of the scope counts %d, %v; want %d", l.NearExpiryDevices, err, n)
 		}

@@ -63,7 +63,7 @@ func TestProductCodes_KeepsToTheScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "owner@other.example")
-	if _, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "PK-OTHER", "Thermostat"); err != nil {
+	if _, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-OTHER", Name: "Thermostat"}); err != nil {
 		t.Fatal(err)
 	}
 	mine := f.newProduct(t, "eu-frankfurt", "PK-MINE")
@@ -105,7 +105,7 @@ func TestProductCodes_PagesForwardAndBack(t *testing.T) {
 	f := newFixture(t)
 	// 119 more products, several with the same name: the id breaks the tie.
 	for i := range 119 {
-		if _, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", fmt.Sprintf("K%03d", i), fmt.Sprintf("Meter %02d", i/3)); err != nil {
+		if _, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: fmt.Sprintf("K%03d", i), Name: fmt.Sprintf("Meter %02d", i/3)}); err != nil {
 			t.Fatal(err)
 		}
 	}

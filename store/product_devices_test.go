@@ -64,7 +64,7 @@ func TestScopedProduct_OnlyTheViewersLiveProducts(t *testing.T) {
 		t.Fatalf("own product: %+v, %v", p, err)
 	}
 	other := f.newAccount(t, "enterprise", "eu-frankfurt", "other@example.com")
-	otherProduct, err := f.st.CreateProduct(f.ctx, other.ID, "eu-frankfurt", "PK-OTHER", "Theirs")
+	otherProduct, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: "PK-OTHER", Name: "Theirs"})
 	if err != nil {
 		t.Fatal(err)
 	}

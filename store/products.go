@@ -42,23 +42,30 @@ func (s *Store) ScopedProduct(ctx context.Context, sc Scope, id int64) (Product,
 	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
 }
 
-// CreateProduct registers a product the platform created (docs/api.md, "Calls").
-func (s *Store) CreateProduct(ctx context.Context, accountID int64, dc, productKey, name string) (Product, error) {
-	if err := checkKey("product_key", productKey); err != nil {
+// ProductInput names a product the platform created: its key and name.
+type ProductInput struct {
+	ProductKey string
+	Name       string
+}
+
+// CreateProduct registers a product the platform created in the scope's
+// account and data center (docs/api.md, "Calls").
+func (s *Store) CreateProduct(ctx context.Context, sc Scope, in ProductInput) (Product, error) {
+	if err := checkKey("product_key", in.ProductKey); err != nil {
 		return Product{}, err
 	}
-	name = strings.TrimSpace(name)
+	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 200 {
 		return Product{}, invalid("name", "the product needs a name of at most 200 characters")
 	}
-	if err := checkDC(ctx, s.db, dc); err != nil {
+	if err := checkDC(ctx, s.db, sc.DC); err != nil {
 		return Product{}, err
 	}
 	var id int64
 	err := s.db.GetContext(ctx, &id, `INSERT INTO products (account_id, dc, product_key, name) VALUES ($1, $2, $3, $4) RETURNING id`,
-		accountID, dc, productKey, name)
+		sc.AccountID, sc.DC, in.ProductKey, name)
 	if isUniqueViolation(err, "products_key") {
-		return Product{}, conflict(CodeProductExists, "a product with key %q exists already", productKey)
+		return Product{}, conflict(CodeProductExists, "a product with key %q exists already", in.ProductKey)
 	}
 	if err != nil {
 		return Product{}, err

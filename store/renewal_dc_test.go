@@ -14,7 +14,7 @@ func TestRenewalPassIn_RenewsOnlyTheGivenDataCenters(t *testing.T) {
 	f.buy(t, "O-F", "std-1y", 2)
 	f.assign(t, f.product.ID, 2)
 	f.connect(t, "dev-fra")
-	sh, err := f.st.CreateProduct(f.ctx, f.account.ID, "cn-shanghai", "PK-SH", "Lock")
+	sh, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "cn-shanghai"}, store.ProductInput{ProductKey: "PK-SH", Name: "Lock"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func newWorld(t *testing.T) *world {
 	buy("ACME-1002", frankfurt, "std-5y", 40)
 	buy("ACME-1003", shanghai, "std-1y", 25)
 	product := func(dc, pk, name string) store.Product {
-		p, err := w.st.CreateProduct(w.ctx, w.acme.ID, dc, pk, name)
+		p, err := w.st.CreateProduct(w.ctx, store.Scope{AccountID: w.acme.ID, DC: dc}, store.ProductInput{ProductKey: pk, Name: name})
 		must(err)
 		return p
 	}
@@ -126,7 +126,7 @@ func newWorld(t *testing.T) *world {
 // licenses reads Acme's figures in dc as the store computes them.
 func (w *world) licenses(t *testing.T, dc string) store.LicenseSummary {
 	t.Helper()
-	l, err := w.st.Licenses(w.ctx, w.acme.ID, dc)
+	l, err := w.st.Licenses(w.ctx, store.Scope{AccountID: w.acme.ID, DC: dc})
 	if err != nil {
 		t.Fatal(err)
 	}

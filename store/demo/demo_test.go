@@ -101,7 +101,7 @@ func TestLoadDemo_BuildsAConsistentRealisticAccountOnce(t *testing.T) {
 		t.Errorf("products with renewal off %d (want 1), in cn-shanghai %d, assignments %d", f.SwitchedOff, f.ShanghaiPKs, f.Assignments)
 	}
 
-	sum, err := st.Licenses(ctx, account.ID, "eu-frankfurt")
+	sum, err := st.Licenses(ctx, store.Scope{AccountID: account.ID, DC: "eu-frankfurt"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func newFixture(t *testing.T) *fixture {
 // licenses reads the fixture account's figures in dc.
 func (f *fixture) licenses(t *testing.T, dc string) store.LicenseSummary {
 	t.Helper()
-	l, err := f.st.Licenses(f.ctx, f.account.ID, dc)
+	l, err := f.st.Licenses(f.ctx, store.Scope{AccountID: f.account.ID, DC: dc})
 	if err != nil {
 		t.Fatal(err)
 	}

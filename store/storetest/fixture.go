@@ -146,7 +146,7 @@ func (f *Fixture) AddAccount(t testing.TB, name, ownerEmail string) store.Accoun
 // does for the fixture's account.
 func (f *Fixture) AddProduct(t testing.TB, accountID int64, key, name string, codes int64) store.Product {
 	t.Helper()
-	p, err := f.Store.CreateProduct(f.Ctx, accountID, HomeDC, key, name)
+	p, err := f.Store.CreateProduct(f.Ctx, store.Scope{AccountID: accountID, DC: HomeDC}, store.ProductInput{ProductKey: key, Name: name})
 	if err != nil {
 		t.Fatalf("storetest: product %s: %v", key, err)
 	}

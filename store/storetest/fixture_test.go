@@ -24,7 +24,7 @@ func TestFixture_TheAccountOnAFreshDatabase(t *testing.T) {
 	if err != nil || u.Role != store.RoleOwner || u.AccountID == nil || *u.AccountID != f.Account.ID {
 		t.Errorf("the owner signs in: %+v %v", u, err)
 	}
-	l, err := f.Store.Licenses(f.Ctx, f.Account.ID, storetest.HomeDC)
+	l, err := f.Store.Licenses(f.Ctx, store.Scope{AccountID: f.Account.ID, DC: storetest.HomeDC})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestFixture_ProductsAndTheirCodes(t *testing.T) {
 		}
 	}
 	// The purchase for PK-2 leaves the free grant unassigned.
-	l, err := f.Store.Licenses(f.Ctx, f.Account.ID, storetest.HomeDC)
+	l, err := f.Store.Licenses(f.Ctx, store.Scope{AccountID: f.Account.ID, DC: storetest.HomeDC})
 	if err != nil {
 		t.Fatal(err)
 	}

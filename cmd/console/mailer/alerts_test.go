@@ -135,7 +135,7 @@ func TestAlertMail_DigestOfSeveralProducts(t *testing.T) {
 	f.assign(t, f.product.ID, 2)
 	f.connect(t, "PK-1", "dev-1")
 	for _, pk := range []string{"PK-2", "PK-3"} {
-		if _, err := f.st.CreateProduct(f.ctx, f.account.ID, "eu-frankfurt", pk, "Sensor "+pk); err != nil {
+		if _, err := f.st.CreateProduct(f.ctx, store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.ProductInput{ProductKey: pk, Name: "Sensor " + pk}); err != nil {
 			t.Fatal(err)
 		}
 		for i := 0; i < 3; i++ {
