@@ -27,7 +27,7 @@ func (h *Handler) assignmentHistory(c echo.Context) error {
 		},
 		show: func(rows store.Page[store.AssignmentRecord], pager views.Pager) (templ.Component, templ.Component) {
 			l := views.AssignmentHistoryList{Search: q.filter.Search, From: queryText(c, "from"), To: queryText(c, "to"),
-				FromError: q.errs["from"], ToError: q.errs["to"], Rows: rows.Rows, Pager: pager}
+				Errors: q.errs, Rows: rows.Rows, Pager: pager}
 			return views.AssignmentHistoryResults(l), later(func() (templ.Component, error) {
 				head, err := h.licenseHead(c, p, views.TabHistory)
 				return views.AssignmentHistory(head, l), err
@@ -41,9 +41,7 @@ func parseHistoryQuery(c echo.Context, loc *time.Location) listQuery[store.Assig
 	if q.filter.Search = queryText(c, "q"); q.filter.Search != "" {
 		q.keep.Set("q", q.filter.Search)
 	}
-	var errs map[string]string
-	q.filter.DateRange, errs = parseDateRange(c, "from", "to", "", loc, q.keep)
-	q.refuseAll(errs)
+	q.filter.DateRange = parseDateRange(c, "from", "to", "", loc, q.keep, &q.errs)
 	return q
 }
 

@@ -96,17 +96,28 @@ func TestAssignmentHistory_RefusesDatesItCannotUse(t *testing.T) {
 	b := f.owner(t)
 	rec, doc := b.get("/eu-frankfurt/licenses/history?from=2026-03-10&to=2026-03-01", false)
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
-	if got := text(doc.Find("#history-dates-error")); got != "The end date is before the start date: pick a day on or after 2026-03-10." {
+	if got := text(doc.Find("#history-filter-error-to")); got != "The end date is before the start date: pick a day on or after 2026-03-10." {
 		t.Errorf("message %q", got)
 	}
 	to := doc.Find("#history-to")
-	if to.AttrOr("aria-invalid", "") != "true" || to.AttrOr("aria-describedby", "") != "history-dates-error" || to.AttrOr("value", "") != "2026-03-01" {
+	if to.AttrOr("aria-invalid", "") != "true" || to.AttrOr("aria-describedby", "") != "history-filter-error-to" || to.AttrOr("value", "") != "2026-03-01" {
 		t.Errorf("the end date field is not marked: %v", to.Nodes[0].Attr)
 	}
 	rec, doc = b.get("/eu-frankfurt/licenses/history?from=10.3.2026", true)
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
-	if got := text(doc.Find("#history-dates-error")); !strings.HasPrefix(got, "The start date is not a date") {
+	if got := text(doc.Find("#history-filter-error-from")); !strings.HasPrefix(got, "The start date is not a date") {
 		t.Errorf("message %q", got)
+	}
+	// Each refused date has its own message, which its field names.
+	rec, doc = b.get("/eu-frankfurt/licenses/history?from=x&to=y", false)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	for _, side := range []string{"from", "to"} {
+		if doc.Find("#history-filter-error-"+side).Length() != 1 {
+			t.Errorf("no message for %s", side)
+		}
+		if got := doc.Find("#history-"+side).AttrOr("aria-describedby", ""); got != "history-filter-error-"+side {
+			t.Errorf("%s described by %q", side, got)
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ func (h *Handler) auditLog(c echo.Context) error {
 		},
 		show: func(rows store.Page[store.AuditEntry], pager views.Pager) (templ.Component, templ.Component) {
 			l := views.AuditList{User: q.filter.User, Type: q.filter.Type, From: queryText(c, "from"), To: queryText(c, "to"),
-				FromError: q.errs["from"], ToError: q.errs["to"], Types: store.AuditTypes, Rows: rows.Rows, Pager: pager}
+				Errors: q.errs, Types: store.AuditTypes, Rows: rows.Rows, Pager: pager}
 			return views.AuditResults(l), views.AuditLog(l)
 		}})
 }
@@ -45,9 +45,7 @@ func parseAuditQuery(c echo.Context, loc *time.Location) listQuery[store.AuditFi
 	} else {
 		q.keep.Set("type", string(q.filter.Type))
 	}
-	var errs map[string]string
-	q.filter.DateRange, errs = parseDateRange(c, "from", "to", "", loc, q.keep)
-	q.refuseAll(errs)
+	q.filter.DateRange = parseDateRange(c, "from", "to", "", loc, q.keep, &q.errs)
 	return q
 }
 

@@ -8,29 +8,24 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"activation-console/store"
+	"activation-console/views"
 )
 
 // parseDateRange reads a date-range filter from the query parameters
 // fromKey and toKey: days typed as YYYY-MM-DD in the viewer's zone, used
 // from 00:00 of the first to 24:00 of the last (the range's To is
 // excluded). A date that cannot be used leaves its side open, with the
-// reason in the errors by parameter (nil when both are fine); what is used
+// reason filed in errs under its parameter; what is used
 // is added to keep (the filters kept in page and CSV links). what names the
 // dates in messages ("activation": "the first activation date"); "" words
 // them as the start and end dates.
-func parseDateRange(c echo.Context, fromKey, toKey, what string, loc *time.Location, keep url.Values) (store.DateRange, map[string]string) {
+func parseDateRange(c echo.Context, fromKey, toKey, what string, loc *time.Location, keep url.Values, errs *views.FormErrors) store.DateRange {
 	first, last, earlier := "The start date", "The end date", "the start date"
 	if what != "" {
 		first, last, earlier = "The first "+what+" date", "The last "+what+" date", "the first"
 	}
 	var r store.DateRange
-	var errs map[string]string
-	refuse := func(key, why string) {
-		if errs == nil {
-			errs = map[string]string{}
-		}
-		errs[key] = why
-	}
+	refuse := errs.Set
 	fromText, toText := queryText(c, fromKey), queryText(c, toKey)
 	if fromText != "" {
 		if d, err := time.ParseInLocation("2006-01-02", fromText, loc); err != nil {
@@ -52,14 +47,14 @@ func parseDateRange(c echo.Context, fromKey, toKey, what string, loc *time.Locat
 			keep.Set(toKey, toText)
 		}
 	}
-	return r, errs
+	return r
 }
 
 // parseDayRange reads name_from and name_to, the device lists' activation
 // and expiration filters (name "activated" or "expires").
-func parseDayRange(c echo.Context, name string, loc *time.Location, keep url.Values) (store.DateRange, map[string]string) {
+func parseDayRange(c echo.Context, name string, loc *time.Location, keep url.Values, errs *views.FormErrors) store.DateRange {
 	label := map[string]string{"activated": "activation", "expires": "expiration"}[name]
-	return parseDateRange(c, name+"_from", name+"_to", label, loc, keep)
+	return parseDateRange(c, name+"_from", name+"_to", label, loc, keep, errs)
 }
 
 // queryText is a query parameter as typed, without surrounding spaces.

@@ -22,26 +22,11 @@ import (
 
 // listQuery is a list's filter as read from the query: the store's filter,
 // the parameters in use (kept in the pager's links) and why a parameter was
-// refused, by name.
+// refused, filed under its name.
 type listQuery[F any] struct {
 	filter F
 	keep   url.Values
-	errs   map[string]string
-}
-
-// refuse records why the query parameter key is not used.
-func (q *listQuery[F]) refuse(key, why string) {
-	if q.errs == nil {
-		q.errs = map[string]string{}
-	}
-	q.errs[key] = why
-}
-
-// refuseAll records the reasons of errs (parseDateRange's).
-func (q *listQuery[F]) refuseAll(errs map[string]string) {
-	for k, why := range errs {
-		q.refuse(k, why)
-	}
+	errs   views.FormErrors
 }
 
 // list is one list page as its handler describes it.
@@ -67,7 +52,7 @@ func listPage[F, T any](h *Handler, c echo.Context, l list[F, T]) error {
 	}
 	results, whole := l.show(rows, views.NewPager(l.path, l.query.keep, rows))
 	status := http.StatusOK
-	if len(l.query.errs) > 0 {
+	if l.query.errs.Any() {
 		status = http.StatusUnprocessableEntity
 	}
 	return h.render(c, status, l.page, whole, results)

@@ -51,11 +51,8 @@ func parseNearExpiryQuery(c echo.Context, loc *time.Location) listQuery[store.Ne
 	if q.filter.DeviceKey = queryText(c, "dk"); q.filter.DeviceKey != "" {
 		q.keep.Set("dk", q.filter.DeviceKey)
 	}
-	var activated, expires map[string]string
-	q.filter.Activated, activated = parseDayRange(c, "activated", loc, q.keep)
-	q.filter.Expires, expires = parseDayRange(c, "expires", loc, q.keep)
-	q.refuseAll(activated)
-	q.refuseAll(expires)
+	q.filter.Activated = parseDayRange(c, "activated", loc, q.keep, &q.errs)
+	q.filter.Expires = parseDayRange(c, "expires", loc, q.keep, &q.errs)
 	return q
 }
 

@@ -81,13 +81,10 @@ func parseDeviceQuery(c echo.Context, loc *time.Location) listQuery[store.Device
 		q.filter.Status = store.DeviceStatus(status)
 		q.keep.Set("status", status)
 	default:
-		q.refuse("status", "Choose a status from the list.")
+		q.errs.Set("status", "Choose a status from the list.")
 	}
-	var activated, expires map[string]string
-	q.filter.Activated, activated = parseDayRange(c, "activated", loc, q.keep)
-	q.filter.Expires, expires = parseDayRange(c, "expires", loc, q.keep)
-	q.refuseAll(activated)
-	q.refuseAll(expires)
+	q.filter.Activated = parseDayRange(c, "activated", loc, q.keep, &q.errs)
+	q.filter.Expires = parseDayRange(c, "expires", loc, q.keep, &q.errs)
 	return q
 }
 

@@ -14,7 +14,9 @@ func TestDateRangeFilter(t *testing.T) {
 		}
 		return b.String()
 	}
-	r := fieldDateRange("Activated", "activated", "near-a", "near-filter-error-", "2027-01-02", "nope", map[string]string{"activated_to": "not a date"})
+	errs := NewFormErrors()
+	errs.Set("activated_to", "not a date")
+	r := fieldDateRange("Activated", "activated", "near-a", "near-filter-error-", "2027-01-02", "nope", errs)
 	html := render(r)
 	for _, want := range []string{
 		"<legend>Activated</legend>",
