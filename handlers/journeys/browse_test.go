@@ -81,6 +81,7 @@ func (j *journey) setField(sel, value string) {
 // press sends a key (kb constants or plain characters) to the focused element.
 func (j *journey) press(keys string) {
 	j.t.Helper()
+	j.settle() // as click: a key before htmx is ready acts without it
 	j.do(chromedp.KeyEvent(keys))
 }
 
@@ -180,12 +181,14 @@ func (j *journey) waitAddress(what string, ok func(path string) bool) {
 	}
 }
 
-// settle waits until htmx has no request in flight and the DOM is swapped.
+// settle waits until the page has loaded (htmx wires up the page on
+// DOMContentLoaded; waitPath returns as soon as the address changes, which
+// can be earlier), htmx has no request in flight and the DOM is swapped.
 func (j *journey) settle() {
 	j.t.Helper()
 	ctx, cancel := context.WithTimeout(j.ctx, wait)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.querySelector(".htmx-request, .htmx-settling, .htmx-swapping")`,
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete" && !document.querySelector(".htmx-request, .htmx-settling, .htmx-swapping")`,
 		chromedp.WithPollingTimeout(wait)))
 	if err != nil {
 		j.t.Fatalf("htmx did not settle at %s: %v", j.path(), err)
