@@ -45,6 +45,9 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if v.products, err = h.store.ScopeProducts(c.Request().Context(), sess.User); err != nil {
 			return err
 		}
+		if sess.User.Language != nil {
+			setLanguage(c, *sess.User.Language)
+		}
 		c.Set(viewerKey, v)
 		return next(c)
 	}

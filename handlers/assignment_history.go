@@ -47,7 +47,7 @@ func parseHistoryQuery(c echo.Context, loc *time.Location) listQuery[store.Assig
 
 // assignmentHistoryCSV exports the history with times in the viewer's zone.
 func (h *Handler) assignmentHistoryCSV(c echo.Context, sc store.Scope, filter store.AssignmentFilter, loc *time.Location) error {
-	return exportCSV(c, "assignment-history-"+sc.DC+".csv", views.AssignmentHistoryCSV(loc),
+	return exportCSV(c, "assignment-history-"+sc.DC+".csv", views.AssignmentHistoryCSV(c.Request().Context(), loc),
 		func(row func(store.AssignmentRecord) error) error {
 			return h.store.EachAssignment(c.Request().Context(), sc, filter, row)
 		})

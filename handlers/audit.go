@@ -51,7 +51,7 @@ func parseAuditQuery(c echo.Context, loc *time.Location) listQuery[store.AuditFi
 
 // auditCSV exports the log with times in the viewer's zone.
 func (h *Handler) auditCSV(c echo.Context, f store.AuditFilter, accountID int64, loc *time.Location) error {
-	return exportCSV(c, "audit-log.csv", views.AuditCSV(loc),
+	return exportCSV(c, "audit-log.csv", views.AuditCSV(c.Request().Context(), loc),
 		func(row func(store.AuditEntry) error) error {
 			return h.store.EachAuditEntry(c.Request().Context(), accountID, f, row)
 		})

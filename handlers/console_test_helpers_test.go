@@ -53,6 +53,7 @@ type browser struct {
 	srv  http.Handler
 	jar  *cookiejar.Jar
 	csrf string // the session's anti-forgery token, read from the last full page
+	lang string // the Accept-Language it sends, when set
 }
 
 var site, _ = url.Parse("http://console.test/")
@@ -91,6 +92,9 @@ func (b *browser) do(method, path string, form url.Values, htmx bool) *httptest.
 	req := httptest.NewRequest(method, path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
 	}
 	if htmx {
 		req.Header.Set("HX-Request", "true")

@@ -59,7 +59,7 @@ func (h *Handler) renewNow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Device "+d.DeviceKey+" renewed until "+views.DateTime(r.ExpiresAt, v.loc)+". One code used.")
+	h.flash(c, "Device "+d.DeviceKey+" renewed until "+views.DateTime(c.Request().Context(), r.ExpiresAt, v.loc)+". One code used.")
 	return redirect(c, ret)
 }
 

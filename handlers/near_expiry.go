@@ -58,7 +58,7 @@ func parseNearExpiryQuery(c echo.Context, loc *time.Location) listQuery[store.Ne
 
 // nearExpiryCSV exports the list with times in the viewer's zone.
 func (h *Handler) nearExpiryCSV(c echo.Context, sc store.Scope, f store.NearExpiryFilter, loc *time.Location) error {
-	return exportCSV(c, "near-expiry-devices-"+sc.DC+".csv", views.NearExpiryCSV(h.store.Now(), loc),
+	return exportCSV(c, "near-expiry-devices-"+sc.DC+".csv", views.NearExpiryCSV(c.Request().Context(), h.store.Now(), loc),
 		func(row func(store.Device) error) error {
 			return h.store.EachNearExpiryDevice(c.Request().Context(), sc, f, row)
 		})

@@ -40,7 +40,7 @@ func (h *Handler) overview(c echo.Context) error {
 
 // productCodesCSV exports the product activation code list.
 func (h *Handler) productCodesCSV(c echo.Context, sc store.Scope, filter store.ProductCodesFilter) error {
-	return exportCSV(c, "product-activation-codes-"+sc.DC+".csv", views.ProductCodesCSV(),
+	return exportCSV(c, "product-activation-codes-"+sc.DC+".csv", views.ProductCodesCSV(c.Request().Context()),
 		func(row func(store.ProductCodes) error) error {
 			return h.store.EachProductCodes(c.Request().Context(), sc, filter, row)
 		})

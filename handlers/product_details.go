@@ -99,7 +99,7 @@ func knownStatus(s string) bool {
 
 // productDevicesCSV streams the device list with times in the viewer's zone.
 func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, prod store.Product, f store.DeviceFilter, loc *time.Location) error {
-	return exportCSV(c, "devices-"+prod.ProductKey+".csv", views.ProductDevicesCSV(loc),
+	return exportCSV(c, "devices-"+prod.ProductKey+".csv", views.ProductDevicesCSV(c.Request().Context(), loc),
 		func(row func(store.Device) error) error {
 			return h.store.EachProductDevice(c.Request().Context(), sc, prod, f, row)
 		})

@@ -26,6 +26,7 @@ func NewServer(h *Handler) *echo.Echo {
 	e.Use(h.deadline)
 	e.Use(h.secureHeaders)
 	e.Use(h.limitBody) // after secureHeaders: a 413 carries them too
+	e.Use(h.language)
 
 	// Probes, for load balancers and orchestrators.
 	e.GET("/healthz", h.healthz).Name = routenames.Healthz
@@ -51,6 +52,7 @@ func NewServer(h *Handler) *echo.Echo {
 	// Sign-in, before there is a session.
 	e.GET("/signin", h.signinForm).Name = routenames.SignInForm
 	e.POST("/signin", h.signin).Name = routenames.SignIn
+	e.POST("/signin/language", h.chooseSigninLanguage).Name = routenames.ChooseSigninLanguage
 
 	// The console (docs/pages.md): a signed-in person; every unsafe request
 	// carries the session's anti-forgery token.
@@ -58,6 +60,7 @@ func NewServer(h *Handler) *echo.Echo {
 	app.GET("/", h.homeRedirect).Name = routenames.Home
 	app.GET("/switch", h.switchDC).Name = routenames.SwitchDC
 	app.POST("/signout", h.signout).Name = routenames.SignOut
+	app.POST("/language", h.chooseLanguage).Name = routenames.ChooseLanguage
 	// One's own password, support staff's too: outside the data centers.
 	app.GET("/account/password", h.passwordForm).Name = routenames.PasswordForm
 	app.POST("/account/password", h.changePassword).Name = routenames.ChangePassword

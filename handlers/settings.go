@@ -37,7 +37,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, tz string, errs vie
 	v := currentViewer(c)
 	p := h.page(c, "Settings", "settings")
 	s := views.Settings{Zones: zoneOptions(v.loc.String(), h.store.Now()), TimeZone: v.loc.String(), Errors: errs,
-		Now: h.store.Now(), Email: v.user.Email, Role: views.RoleText(v.user.Role, v.user.ManageLicenses)}
+		Now: h.store.Now(), Email: v.user.Email, Role: views.RoleText(c.Request().Context(), v.user.Role, v.user.ManageLicenses)}
 	// A refused zone stays chosen when it is one of the list, so the person sees what was refused.
 	for _, z := range s.Zones {
 		if z.Name == tz {

@@ -64,11 +64,11 @@ func (h *Handler) signin(c echo.Context) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			var form views.SignInForm
-			form.Errors.Set("", "The form was too large. Please try again.")
+			form.Errors.Set("", views.T(req.Context(), "signin.too_large"))
 			return h.signinFormWith(c, http.StatusRequestEntityTooLarge, form)
 		}
 		var form views.SignInForm
-		form.Errors.Set("", "The form could not be read. Please try again.")
+		form.Errors.Set("", views.T(req.Context(), "signin.unreadable"))
 		return h.signinFormWith(c, http.StatusBadRequest, form)
 	}
 	next, _ := sitePath(req.PostFormValue("next"))
@@ -78,7 +78,7 @@ func (h *Handler) signin(c echo.Context) error {
 		form.Email = email // shown again only when it can be an address
 	}
 	if !h.signinTokenMatches(c, form.CSRF) {
-		form.Errors.Set("", "The sign-in form expired. Please try again.")
+		form.Errors.Set("", views.T(req.Context(), "signin.expired"))
 		return h.signinFormWith(c, http.StatusUnprocessableEntity, form)
 	}
 	ctx := req.Context()
@@ -87,16 +87,16 @@ func (h *Handler) signin(c echo.Context) error {
 	switch {
 	case errors.Is(err, store.ErrThrottled):
 		c.Response().Header().Set("Retry-After", "900") // the throttle's window
-		form.Errors.Set("", "Too many failed sign-ins. Wait 15 minutes, then try again.")
+		form.Errors.Set("", views.T(ctx, "signin.throttled"))
 		return h.renderBare(c, http.StatusTooManyRequests, views.SignIn(form))
 	case errors.Is(err, store.ErrBadCredentials):
 		// The same page, byte for byte, whether the e-mail exists or not.
-		form.Errors.Set("", "The e-mail or the password is wrong.")
+		form.Errors.Set("", views.T(ctx, "signin.bad_credentials"))
 		return h.renderBare(c, http.StatusUnprocessableEntity, views.SignIn(form))
 	case errors.Is(err, store.ErrBusy):
 		// Nothing was checked or counted: the same form, sent again, works.
 		c.Response().Header().Set("Retry-After", "5")
-		form.Errors.Set("", "The console is busy checking other sign-ins. Try again in a few seconds.")
+		form.Errors.Set("", views.T(ctx, "signin.busy"))
 		return h.renderBare(c, http.StatusServiceUnavailable, views.SignIn(form))
 	case err != nil:
 		return err

@@ -45,7 +45,7 @@ func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 	return views.Page{Title: title, Nav: nav, UserEmail: v.user.Email, UserRole: v.user.Role,
 		AccountName: v.account.Name, DC: dc, DCs: h.dcs, CSRF: v.session.CSRFToken,
 		Flash: v.session.Flash, Loc: v.loc, Support: v.support(), Enterprise: v.account.Type == "enterprise",
-		Reverse: h.routes.path}
+		Reverse: h.routes.path, Path: c.Request().URL.RequestURI()}
 }
 
 // barePage is the page of a request outside the layout: before sign-in only

@@ -54,7 +54,7 @@ func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.
 		LastSeenAt time.Time `db:"last_seen_at"`
 	}
 	err := s.db.GetContext(ctx, &row, `SELECT u.id, u.account_id, u.role, u.email, u.name, u.password_hash, u.manage_licenses, u.all_products,
-			u.disabled_at, u.created_at, u.time_zone, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at
+			u.disabled_at, u.created_at, u.time_zone, u.language, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
 			AND s.last_seen_at > $2 AND s.created_at > $3`, hashID(id), now.Add(-idle), now.Add(-lifetime))

@@ -46,9 +46,10 @@ type User struct {
 	DisabledAt     *time.Time `db:"disabled_at"`
 	CreatedAt      time.Time  `db:"created_at"`
 	TimeZone       string     `db:"time_zone"`
+	Language       *Language  `db:"language"` // nil: not chosen, the browser's Accept-Language decides
 }
 
-const userColumns = `id, account_id, role, email, name, password_hash, manage_licenses, all_products, disabled_at, created_at, time_zone`
+const userColumns = `id, account_id, role, email, name, password_hash, manage_licenses, all_products, disabled_at, created_at, time_zone, language`
 
 // NewUser is the input of CreateUser.
 type NewUser struct {

@@ -5,6 +5,7 @@ package views
 // (handlers/csv.go); the words come from here and from words.go.
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -43,7 +44,7 @@ func ProductAutoRenewCSVText(on bool) string {
 }
 
 // ProductCodesCSV is the overview's product activation code list.
-func ProductCodesCSV() CSVTable[store.ProductCodes] {
+func ProductCodesCSV(ctx context.Context) CSVTable[store.ProductCodes] {
 	return CSVTable[store.ProductCodes]{
 		Header: []string{"Product", "ProductKey", "Package", "Total", "Consumed", "Available", "Automatic renewal", "Runway (days)"},
 		Row: func(r store.ProductCodes) []string {
@@ -61,30 +62,30 @@ func ProductCodesCSV() CSVTable[store.ProductCodes] {
 }
 
 // ProductDevicesCSV is a product's device list, times in loc.
-func ProductDevicesCSV(loc *time.Location) CSVTable[store.Device] {
+func ProductDevicesCSV(ctx context.Context, loc *time.Location) CSVTable[store.Device] {
 	return CSVTable[store.Device]{
 		Header: []string{"DeviceKey", "Activated at", "Expires at", "Kind", "Status", "Renewal outlook", "Auto-renew"},
 		Row: func(d store.Device) []string {
-			return []string{d.DeviceKey, csvTime(d.ActivatedAt, loc), csvTime(d.ExpiresAt, loc), ActivationKindText(d.LastKind),
-				DeviceStatusText(d.Status, d.LapseReason), OutlookText(d.Outlook), AutoRenewCSVText(d.Blacklisted)}
+			return []string{d.DeviceKey, csvTime(d.ActivatedAt, loc), csvTime(d.ExpiresAt, loc), ActivationKindText(ctx, d.LastKind),
+				DeviceStatusText(ctx, d.Status, d.LapseReason), OutlookText(ctx, d.Outlook), AutoRenewCSVText(d.Blacklisted)}
 		},
 	}
 }
 
 // NearExpiryCSV is the near-expiry list, times in loc and days left
 // counted from now.
-func NearExpiryCSV(now time.Time, loc *time.Location) CSVTable[store.Device] {
+func NearExpiryCSV(ctx context.Context, now time.Time, loc *time.Location) CSVTable[store.Device] {
 	return CSVTable[store.Device]{
 		Header: []string{"Product", "ProductKey", "DeviceKey", "Activated at", "Expires at", "Days left", "Renewal outlook", "Auto-renew"},
 		Row: func(d store.Device) []string {
 			return []string{d.ProductName, d.ProductKey, d.DeviceKey, csvTime(d.ActivatedAt, loc), csvTime(d.ExpiresAt, loc),
-				strconv.Itoa(DaysLeft(*d.ExpiresAt, now, loc)), OutlookText(d.Outlook), AutoRenewCSVText(d.Blacklisted)}
+				strconv.Itoa(DaysLeft(*d.ExpiresAt, now, loc)), OutlookText(ctx, d.Outlook), AutoRenewCSVText(d.Blacklisted)}
 		},
 	}
 }
 
 // AssignmentHistoryCSV is the assignment history, times in loc.
-func AssignmentHistoryCSV(loc *time.Location) CSVTable[store.AssignmentRecord] {
+func AssignmentHistoryCSV(ctx context.Context, loc *time.Location) CSVTable[store.AssignmentRecord] {
 	return CSVTable[store.AssignmentRecord]{
 		Header: []string{"Time", "Product", "ProductKey", "Package", "Quantity", "Operator"},
 		Row: func(r store.AssignmentRecord) []string {
@@ -95,11 +96,11 @@ func AssignmentHistoryCSV(loc *time.Location) CSVTable[store.AssignmentRecord] {
 }
 
 // AuditCSV is the audit log, times in loc.
-func AuditCSV(loc *time.Location) CSVTable[store.AuditEntry] {
+func AuditCSV(ctx context.Context, loc *time.Location) CSVTable[store.AuditEntry] {
 	return CSVTable[store.AuditEntry]{
 		Header: []string{"Time", "User", "Type", "Operation", "Description"},
 		Row: func(e store.AuditEntry) []string {
-			return []string{csvTime(&e.At, loc), e.Actor, AuditTypeText(e.Type), e.Operation, e.Description}
+			return []string{csvTime(&e.At, loc), e.Actor, AuditTypeText(ctx, e.Type), e.Operation, e.Description}
 		},
 	}
 }

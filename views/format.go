@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,8 @@ import (
 )
 
 // Num formats an integer with thousands separators: 1234567 -> "1,234,567".
+// English and Chinese both group digits by three with a comma (CLDR), so
+// the number needs no language.
 func Num[T ~int | ~int64](n T) string {
 	s := strconv.FormatInt(int64(n), 10)
 	neg := n < 0
@@ -28,14 +31,15 @@ func Num[T ~int | ~int64](n T) string {
 	return string(out)
 }
 
-// DateTime shows t in the user's zone, minutes precision.
-func DateTime(t time.Time, loc *time.Location) string {
-	return t.In(zone(loc)).Format("2006-01-02 15:04")
+// DateTime shows t in the zone loc, to the minute, the way the language on
+// ctx writes it ("2026-12-02 14:05", "2026年12月2日 14:05").
+func DateTime(ctx context.Context, t time.Time, loc *time.Location) string {
+	return t.In(zone(loc)).Format(T(ctx, "format.datetime"))
 }
 
-// Date shows the day of t in the user's zone.
-func Date(t time.Time, loc *time.Location) string {
-	return t.In(zone(loc)).Format("2006-01-02")
+// Date shows the day of t in the zone loc, the language's way.
+func Date(ctx context.Context, t time.Time, loc *time.Location) string {
+	return t.In(zone(loc)).Format(T(ctx, "format.date"))
 }
 
 // UTC is t in UTC for the tooltip.

@@ -29,6 +29,7 @@ type Page struct {
 	Support     bool // a support user reading a customer's account
 	Enterprise  bool // the account may have sub-accounts
 	Loc         *time.Location
+	Path        string // the page's own path and query: where the language switch returns to
 	// Reverse builds the path of the route called name (package
 	// handlers/routenames) with params; a route under a data center takes
 	// dc first (handlers/paths.go).

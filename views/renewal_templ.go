@@ -116,7 +116,7 @@ func outlookSpan(deviceID int64, outlook store.Outlook, oob bool) templ.Componen
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if text := OutlookText(outlook); text != "" {
+		if text := OutlookText(ctx, outlook); text != "" {
 			templ_7745c5c3_Err = Badge(outlookTone(outlook), text).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -154,7 +154,7 @@ func StatusBadge(status store.DeviceStatus, lapseReason *store.LapseReason) temp
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = Badge(statusTone(status), DeviceStatusText(status, lapseReason)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Badge(statusTone(status), DeviceStatusText(ctx, status, lapseReason)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

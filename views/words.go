@@ -4,26 +4,30 @@ package views
 // only here, for pages, CSV exports and mail alike. A translation hooks in
 // at these functions.
 
-import "activation-console/store"
+import (
+	"context"
+
+	"activation-console/store"
+)
 
 // DeviceStatusText words a device's status; a lapsed device says why
 // (docs/pages.md, "4. A product's details").
-func DeviceStatusText(status store.DeviceStatus, reason *store.LapseReason) string {
+func DeviceStatusText(ctx context.Context, status store.DeviceStatus, reason *store.LapseReason) string {
 	switch status {
 	case store.StatusActive:
-		return "Active"
+		return T(ctx, "status.active")
 	case store.StatusExpiring:
-		return "Expiring"
+		return T(ctx, "status.expiring")
 	case store.StatusExpired:
-		return "Expired: renewal pending"
+		return T(ctx, "status.expired")
 	case store.StatusLapsed:
-		return "Lapsed: " + LapseReasonText(reason)
+		return T(ctx, "status.lapsed_because", "Reason", LapseReasonText(ctx, reason))
 	case store.StatusWaiting:
-		return "Waiting for a code"
+		return T(ctx, "status.waiting")
 	case store.StatusNew:
-		return "Not activated"
+		return T(ctx, "status.new")
 	case store.StatusDeleted:
-		return "Deleted"
+		return T(ctx, "status.deleted")
 	}
 	return string(status)
 }
@@ -31,14 +35,14 @@ func DeviceStatusText(status store.DeviceStatus, reason *store.LapseReason) stri
 // DeviceStatusFilterText words a status as an option of the device list's
 // status filter, where a lapsed device's reason is unknown and "expiring"
 // needs its window.
-func DeviceStatusFilterText(status store.DeviceStatus) string {
+func DeviceStatusFilterText(ctx context.Context, status store.DeviceStatus) string {
 	switch status {
 	case store.StatusExpiring:
-		return "Expiring (within 30 days)"
+		return T(ctx, "status.filter_expiring")
 	case store.StatusLapsed:
-		return "Lapsed"
+		return T(ctx, "status.filter_lapsed")
 	}
-	return DeviceStatusText(status, nil)
+	return DeviceStatusText(ctx, status, nil)
 }
 
 // statusTone is the badge colour of a status, kept beside its words so that
@@ -59,33 +63,33 @@ func statusTone(status store.DeviceStatus) string {
 
 // LapseReasonText words briefly why a device lapsed (docs/renewal.md,
 // "At expiry").
-func LapseReasonText(reason *store.LapseReason) string {
+func LapseReasonText(ctx context.Context, reason *store.LapseReason) string {
 	if reason == nil {
-		return "unknown reason"
+		return T(ctx, "lapse.unknown")
 	}
 	switch *reason {
 	case store.ReasonAutoRenewOff:
-		return "switch off"
+		return T(ctx, "lapse.switch_off")
 	case store.ReasonBlacklisted:
-		return "blacklisted"
+		return T(ctx, "lapse.blacklisted")
 	case store.ReasonNoCode:
-		return "no code"
+		return T(ctx, "lapse.no_code")
 	}
 	return string(*reason)
 }
 
 // OutlookText words a renewal outlook (docs/renewal.md, "Renewal outlook");
 // "" for a device with no code to renew.
-func OutlookText(outlook store.Outlook) string {
+func OutlookText(ctx context.Context, outlook store.Outlook) string {
 	switch outlook {
 	case store.OutlookWillRenew:
-		return "Will renew"
+		return T(ctx, "outlook.will_renew")
 	case store.OutlookAutoRenewOff:
-		return "Won't renew: switch off"
+		return T(ctx, "outlook.switch_off")
 	case store.OutlookBlacklisted:
-		return "Won't renew: blacklisted"
+		return T(ctx, "outlook.blacklisted")
 	case store.OutlookAtRisk:
-		return "At risk: too few codes"
+		return T(ctx, "outlook.at_risk")
 	}
 	return ""
 }
@@ -102,38 +106,55 @@ func outlookTone(outlook store.Outlook) string {
 }
 
 // ActivationKindText words how a device came by a code; "" for none.
-func ActivationKindText(kind *store.ActivationKind) string {
+func ActivationKindText(ctx context.Context, kind *store.ActivationKind) string {
 	if kind == nil {
 		return ""
 	}
 	switch *kind {
 	case store.ActivationFirst:
-		return "First activation"
+		return T(ctx, "activation.first")
 	case store.ActivationRenewal:
-		return "Automatic renewal"
+		return T(ctx, "activation.renewal")
 	case store.ActivationManual:
-		return "Renewed by hand"
+		return T(ctx, "activation.manual")
 	}
 	return string(*kind)
 }
 
 // RoleText words a user's role; a sub-account's says what it may do with
 // licenses (docs/access.md, "Roles").
-func RoleText(role store.Role, manageLicenses bool) string {
+func RoleText(ctx context.Context, role store.Role, manageLicenses bool) string {
 	switch role {
 	case store.RoleOwner:
-		return "Account owner"
+		return T(ctx, "role.owner")
 	case store.RoleMember:
 		if manageLicenses {
-			return "Sub-account, may manage licenses"
+			return T(ctx, "role.member_manage")
 		}
-		return "Sub-account, may view licenses"
+		return T(ctx, "role.member_view")
 	case store.RoleSupport:
-		return "Support staff (read-only)"
+		return T(ctx, "role.support")
 	}
 	return string(role)
 }
 
-// AuditTypeText words an audit entry's type (docs/pages.md, "8. Audit log"):
-// today as it is stored, which is short and plain.
-func AuditTypeText(t store.AuditType) string { return string(t) }
+// AuditTypeText words an audit entry's type (docs/pages.md, "8. Audit log").
+func AuditTypeText(ctx context.Context, t store.AuditType) string {
+	switch t {
+	case store.AuditLicense:
+		return T(ctx, "audit_type.license")
+	case store.AuditRenewal:
+		return T(ctx, "audit_type.renewal")
+	case store.AuditAlerts:
+		return T(ctx, "audit_type.alerts")
+	case store.AuditSubAccount:
+		return T(ctx, "audit_type.sub_account")
+	case store.AuditSecurity:
+		return T(ctx, "audit_type.security")
+	case store.AuditSignIn:
+		return T(ctx, "audit_type.sign_in")
+	case store.AuditSupport:
+		return T(ctx, "audit_type.support")
+	}
+	return string(t)
+}

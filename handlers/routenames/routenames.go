@@ -34,15 +34,17 @@ const (
 
 // Signing in and out, and what lies outside the data centers.
 const (
-	SignInForm      = "signin.form"
-	SignIn          = "signin"
-	SignOut         = "signout"
-	Home            = "home"            // sends the viewer to their home data center
-	SwitchDC        = "switch"          // the header's data-center switcher
-	PasswordForm    = "password.form"   // one's own password
-	ChangePassword  = "password.change" // its form's target
-	Support         = "support"         // support staff's account search
-	OpenSupportView = "support.open"    // support staff open an account to read it
+	SignInForm           = "signin.form"
+	SignIn               = "signin"
+	SignOut              = "signout"
+	ChooseLanguage       = "language"        // the header's language switch
+	ChooseSigninLanguage = "signin.language" // the sign-in page's language switch
+	Home                 = "home"            // sends the viewer to their home data center
+	SwitchDC             = "switch"          // the header's data-center switcher
+	PasswordForm         = "password.form"   // one's own password
+	ChangePassword       = "password.change" // its form's target
+	Support              = "support"         // support staff's account search
+	OpenSupportView      = "support.open"    // support staff open an account to read it
 )
 
 // The pages of one data center (docs/pages.md); each takes the data center first.
