@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,8 +152,8 @@ func TestNearExpiry_ShowsDevicesWhoseCodesExpireWithin30Days(t *testing.T) {
 	if got := nearRows(part); len(got) != 3 {
 		t.Errorf("partial rows = %v", got)
 	}
-	if rec.Header().Get("Vary") != "HX-Request" {
-		t.Errorf("Vary = %q", rec.Header().Get("Vary"))
+	if vary := rec.Header().Values("Vary"); !slices.Contains(vary, "HX-Request") || !slices.Contains(vary, "Accept-Language") {
+		t.Errorf("Vary = %q, want HX-Request and Accept-Language", vary)
 	}
 }
 
