@@ -56,12 +56,14 @@ var accessMatrix = map[string][6]string{
 	"POST /:dc/members/:id/enable":                      {"ok", "403", "403", "403", "403", "in"},
 	// Signing out always ends on the sign-in page.
 	"POST /signout": {"in", "in", "in", "in", "in", "in"},
+	// Everyone chooses their own language (the matrix's form names none: 400).
+	"POST /language": {"ok", "ok", "ok", "ok", "ok", "in"},
 }
 
 // publicRoutes need no sign-in; the API has its own tests (bearer tokens).
 func publicRoute(method, path string) bool {
 	switch path {
-	case "/healthz", "/readyz", "/signin", "/static/*", "/favicon.ico", "/metrics":
+	case "/healthz", "/readyz", "/signin", "/signin/language", "/static/*", "/favicon.ico", "/metrics":
 		return true
 	}
 	return strings.HasPrefix(path, "/api/")

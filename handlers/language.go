@@ -70,12 +70,12 @@ func (h *Handler) chooseLanguage(c echo.Context) error {
 // is no one to record it for, so only this browser remembers it. The
 // sign-in form's anti-forgery token guards it like the form itself.
 func (h *Handler) chooseSigninLanguage(c echo.Context) error {
+	if !h.signinTokenMatches(c, c.FormValue("csrf")) {
+		return echo.NewHTTPError(http.StatusForbidden)
+	}
 	lang, err := store.CheckLanguage("language", c.FormValue("language"))
 	if err != nil {
 		return err
-	}
-	if !h.signinTokenMatches(c, c.FormValue("csrf")) {
-		return echo.NewHTTPError(http.StatusForbidden)
 	}
 	h.setLanguageCookie(c, lang)
 	setLanguage(c, lang)
