@@ -1,8 +1,11 @@
 package views
 
 // The CSV exports' words: each export's column headers and how one of its
-// rows reads, beside the page that shows the same list. Handlers only stream
-// (handlers/csv.go); the words come from here and from words.go.
+// rows reads, beside the page that shows the same list, in the viewer's
+// language (locales/csv.*.yaml). Handlers only stream (handlers/csv.go);
+// the words come from here and from words.go. Times stay RFC 3339 and
+// numbers plain digits in every language: a CSV file is read by programs
+// too.
 
 import (
 	"context"
@@ -27,47 +30,53 @@ func csvTime(t *time.Time, loc *time.Location) string {
 	return t.In(loc).Format(time.RFC3339)
 }
 
-// AutoRenewCSVText is a device's auto-renew cell: off means blacklisted.
-func AutoRenewCSVText(blacklisted bool) string {
-	if blacklisted {
-		return "off (blacklisted)"
+// autoRenewCells words a device's auto-renew cell (off means blacklisted),
+// with the words looked up once per export rather than once per row.
+func autoRenewCells(ctx context.Context) func(blacklisted bool) string {
+	on, off := T(ctx, "csv.on"), T(ctx, "csv.off_blacklisted")
+	return func(blacklisted bool) string {
+		if blacklisted {
+			return off
+		}
+		return on
 	}
-	return "on"
-}
-
-// ProductAutoRenewCSVText is a product's automatic renewal cell.
-func ProductAutoRenewCSVText(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
 }
 
 // ProductCodesCSV is the overview's product activation code list.
 func ProductCodesCSV(ctx context.Context) CSVTable[store.ProductCodes] {
+	// The words once per export, not once per row.
+	noConsumption, on, off := T(ctx, "csv.no_consumption"), T(ctx, "csv.on"), T(ctx, "csv.off")
 	return CSVTable[store.ProductCodes]{
-		Header: []string{"Product", "ProductKey", "Package", "Total", "Consumed", "Available", "Automatic renewal", "Runway (days)"},
+		Header: []string{T(ctx, "csv.header.product"), T(ctx, "csv.header.product_key"), T(ctx, "csv.header.package"),
+			T(ctx, "csv.header.total"), T(ctx, "csv.header.consumed"), T(ctx, "csv.header.available"),
+			T(ctx, "csv.header.automatic_renewal"), T(ctx, "csv.header.runway_days")},
 		Row: func(r store.ProductCodes) []string {
-			pkg, runway := "", "no consumption"
+			pkg, runway := "", noConsumption
 			if r.PackageCode != nil {
 				pkg = *r.PackageCode
+			}
+			autoRenew := off
+			if r.AutoRenew {
+				autoRenew = on
 			}
 			if days, ok := r.RunwayDays(); ok {
 				runway = strconv.FormatInt(days, 10)
 			}
 			return []string{r.Name, r.ProductKey, pkg, strconv.FormatInt(r.Total(), 10), strconv.FormatInt(r.Consumed, 10),
-				strconv.FormatInt(r.Available, 10), ProductAutoRenewCSVText(r.AutoRenew), runway}
+				strconv.FormatInt(r.Available, 10), autoRenew, runway}
 		},
 	}
 }
 
 // ProductDevicesCSV is a product's device list, times in loc.
 func ProductDevicesCSV(ctx context.Context, loc *time.Location) CSVTable[store.Device] {
+	autoRenew := autoRenewCells(ctx)
 	return CSVTable[store.Device]{
-		Header: []string{"DeviceKey", "Activated at", "Expires at", "Kind", "Status", "Renewal outlook", "Auto-renew"},
+		Header: []string{T(ctx, "csv.header.device_key"), T(ctx, "csv.header.activated_at"), T(ctx, "csv.header.expires_at"),
+			T(ctx, "csv.header.kind"), T(ctx, "csv.header.status"), T(ctx, "csv.header.outlook"), T(ctx, "csv.header.auto_renew")},
 		Row: func(d store.Device) []string {
 			return []string{d.DeviceKey, csvTime(d.ActivatedAt, loc), csvTime(d.ExpiresAt, loc), ActivationKindText(ctx, d.LastKind),
-				DeviceStatusText(ctx, d.Status, d.LapseReason), OutlookText(ctx, d.Outlook), AutoRenewCSVText(d.Blacklisted)}
+				DeviceStatusText(ctx, d.Status, d.LapseReason), OutlookText(ctx, d.Outlook), autoRenew(d.Blacklisted)}
 		},
 	}
 }
@@ -75,11 +84,14 @@ func ProductDevicesCSV(ctx context.Context, loc *time.Location) CSVTable[store.D
 // NearExpiryCSV is the near-expiry list, times in loc and days left
 // counted from now.
 func NearExpiryCSV(ctx context.Context, now time.Time, loc *time.Location) CSVTable[store.Device] {
+	autoRenew := autoRenewCells(ctx)
 	return CSVTable[store.Device]{
-		Header: []string{"Product", "ProductKey", "DeviceKey", "Activated at", "Expires at", "Days left", "Renewal outlook", "Auto-renew"},
+		Header: []string{T(ctx, "csv.header.product"), T(ctx, "csv.header.product_key"), T(ctx, "csv.header.device_key"),
+			T(ctx, "csv.header.activated_at"), T(ctx, "csv.header.expires_at"), T(ctx, "csv.header.days_left"),
+			T(ctx, "csv.header.outlook"), T(ctx, "csv.header.auto_renew")},
 		Row: func(d store.Device) []string {
 			return []string{d.ProductName, d.ProductKey, d.DeviceKey, csvTime(d.ActivatedAt, loc), csvTime(d.ExpiresAt, loc),
-				strconv.Itoa(DaysLeft(*d.ExpiresAt, now, loc)), OutlookText(ctx, d.Outlook), AutoRenewCSVText(d.Blacklisted)}
+				strconv.Itoa(DaysLeft(*d.ExpiresAt, now, loc)), OutlookText(ctx, d.Outlook), autoRenew(d.Blacklisted)}
 		},
 	}
 }
@@ -87,7 +99,8 @@ func NearExpiryCSV(ctx context.Context, now time.Time, loc *time.Location) CSVTa
 // AssignmentHistoryCSV is the assignment history, times in loc.
 func AssignmentHistoryCSV(ctx context.Context, loc *time.Location) CSVTable[store.AssignmentRecord] {
 	return CSVTable[store.AssignmentRecord]{
-		Header: []string{"Time", "Product", "ProductKey", "Package", "Quantity", "Operator"},
+		Header: []string{T(ctx, "csv.header.time"), T(ctx, "csv.header.product"), T(ctx, "csv.header.product_key"),
+			T(ctx, "csv.header.package"), T(ctx, "csv.header.quantity"), T(ctx, "csv.header.operator")},
 		Row: func(r store.AssignmentRecord) []string {
 			return []string{csvTime(&r.CreatedAt, loc), r.ProductName, r.ProductKey, r.PackageCode,
 				strconv.FormatInt(r.Quantity, 10), r.Operator}
@@ -98,7 +111,8 @@ func AssignmentHistoryCSV(ctx context.Context, loc *time.Location) CSVTable[stor
 // AuditCSV is the audit log, times in loc.
 func AuditCSV(ctx context.Context, loc *time.Location) CSVTable[store.AuditEntry] {
 	return CSVTable[store.AuditEntry]{
-		Header: []string{"Time", "User", "Type", "Operation", "Description"},
+		Header: []string{T(ctx, "csv.header.time"), T(ctx, "csv.header.user"), T(ctx, "csv.header.type"),
+			T(ctx, "csv.header.operation"), T(ctx, "csv.header.description_text")},
 		Row: func(e store.AuditEntry) []string {
 			return []string{csvTime(&e.At, loc), e.Actor, AuditTypeText(ctx, e.Type), e.Operation, e.Description}
 		},
