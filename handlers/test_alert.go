@@ -40,7 +40,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 		base = c.Scheme() + "://" + c.Request().Host
 	}
 	m, err := mail.NewRenderer(base, h.routes.path).Test(mail.TestAlert{AccountName: v.account.Name, Threshold: v.account.AlertThreshold,
-		Recipients: to, SentBy: v.user.Email, DC: c.Param("dc"), At: h.store.Now()})
+		Recipients: to, SentBy: v.user.Email, DC: c.Param("dc"), At: h.store.Now(), Language: views.LanguageOf(ctx)})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,12 @@ package store
 // mail"): recipients are grouped by what they may see, each group gets a
 // mail of its own with only its products (its counts are theirs alone), and
 // a group that may see none of the alerting products gets no mail.
+//
+// Each mail is written in its recipients' language (docs/i18n.md): the
+// owner's is the owner's own choice (English until they make one), an alert
+// recipient's was chosen when it was added. A group of several languages is
+// split, so a digest to recipients of several languages goes once per
+// language.
 
 import (
 	"context"
@@ -36,6 +42,7 @@ type AlertDigest struct {
 	Threshold   int
 	Recipients  []string       // the owner first, then the alert recipients who may see every product below
 	Products    []ProductAlert // only products every recipient above may see
+	Language    Language       // the language every recipient above reads their mail in
 	At          time.Time
 }
 
@@ -171,7 +178,7 @@ func (s *Store) digestAccount(ctx context.Context, accountID int64, now time.Tim
 		// No valid address at all, or nobody who may see these products:
 		// nobody to tell (the owner's address is checked at sign-up).
 		for _, g := range groupByScope(alerts, recipients) {
-			d.Products, d.Recipients = g.products, g.to
+			d.Products, d.Recipients, d.Language = g.products, g.to, g.lang
 			mail, err := render(d)
 			if err != nil {
 				return err
@@ -179,6 +186,9 @@ func (s *Store) digestAccount(ctx context.Context, accountID int64, now time.Tim
 			key := digestKey(accountID, raised)
 			if len(g.products) < len(alerts) {
 				key += "/" + scopeKey(g.products)
+			}
+			if g.lang != English { // English keeps the key it had before mail had languages
+				key += "/" + string(g.lang)
 			}
 			ids := column(g.products, func(p ProductAlert) int64 { return p.ProductID })
 			if _, err := queueMail(ctx, tx, OutgoingMail{AccountID: accountID, Kind: MailKindAlert, DedupeKey: key,
@@ -192,15 +202,17 @@ func (s *Store) digestAccount(ctx context.Context, accountID int64, now time.Tim
 	return queued, err
 }
 
-// digestGroup is the recipients that may see the same alerting products.
+// digestGroup is the recipients that may see the same alerting products
+// and read the same language.
 type digestGroup struct {
 	products []ProductAlert
+	lang     Language
 	to       []string
 }
 
 // groupByScope splits the recipients by the alerting products each may
-// see, in the order of the recipients (the owner's group first); a
-// recipient that may see none of them is in no group.
+// see and by language, in the order of the recipients (the owner's group
+// first); a recipient that may see none of them is in no group.
 func groupByScope(alerts []ProductAlert, recipients []scopedRecipient) []digestGroup {
 	var groups []digestGroup
 	index := map[string]int{}
@@ -214,11 +226,11 @@ func groupByScope(alerts []ProductAlert, recipients []scopedRecipient) []digestG
 		if len(seen) == 0 {
 			continue
 		}
-		k := scopeKey(seen)
+		k := scopeKey(seen) + "/" + string(r.Language)
 		i, ok := index[k]
 		if !ok {
 			i, index[k] = len(groups), len(groups)
-			groups = append(groups, digestGroup{products: seen})
+			groups = append(groups, digestGroup{products: seen, lang: r.Language})
 		}
 		groups[i].to = append(groups[i].to, r.Email)
 	}
@@ -332,11 +344,13 @@ func shortfall(ctx context.Context, tx *sqlx.Tx, p digestProduct, now time.Time)
 	return sf, nil
 }
 
-// scopedRecipient is an address alerts go to, with what its mail may name.
+// scopedRecipient is an address alerts go to, with what its mail may name
+// and the language it is written in.
 type scopedRecipient struct {
 	Email      string        `db:"email"`
 	Reach      string        `db:"reach"`
 	ProductIDs pq.Int64Array `db:"product_ids"` // the adder's chosen products, for ReachChosen
+	Language   Language      `db:"language"`
 }
 
 // scopedRecipients are the owner and the alert recipients, with the scope
@@ -345,10 +359,11 @@ type scopedRecipient struct {
 // is left out rather than stop the alert.
 func scopedRecipients(ctx context.Context, q sqlx.QueryerContext, accountID int64) ([]scopedRecipient, error) {
 	var all []scopedRecipient
-	if err := sqlx.SelectContext(ctx, q, &all, `SELECT email, reach, product_ids FROM (
-			SELECT u.email, 'all' AS reach, NULL::bigint[] AS product_ids, 0 AS ord, u.id FROM users u WHERE u.account_id = $1 AND u.role = 'owner'
+	if err := sqlx.SelectContext(ctx, q, &all, `SELECT email, reach, product_ids, language FROM (
+			SELECT u.email, 'all' AS reach, NULL::bigint[] AS product_ids, coalesce(u.language, 'en') AS language, 0 AS ord, u.id
+			FROM users u WHERE u.account_id = $1 AND u.role = 'owner'
 			UNION ALL SELECT r.email, `+recipientReachSQL+`,
-				array(SELECT up.product_id FROM user_products up WHERE up.user_id = r.added_by ORDER BY 1), 1, r.id
+				array(SELECT up.product_id FROM user_products up WHERE up.user_id = r.added_by ORDER BY 1), r.language, 1, r.id
 			FROM alert_recipients r LEFT JOIN users u ON u.id = r.added_by WHERE r.account_id = $1
 		) x ORDER BY ord, id`, accountID); err != nil {
 		return nil, err

@@ -150,6 +150,51 @@ func TestDigest_TheScopedMailsWordsAndCountsAreItsOwn(t *testing.T) {
 	}
 }
 
+// Languages split a digest further, never widen it: the scoped
+// recipient's Chinese mail still names only its adder's products, and each
+// language's mail goes only to the addresses of that language.
+func TestDigest_EachLanguageGetsItsOwnMailWithinTheScope(t *testing.T) {
+	f := newScopeFixture(t)
+	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE alert_recipients SET language = 'zh-CN'
+		WHERE email IN ('mallory@outside.example', 'ops@acme.example')`); err != nil {
+		t.Fatal(err)
+	}
+	f.alertBoth(t)
+	f.clock.Advance(store.AlertGather)
+	if _, err := f.st.DigestAlerts(f.ctx, mail.NewRenderer("https://console.example.com", handlers.Reverse()).Alert); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		To      string `db:"recipients"`
+		Subject string `db:"subject"`
+		Text    string `db:"text_body"`
+	}
+	if err := f.st.DB().SelectContext(f.ctx, &rows, `SELECT array_to_string(recipients, ',') AS recipients, subject, text_body
+		FROM outbox WHERE kind = 'alert' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.To] = r.Subject
+		if r.To == "mallory@outside.example" && (strings.Contains(r.Text, "PK-2") || !strings.Contains(r.Text, "PK-1")) {
+			t.Errorf("the scoped Chinese mail names what its adder cannot see:\n%s", r.Text)
+		}
+	}
+	want := map[string]string{
+		"owner@acme.example,boss@acme.example,team@acme.example": "Activation code alert: 2 products need attention (Acme)",
+		"ops@acme.example":        "激活码告警：2 个产品需要处理（Acme）",
+		"mallory@outside.example": "激活码告警：1 个产品需要处理（Acme）",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("mails %q, want %q", got, want)
+	}
+	for to, subject := range want {
+		if got[to] != subject {
+			t.Errorf("mail to %s: %q, want %q", to, got[to], subject)
+		}
+	}
+}
+
 func TestDigest_FollowsTheAddersScopeAtSendTime(t *testing.T) {
 	f := newScopeFixture(t)
 	// The sub-account now sees PK-2 instead of PK-1: its recipient follows.

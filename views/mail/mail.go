@@ -5,6 +5,10 @@
 // part; the text part is built from line components that write their words
 // as they are (a text/plain part has no markup to escape: "&" stays "&"),
 // one line each, composed by templ like any other component.
+//
+// A mail speaks its recipients' language (docs/i18n.md), put on the
+// rendering's context with views.WithLanguage: every word comes from
+// views/locales/mail.*.yaml through views.T and views.Tn.
 package mail
 
 import (
@@ -17,6 +21,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"golang.org/x/text/width"
 
 	"activation-console/handlers/routenames"
 	"activation-console/store"
@@ -43,10 +48,12 @@ func (r Renderer) link(dc, name string, q url.Values, params ...any) string {
 	return r.BaseURL + views.WithQuery(r.reverse(dc, name, params...), q)
 }
 
-// Alert renders the digest of an account's resource alerts.
+// Alert renders the digest of an account's resource alerts in its
+// recipients' language (d.Language).
 func (r Renderer) Alert(d store.AlertDigest) (store.Mail, error) {
+	ctx := views.WithLanguage(context.Background(), d.Language)
 	m := alertMail{Digest: d, r: r}
-	return render(m.Subject(), alertText(m), alertHTML(m))
+	return render(ctx, m.Subject(ctx), alertText(m), alertHTML(m))
 }
 
 // TestAlert is what the test alert says.
@@ -57,17 +64,19 @@ type TestAlert struct {
 	SentBy      string
 	DC          string // where the recipients page that sent it is
 	At          time.Time
+	Language    store.Language // the language the recipients read it in
 }
 
-// Test renders the test alert.
+// Test renders the test alert in t.Language.
 func (r Renderer) Test(t TestAlert) (store.Mail, error) {
+	ctx := views.WithLanguage(context.Background(), t.Language)
 	m := testMail{TestAlert: t, r: r}
-	return render("Test alert: activation codes of "+oneLine(t.AccountName), testText(m), testHTML(m))
+	return render(ctx, views.T(ctx, "mail.test.subject", "Account", oneLine(t.AccountName)), testText(m), testHTML(m))
 }
 
-func render(subject string, text, html templ.Component) (store.Mail, error) {
+// render writes a mail's two parts in the language on ctx.
+func render(ctx context.Context, subject string, text, html templ.Component) (store.Mail, error) {
 	var tb, hb bytes.Buffer
-	ctx := context.Background()
 	if err := text.Render(ctx, &tb); err != nil {
 		return store.Mail{}, err
 	}
@@ -87,14 +96,12 @@ type alertMail struct {
 // products. The count is of this mail's products only: each recipient's mail
 // holds only what the user who added it may see (docs/SECURITY.md, "Tenant
 // scope in alert mail").
-func (m alertMail) Subject() string {
-	return "Activation code alert: " + products(len(m.Digest.Products)) + " " + needs(len(m.Digest.Products)) +
-		" attention (" + oneLine(m.Digest.AccountName) + ")"
+func (m alertMail) Subject(ctx context.Context) string {
+	return views.Tn(ctx, "mail.alert.subject", len(m.Digest.Products), "Account", oneLine(m.Digest.AccountName))
 }
 
-func (m alertMail) Intro() string {
-	return products(len(m.Digest.Products)) + " of " + m.Digest.AccountName + " " + needs(len(m.Digest.Products)) +
-		" activation codes. A device without a valid code cannot connect to the platform."
+func (m alertMail) Intro(ctx context.Context) string {
+	return views.Tn(ctx, "mail.alert.intro", len(m.Digest.Products), "Account", m.Digest.AccountName)
 }
 
 func (m alertMail) AssignURL(p store.ProductAlert) string {
@@ -115,43 +122,37 @@ func (m alertMail) SettingsURL() string {
 
 // Facts are the sentences about one product, one per trigger, in the order
 // a person acts on them: what is already offline first.
-func (m alertMail) Facts(p store.ProductAlert) []string {
+func (m alertMail) Facts(ctx context.Context, p store.ProductAlert) []string {
 	var out []string
 	if l := p.Lapsed; l != nil {
-		out = append(out, views.Plural(l.Devices,
-			"1 device went offline since "+when(l.Since)+": its code expired and the product had none left to renew it. "+
-				"It renews when it reconnects after codes are assigned, or with Renew now on the product page.",
-			views.Num(l.Devices)+" devices went offline since "+when(l.Since)+": their codes expired and the product had none left to renew them. "+
-				"They renew when they reconnect after codes are assigned, or with Renew now on the product page."))
+		out = append(out, views.Tn(ctx, "mail.alert.lapsed", l.Devices, "Since", when(ctx, l.Since)))
 	}
 	if f := p.Refused; f != nil {
 		if f.Waiting > 0 {
-			out = append(out, views.Plural(f.Waiting,
-				"1 device has been refused since "+when(f.Since)+" because the product has no activation code. It waits for a first code and connects once codes are assigned.",
-				views.Num(f.Waiting)+" devices have been refused since "+when(f.Since)+" because the product has no activation code. They wait for a first code and connect once codes are assigned."))
+			out = append(out, views.Tn(ctx, "mail.alert.refused_waiting", f.Waiting, "Since", when(ctx, f.Since)))
 		} else {
-			out = append(out, "Devices were refused since "+when(f.Since)+" because the product has no activation code.")
+			out = append(out, views.T(ctx, "mail.alert.refused", "Since", when(ctx, f.Since)))
 		}
 	}
 	if f := p.Shortfall; f != nil {
-		out = append(out, views.Count(f.Missing, "device", "devices")+" will go offline at expiry, the first on "+when(f.FirstLapse)+
-			": "+views.Count(f.Due, "device is", "devices are")+" due to renew in the next 30 days and only "+
-			views.Count(p.Available, "code is", "codes are")+" available.")
+		// Three counts in one sentence: each is worded, with its plural, on its own.
+		out = append(out, views.T(ctx, "mail.alert.shortfall",
+			"Offline", views.Tn(ctx, "mail.alert.shortfall_offline", f.Missing), "First", when(ctx, f.FirstLapse),
+			"Due", views.Tn(ctx, "mail.alert.shortfall_due", f.Due), "Available", views.Tn(ctx, "mail.alert.shortfall_available", p.Available)))
 	}
 	if p.LowCodes {
-		out = append(out, "Only "+views.Count(p.Available, "activation code is", "activation codes are")+" left, at or below the alert threshold of "+
-			views.Num(m.Digest.Threshold)+". Every new device and every renewal takes one.")
+		out = append(out, views.Tn(ctx, "mail.alert.low_codes", p.Available, "Threshold", views.Num(m.Digest.Threshold)))
 	}
 	return out
 }
 
 // Figures is the product's line of figures.
-func (m alertMail) Figures(p store.ProductAlert) string {
-	pkg := "no package yet"
+func (m alertMail) Figures(ctx context.Context, p store.ProductAlert) string {
+	pkg := views.T(ctx, "mail.alert.no_package")
 	if p.Package != "" {
-		pkg = "package " + p.Package
+		pkg = views.T(ctx, "mail.alert.package", "Package", p.Package)
 	}
-	return "PK " + p.ProductKey + ", " + p.DCName + ", " + pkg + ", " + views.Count(p.Available, "code", "codes") + " available"
+	return views.Tn(ctx, "mail.alert.figures", p.Available, "ProductKey", p.ProductKey, "DataCenter", p.DCName, "Package", pkg)
 }
 
 // testMail is the test alert with what its views need.
@@ -172,16 +173,30 @@ func line(parts ...string) templ.Component {
 	})
 }
 
-// rule underlines a heading of the text part.
+// rule underlines a heading of the text part, as wide as a fixed-width
+// font shows it: a Chinese character takes two columns.
 func rule(heading string) templ.Component {
-	return line(strings.Repeat("=", min(len([]rune(heading)), 72)))
+	return line(strings.Repeat("=", min(columns(heading), 72)))
 }
 
-func when(t time.Time) string { return t.UTC().Format("2 Jan 2006 at 15:04") + " UTC" }
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
 
-func products(n int) string { return views.Count(n, "product", "products") }
-
-func needs(n int) string { return views.Plural(n, "needs", "need") }
+// when is a moment in a mail: in UTC, the one zone every recipient shares,
+// and written the language's way.
+func when(ctx context.Context, t time.Time) string {
+	return t.UTC().Format(views.T(ctx, "mail.when_layout"))
+}
 
 // oneLine keeps a header free of line breaks.
 func oneLine(s string) string {

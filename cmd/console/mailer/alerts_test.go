@@ -161,3 +161,58 @@ func TestAlertMail_DigestOfSeveralProducts(t *testing.T) {
 		t.Errorf("%d mails, want one digest", n)
 	}
 }
+
+// A digest to recipients of several languages goes once per language, each
+// mail to its language's addresses (docs/i18n.md): here the owner, who chose
+// Chinese, and a Chinese recipient get one in Chinese, an English recipient
+// one in English.
+func TestAlertMail_OnceInEachRecipientsLanguage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var owner int64
+	if err := f.st.DB().GetContext(f.ctx, &owner, `SELECT id FROM users WHERE account_id = $1 AND role = 'owner'`, f.account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.SetLanguage(f.ctx, owner, string(store.Chinese)); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"ops@acme.example", "wang@acme.example"} {
+		if _, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
+			store.RecipientInput{Name: "", Email: email, Actor: store.SystemActor("test")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE alert_recipients SET language = 'zh-CN' WHERE email = 'wang@acme.example'`); err != nil {
+		t.Fatal(err)
+	}
+	f.assign(t, f.product.ID, 10)
+	f.connect(t, "PK-1", "dev-1") // 9 left, threshold 10
+	if st := f.round(t); st.Digests != 1 || st.Sent != 2 {
+		t.Fatalf("round %+v, want one digest sent as two mails", st)
+	}
+	got := map[string]mailtest.Received{}
+	for _, r := range f.smtp.WaitFor(t, 2) {
+		got[strings.Join(r.To, ",")] = r
+	}
+	zh, en := got["owner@acme.example,wang@acme.example"], got["ops@acme.example"]
+	if len(got) != 2 || zh.Subject != "激活码告警：1 个产品需要处理（Acme）" || en.Subject != "Activation code alert: 1 product needs attention (Acme)" {
+		t.Fatalf("mails by recipients: %v", subjects(got))
+	}
+	wantText(t, zh, "Acme 的激活码告警", "ProductKey PK-1，Germany (Frankfurt)，套餐 std-1y，可用激活码 9 个",
+		"可用激活码仅剩 9 个，已达到或低于告警阈值 10。", "分配激活码：https://console.example.com/eu-frankfurt/assign?product=")
+	wantText(t, en, "Only 9 activation codes are left, at or below the alert threshold of 10.")
+	if !strings.Contains(zh.HTML(), `<html lang="zh-CN">`) || !strings.Contains(en.HTML(), `<html lang="en">`) {
+		t.Errorf("HTML parts not marked with their language:\n%s\n%s", zh.HTML(), en.HTML())
+	}
+	if strings.Contains(zh.Text(), "activation") || strings.Contains(en.Text(), "激活码") {
+		t.Errorf("a mail in the other language:\n%s\n%s", zh.Text(), en.Text())
+	}
+}
+
+func subjects(ms map[string]mailtest.Received) map[string]string {
+	out := map[string]string{}
+	for to, m := range ms {
+		out[to] = m.Subject
+	}
+	return out
+}
