@@ -26,7 +26,7 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 		return h.renderThreshold(c, form)
 	}
 	err = h.store.SetAlertThreshold(c.Request().Context(), h.scope(c), store.AlertThresholdInput{Threshold: n, Actor: h.actor(c)})
-	if form.Errors.Absorb(err) {
+	if form.Errors.Absorb(c.Request().Context(), err) {
 		return h.renderThreshold(c, form)
 	}
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"activation-console/store"
+	"activation-console/views"
 )
 
 // maxBodyBytes caps an API request body (body_limit.go); the largest
@@ -43,9 +44,18 @@ const (
 	codeInternal         = "internal"
 )
 
+// apiRefusal is a 400 invalid_request the HTTP layer raises about the form
+// of an API request (its JSON, a path segment). Only programs read it, and
+// the API speaks English (docs/i18n.md), so it keeps its words here rather
+// than as a store refusal's message id; encoding/json's details are English
+// anyway.
+type apiRefusal struct{ field, message string }
+
+func (e *apiRefusal) Error() string { return "api: " + store.CodeInvalid + ": " + e.message }
+
 // badRequest is a 400 invalid_request about one input field.
-func badRequest(field, format string, args ...any) *store.Error {
-	return &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+func badRequest(field, format string, args ...any) *apiRefusal {
+	return &apiRefusal{field: field, message: fmt.Sprintf(format, args...)}
 }
 
 // decodeJSON reads exactly one JSON object of at most maxBodyBytes into dst,
@@ -72,7 +82,7 @@ func decodeJSON(c echo.Context, dst any) error {
 }
 
 // jsonError words a decoding error for the client.
-func jsonError(err error) *store.Error {
+func jsonError(err error) *apiRefusal {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -194,12 +204,16 @@ var apiStatuses = map[store.Kind]int{
 }
 
 // writeAPIError answers an API request with err: a *store.Error as its code
-// and message, anything else as 500 "Internal error", the real error going
+// and its message in English, an apiRefusal as invalid_request, anything else as 500 "Internal error", the real error going
 // only to the log with the request id.
 func (h *Handler) writeAPIError(c echo.Context, err error) {
 	status, body := http.StatusInternalServerError, apiErrorBody{Error: codeInternal, Message: "Internal error"}
-	if e, ok := store.AsError(err); ok && apiStatuses[e.Kind] != 0 {
-		status, body = apiStatuses[e.Kind], apiErrorBody{Error: e.Code, Message: e.Message, Field: e.Field, Reason: e.Reason}
+	var refusal *apiRefusal
+	if errors.As(err, &refusal) {
+		status, body = http.StatusBadRequest, apiErrorBody{Error: store.CodeInvalid, Message: refusal.message, Field: refusal.field}
+	} else if e, ok := store.AsError(err); ok && apiStatuses[e.Kind] != 0 {
+		english := views.WithLanguage(c.Request().Context(), store.English)
+		status, body = apiStatuses[e.Kind], apiErrorBody{Error: e.Code, Message: views.ErrorText(english, e), Field: e.Field, Reason: e.Reason}
 	} else if store.IsUnavailable(err) {
 		h.unavailable(c, err)
 		status, body = http.StatusServiceUnavailable, apiErrorBody{Error: codeUnavailable, Message: "the service is briefly unavailable; retry"}

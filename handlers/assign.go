@@ -111,7 +111,7 @@ func (h *Handler) assign(c echo.Context) error {
 			return err
 		}
 		f.Target = fresh
-		f.Errors.Set(assignError(e, fresh, pkg))
+		f.Errors.Set(assignError(ctx, e, fresh, pkg))
 		return h.renderAssign(c, http.StatusUnprocessableEntity, p, f)
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/url"
 	"path"
 	"strconv"
@@ -77,7 +78,7 @@ func assignMax(pkg store.UnassignedPackage) int64 { return min(pkg.Quantity, max
 // assignError words a refusal of the ledger, which can happen when someone
 // else assigned codes after the form was shown, for the field it concerns.
 // fresh is the product's target as it is now, chosen the package tried.
-func assignError(e *store.Error, fresh store.AssignTarget, chosen store.UnassignedPackage) (field, message string) {
+func assignError(ctx context.Context, e *store.Error, fresh store.AssignTarget, chosen store.UnassignedPackage) (field, message string) {
 	switch e.Code {
 	case store.CodeNotEnoughCodes:
 		pkg, ok := fresh.Package(chosen.Code)
@@ -98,7 +99,7 @@ func assignError(e *store.Error, fresh store.AssignTarget, chosen store.Unassign
 	if field != "package" {
 		field = "quantity"
 	}
-	return field, views.Sentence(e.Message)
+	return field, views.Sentence(views.ErrorText(ctx, e))
 }
 
 // assignReturn is where the dialog goes back to: the page it was opened

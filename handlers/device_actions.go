@@ -52,7 +52,7 @@ func (h *Handler) renewNow(c echo.Context) error {
 		case store.CodeNotLapsed:
 			dlg.Errors.Set("", "Device "+d.DeviceKey+" has not lapsed: its code is still running or renews automatically. Only lapsed devices are renewed by hand.")
 		default:
-			dlg.Errors.Set("", views.Sentence(e.Message))
+			dlg.Errors.Set("", views.Sentence(views.ErrorText(c.Request().Context(), e)))
 		}
 		return h.render(c, http.StatusUnprocessableEntity, p, views.RenewPage(dlg), views.RenewModal(dlg))
 	}

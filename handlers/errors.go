@@ -79,7 +79,7 @@ func (h *Handler) pageError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	switch e, ok := store.AsError(err); {
 	case ok && apiStatuses[e.Kind] != 0:
-		status, message = apiStatuses[e.Kind], views.Sentence(e.Message)
+		status, message = apiStatuses[e.Kind], views.Sentence(views.ErrorText(c.Request().Context(), e))
 	case errors.As(err, &he) && he.Code < 500:
 		status, message = he.Code, http.StatusText(he.Code)+"."
 		if m, ok := he.Message.(string); ok && he.Message != http.StatusText(he.Code) {

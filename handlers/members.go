@@ -85,7 +85,7 @@ func (h *Handler) createMember(c echo.Context) error {
 	in, form := parseMemberForm(c)
 	in.Actor = h.actor(c)
 	_, err := h.store.CreateMember(c.Request().Context(), h.scope(c), in)
-	if form.Errors.Absorb(err) {
+	if form.Errors.Absorb(c.Request().Context(), err) {
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
@@ -110,7 +110,7 @@ func (h *Handler) updateMember(c echo.Context) error {
 	}
 	form.Email = m.Email
 	_, err = h.store.UpdateMember(c.Request().Context(), h.scope(c), in)
-	if form.Errors.Absorb(err) {
+	if form.Errors.Absorb(c.Request().Context(), err) {
 		return h.renderMemberForm(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {

@@ -20,7 +20,7 @@ func (h *Handler) passwordForm(c echo.Context) error {
 func (h *Handler) changePassword(c echo.Context) error {
 	v := currentViewer(c)
 	id, err := h.store.ChangePassword(c.Request().Context(), v.user.ID, c.FormValue("old_password"), c.FormValue("new_password"))
-	if errs := views.NewFormErrors("old_password", "new_password"); errs.Absorb(err) {
+	if errs := views.NewFormErrors("old_password", "new_password"); errs.Absorb(c.Request().Context(), err) {
 		return h.renderPassword(c, http.StatusUnprocessableEntity, views.PasswordForm{Errors: errs})
 	}
 	if err != nil {

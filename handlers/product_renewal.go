@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -79,7 +80,7 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 		n, err = h.store.SetBlacklisted(c.Request().Context(), h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
 			Blacklisted: true, Actor: h.actor(c)})
 	}
-	if msg, ok := blacklistRefusal(err); ok {
+	if msg, ok := blacklistRefusal(c.Request().Context(), err); ok {
 		b, err := h.blacklistView(c, prod, store.PageRequest{})
 		if err != nil {
 			return err
@@ -116,12 +117,12 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 	}
 	n := 0
 	if len(keys) == 0 {
-		err = &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Message: "Select the devices to remove, or press the Remove button of one."}
+		err = store.Invalid("", "err.blacklist_none_selected")
 	} else {
 		n, err = h.store.SetBlacklisted(c.Request().Context(), h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
 			Blacklisted: false, Actor: h.actor(c)})
 	}
-	if msg, ok := blacklistRefusal(err); ok {
+	if msg, ok := blacklistRefusal(c.Request().Context(), err); ok {
 		b, err := h.blacklistView(c, prod, store.PageRequest{})
 		if err != nil {
 			return err
@@ -138,7 +139,7 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 
 // blacklistRefusal words why the blacklist refused a change, when it did
 // for a reason the person can fix.
-func blacklistRefusal(err error) (string, bool) {
+func blacklistRefusal(ctx context.Context, err error) (string, bool) {
 	e, ok := store.AsError(err)
 	switch {
 	case !ok:
@@ -146,7 +147,7 @@ func blacklistRefusal(err error) (string, bool) {
 	case e.Code == store.CodeAutoRenewOff:
 		return "Automatic renewal is off for this product: turn it on to change the blacklist.", true
 	case e.Kind == store.KindInvalid:
-		return views.Sentence(e.Message), true
+		return views.Sentence(views.ErrorText(ctx, e)), true
 	}
 	return "", false
 }

@@ -27,7 +27,7 @@ func (h *Handler) recipients(c echo.Context) error {
 func (h *Handler) addRecipient(c echo.Context) error {
 	form := views.RecipientForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Errors: views.NewFormErrors("name", "email")}
 	r, err := h.store.AddRecipient(c.Request().Context(), h.scope(c), store.RecipientInput{Name: form.Name, Email: form.Email, Actor: h.actor(c)})
-	if form.Errors.Absorb(err) {
+	if form.Errors.Absorb(c.Request().Context(), err) {
 		return h.renderRecipients(c, http.StatusUnprocessableEntity, views.Recipients{Form: form, Focus: true})
 	}
 	if err != nil {

@@ -23,7 +23,7 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	v := currentViewer(c)
 	tz := strings.TrimSpace(c.FormValue("time_zone"))
 	err := h.store.SetTimeZone(c.Request().Context(), v.user.ID, tz)
-	if errs := views.NewFormErrors("time_zone"); errs.Absorb(err) {
+	if errs := views.NewFormErrors("time_zone"); errs.Absorb(c.Request().Context(), err) {
 		return h.renderSettings(c, http.StatusUnprocessableEntity, tz, errs)
 	}
 	if err != nil {

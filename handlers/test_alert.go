@@ -75,7 +75,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 // the message where the test alert's result goes.
 func (h *Handler) testAlertRefused(c echo.Context, err error) error {
 	e, _ := store.AsError(err)
-	msg := views.Sentence(e.Message)
+	msg := views.Sentence(views.ErrorText(c.Request().Context(), e))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(store.TestAlertWindow.Seconds())))
 	if isPartial(c) {
 		return echo.NewHTTPError(http.StatusTooManyRequests, msg)

@@ -50,7 +50,7 @@ func checkDC(ctx context.Context, q sqlx.QueryerContext, dc string) error {
 		return err
 	}
 	if !known[dc] {
-		return invalid("data_center", "there is no data center %q", dc)
+		return invalid("data_center", "err.no_data_center", "DC", Quoted(dc))
 	}
 	return nil
 }
@@ -84,10 +84,10 @@ func knownDCs(ctx context.Context, q sqlx.QueryerContext) (map[string]bool, erro
 // codes (docs/codes.md, "Where codes come from"), all in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, in NewAccount) (Account, error) {
 	if in.Type != "enterprise" && in.Type != "individual" {
-		return Account{}, invalid("type", "type must be enterprise or individual")
+		return Account{}, invalid("type", "err.account_type")
 	}
 	if strings.TrimSpace(in.Name) == "" {
-		return Account{}, invalid("name", "the account needs a name")
+		return Account{}, invalid("name", "err.account_name_missing")
 	}
 	hash, err := hashPassword(in.OwnerPassword)
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *Store) CreateAccount(ctx context.Context, in NewAccount) (Account, erro
 func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
 	var a Account
 	err := s.db.GetContext(ctx, &a, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, id)
-	return a, notFound(err, notFoundErr(CodeUnknownAccount, "there is no account %d", id))
+	return a, notFound(err, notFoundErr(CodeUnknownAccount, "err.no_account_id", "ID", strconv.FormatInt(id, 10)))
 }
 
 // FindAccount resolves the API's account reference: an id or the owner's e-mail.
@@ -128,5 +128,5 @@ func (s *Store) FindAccount(ctx context.Context, ref string) (Account, error) {
 	var a Account
 	err := s.db.GetContext(ctx, &a, `SELECT `+accountColumns+` FROM accounts a
 		JOIN users o ON o.account_id = a.id AND o.role = 'owner' WHERE lower(o.email) = lower($1)`, ref)
-	return a, notFound(err, notFoundErr(CodeUnknownAccount, "there is no account %q", ref))
+	return a, notFound(err, notFoundErr(CodeUnknownAccount, "err.no_account_ref", "Account", Quoted(ref)))
 }

@@ -23,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -214,13 +215,13 @@ type AlertThresholdInput struct {
 func (s *Store) SetAlertThreshold(ctx context.Context, sc Scope, in AlertThresholdInput) error {
 	accountID, threshold, actor := sc.AccountID, in.Threshold, in.Actor
 	if threshold < 0 || threshold > MaxAlertThreshold {
-		return invalid("threshold", "enter a whole number from 0 to 1,000,000")
+		return invalid("threshold", "err.threshold_range", "Max", MaxAlertThreshold)
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var old int
 		err := tx.GetContext(ctx, &old, `SELECT alert_threshold FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, accountID)
 		if err != nil {
-			return notFound(err, notFoundErr(CodeUnknownAccount, "there is no account %d", accountID))
+			return notFound(err, notFoundErr(CodeUnknownAccount, "err.no_account_id", "ID", strconv.FormatInt(accountID, 10)))
 		}
 		if old == threshold {
 			return nil

@@ -68,8 +68,7 @@ func (s *Store) AssignTargetOf(ctx context.Context, sc Scope, productID int64) (
 	err := s.db.GetContext(ctx, &t.Product, `SELECT p.id, p.product_key, p.name, k.code AS package_code, k.name AS package_name`+
 		productFrom+`WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL AND p.id = $4`, args...)
 	if err != nil {
-		return t, notFound(err, &Error{Kind: KindNotFound, Code: CodeUnknownProduct, Field: "product",
-			Message: "there is no such product in this account and data center"})
+		return t, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_here").at("product"))
 	}
 	if t.Product.PackageCode == nil {
 		t.Packages, err = s.UnassignedPackages(ctx, sc)

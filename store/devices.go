@@ -168,7 +168,7 @@ func (s *Store) DeviceByKey(ctx context.Context, productKey, deviceKey string) (
 		return Device{}, err
 	}
 	if len(d) == 0 {
-		return Device{}, notFoundErr(CodeUnknownDevice, "product %s has no device %q", productKey, deviceKey)
+		return Device{}, notFoundErr(CodeUnknownDevice, "err.product_has_no_device", "Product", productKey, "Device", Quoted(deviceKey))
 	}
 	err = withOutlooks(ctx, s.db, d, s.Now())
 	return d[0], err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sort"
 	"syscall"
 
 	"github.com/lib/pq"
@@ -26,15 +27,56 @@ const (
 
 // Error is an error whose message is safe to show to the person or program
 // that caused it. Code is the API's error code (docs/api.md, "Conventions").
+// The store keeps no words: Msg is the id of the message in
+// views/locales/errors_store.*.yaml and Args fill its placeholders;
+// views.ErrorText words it in a person's language (the API's in English).
 type Error struct {
-	Kind    Kind
-	Code    string
-	Message string
-	Field   string      // the input field at fault, when one
-	Reason  LapseReason // why a device's activation expired, for activation_expired
+	Kind   Kind
+	Code   string
+	Msg    string         // the message's id, err.something
+	Args   map[string]any // the message's placeholders: counts as ints, what a person typed as Quoted
+	Field  string         // the input field at fault, when one
+	Reason LapseReason    // why a device's activation expired, for activation_expired
 }
 
-func (e *Error) Error() string { return "store: " + e.Code + ": " + e.Message }
+// Quoted is what a person or program typed, shown in quotes and escaped
+// (as Go's %q does), so that spaces or control characters in it are seen.
+type Quoted string
+
+// Error is for logs: the code, the message id and its arguments.
+func (e *Error) Error() string {
+	s := "store: " + e.Code + ": " + e.Msg
+	if len(e.Args) > 0 {
+		names := make([]string, 0, len(e.Args))
+		for n := range e.Args {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			s += fmt.Sprintf(" %s=%v", n, e.Args[n])
+		}
+	}
+	return s
+}
+
+// at files e under the input field at fault.
+func (e *Error) at(field string) *Error {
+	e.Field = field
+	return e
+}
+
+// newError is an Error of kind and code with the message id msg, its
+// placeholders given in pairs as views.T takes them: "Name", value, ...
+func newError(kind Kind, code, msg string, args ...any) *Error {
+	e := &Error{Kind: kind, Code: code, Msg: msg}
+	if len(args) > 0 {
+		e.Args = make(map[string]any, len(args)/2)
+		for i := 0; i+1 < len(args); i += 2 {
+			e.Args[fmt.Sprint(args[i])] = args[i+1]
+		}
+	}
+	return e
+}
 
 // AsError returns the *Error inside err, if there is one. PostgreSQL's data
 // exceptions (class 22: a NUL byte, invalid UTF-8, a number out of range in
@@ -47,7 +89,7 @@ func AsError(err error) (*Error, bool) {
 	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code.Class() == "22" {
-		return &Error{Kind: KindInvalid, Code: CodeInvalid, Message: "the input contains characters or values that cannot be stored"}, true
+		return newError(KindInvalid, CodeInvalid, "err.unstorable_input"), true
 	}
 	return nil, false
 }
@@ -58,16 +100,21 @@ func HasCode(err error, code string) bool {
 	return ok && e.Code == code
 }
 
-func invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+// invalid refuses input that breaks a rule of form, about field ("" for
+// the whole input), with the message msg and its placeholders in pairs.
+func invalid(field, msg string, args ...any) *Error {
+	return newError(KindInvalid, CodeInvalid, msg, args...).at(field)
 }
 
-func notFoundErr(code, format string, args ...any) *Error {
-	return &Error{Kind: KindNotFound, Code: code, Message: fmt.Sprintf(format, args...)}
+// Invalid is invalid for the store's other packages (store/demo).
+func Invalid(field, msg string, args ...any) *Error { return invalid(field, msg, args...) }
+
+func notFoundErr(code, msg string, args ...any) *Error {
+	return newError(KindNotFound, code, msg, args...)
 }
 
-func conflict(code, format string, args ...any) *Error {
-	return &Error{Kind: KindConflict, Code: code, Message: fmt.Sprintf(format, args...)}
+func conflict(code, msg string, args ...any) *Error {
+	return newError(KindConflict, code, msg, args...)
 }
 
 // Error codes of the API (docs/api.md, "Conventions") and of the console.

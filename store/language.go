@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 )
 
 // Language is a language the console speaks (docs/i18n.md): a person's
@@ -32,7 +33,7 @@ func ParseLanguage(s string) (Language, bool) {
 func CheckLanguage(field, s string) (Language, error) {
 	l, ok := ParseLanguage(s)
 	if !ok {
-		return "", invalid(field, "choose one of the languages offered")
+		return "", invalid(field, "err.language_choice")
 	}
 	return l, nil
 }
@@ -49,7 +50,7 @@ func (s *Store) SetLanguage(ctx context.Context, userID int64, lang string) erro
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFoundErr(CodeUnknownUser, "there is no user %d", userID)
+		return notFoundErr(CodeUnknownUser, "err.no_user_id", "ID", strconv.FormatInt(userID, 10))
 	}
 	return nil
 }

@@ -83,7 +83,7 @@ func (s *Store) Purchase(ctx context.Context, in PurchaseOrder) (order PurchaseO
 		if err == nil {
 			order, replayed = prior, true
 			if !prior.sameContent(in) {
-				return conflict(CodeOrderConflict, "order %s was recorded with other content", in.OrderNo)
+				return conflict(CodeOrderConflict, "err.order_conflict", "Order", in.OrderNo)
 			}
 			return nil
 		}
@@ -95,7 +95,7 @@ func (s *Store) Purchase(ctx context.Context, in PurchaseOrder) (order PurchaseO
 		}
 		var pkg int64
 		if err := tx.GetContext(ctx, &pkg, `SELECT id FROM packages WHERE code = $1`, in.PackageCode); err != nil {
-			return notFound(err, notFoundErr(CodeUnknownPackage, "there is no package %q", in.PackageCode))
+			return notFound(err, notFoundErr(CodeUnknownPackage, "err.no_package", "Package", Quoted(in.PackageCode)))
 		}
 		var product *lockedProduct
 		if in.ProductKey != "" {
@@ -104,7 +104,7 @@ func (s *Store) Purchase(ctx context.Context, in PurchaseOrder) (order PurchaseO
 				return err
 			}
 			if p.PackageID != nil && *p.PackageID != pkg {
-				return conflict(CodePackageMismatch, "product %s uses package %s; it cannot take codes of another package", p.ProductKey, *p.PackageCode)
+				return conflict(CodePackageMismatch, "err.product_package_fixed", "Product", p.ProductKey, "Package", *p.PackageCode)
 			}
 			product = &p
 		}
@@ -177,7 +177,7 @@ var lockProductSQL = `SELECT p.id, p.account_id, p.dc, p.product_key, p.name, p.
 func lockProductByKey(ctx context.Context, tx *sqlx.Tx, sc Scope, productKey string) (lockedProduct, error) {
 	var p lockedProduct
 	err := tx.GetContext(ctx, &p, lockProductSQL+`p.product_key = $1 FOR UPDATE`, append([]any{productKey}, sc.args()...)...)
-	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q in this account and data center", productKey))
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_key_here", "Product", Quoted(productKey)))
 }
 
 // lockProductByID locks a product of the scope for a write. A product
@@ -186,7 +186,7 @@ func lockProductByKey(ctx context.Context, tx *sqlx.Tx, sc Scope, productKey str
 func lockProductByID(ctx context.Context, tx *sqlx.Tx, sc Scope, productID int64) (lockedProduct, error) {
 	var p lockedProduct
 	err := tx.GetContext(ctx, &p, lockProductSQL+`p.id = $1 FOR UPDATE`, append([]any{productID}, sc.args()...)...)
-	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product in this account and data center"))
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_here"))
 }
 
 // creditProduct makes quantity codes of package pkg available to a locked
@@ -238,17 +238,16 @@ func (s *Store) Assign(ctx context.Context, sc Scope, in AssignInput) (Assignmen
 		code := in.PackageCode
 		if p.PackageCode != nil {
 			if code != "" && code != *p.PackageCode {
-				return &Error{Kind: KindConflict, Code: CodePackageMismatch, Field: "package",
-					Message: fmt.Sprintf("%s uses package %s; only codes of that package can be assigned to it", p.Name, *p.PackageCode)}
+				return conflict(CodePackageMismatch, "err.package_mismatch", "Product", p.Name, "Package", *p.PackageCode).at("package")
 			}
 			code = *p.PackageCode
 		}
 		if code == "" {
-			return invalid("package", "choose the package whose codes to assign")
+			return invalid("package", "err.package_choice")
 		}
 		var pkg int64
 		if err := tx.GetContext(ctx, &pkg, `SELECT id FROM packages WHERE code = $1`, code); err != nil {
-			return notFound(err, &Error{Kind: KindNotFound, Code: CodeUnknownPackage, Field: "package", Message: fmt.Sprintf("there is no package %q", code)})
+			return notFound(err, notFoundErr(CodeUnknownPackage, "err.no_package", "Package", Quoted(code)).at("package"))
 		}
 		var left int64
 		err = tx.GetContext(ctx, &left, `UPDATE pools SET unassigned = unassigned - $4, assigned = assigned + $4
@@ -260,8 +259,7 @@ func (s *Store) Assign(ctx context.Context, sc Scope, in AssignInput) (Assignmen
 				sc.AccountID, sc.DC, pkg); err != nil {
 				return err
 			}
-			return &Error{Kind: KindConflict, Code: CodeNotEnoughCodes, Field: "quantity",
-				Message: fmt.Sprintf("only %d unassigned codes of package %s are left; enter at most %d", have, code, have)}
+			return conflict(CodeNotEnoughCodes, "err.not_enough_codes", "Count", have, "Package", code).at("quantity")
 		}
 		if err != nil {
 			return err

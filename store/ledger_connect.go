@@ -86,7 +86,7 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 	}
 	err = stmts.fast.GetContext(ctx, &fast, productKey, deviceKey)
 	if err != nil {
-		return ConnectResult{}, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
+		return ConnectResult{}, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_key", "Product", Quoted(productKey)))
 	}
 	if err := checkDC(ctx, s.db, dc); err != nil {
 		return ConnectResult{}, err
@@ -139,7 +139,7 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 				out, out.Result = r, ResultActivated
 				return err
 			}
-			refusal = conflict(CodeNoActivationCode, "product %s has no activation code available", productKey)
+			refusal = conflict(CodeNoActivationCode, "err.no_code_available", "Product", productKey)
 			if _, err = tx.ExecContext(ctx, `UPDATE devices SET waiting_since = coalesce(waiting_since, $2), deleted_at = NULL WHERE id = $1`, d.ID, now); err != nil {
 				return err
 			}
@@ -165,8 +165,8 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			}
 			reason = ReasonNoCode
 		}
-		refusal = &Error{Kind: KindConflict, Code: CodeExpired, Reason: reason,
-			Message: fmt.Sprintf("the activation code of device %s expired and was not renewed: %s", deviceKey, reasonText(reason))}
+		refusal = conflict(CodeExpired, expiredMsg(reason), "Device", deviceKey)
+		refusal.Reason = reason
 		if d.LapsedAt == nil {
 			if _, err = tx.ExecContext(ctx, `UPDATE devices SET lapsed_at = $2, lapse_reason = $3 WHERE id = $1`, d.ID, now, reason); err != nil {
 				return err
@@ -190,15 +190,15 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 	return out, nil
 }
 
-// reasonText words a lapse reason for people.
-func reasonText(reason LapseReason) string {
+// expiredMsg is the message of an activation_expired refusal, which says why.
+func expiredMsg(reason LapseReason) string {
 	switch reason {
 	case ReasonAutoRenewOff:
-		return "automatic renewal is off for its product"
+		return "err.expired_switch_off"
 	case ReasonBlacklisted:
-		return "the device is on its product's renewal blacklist"
+		return "err.expired_blacklisted"
 	default:
-		return "its product has no activation code available"
+		return "err.expired_no_code"
 	}
 }
 
@@ -272,7 +272,7 @@ func (s *Store) DeleteDevice(ctx context.Context, productKey, deviceKey string) 
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFoundErr(CodeUnknownDevice, "product %s has no device %q", productKey, deviceKey)
+		return notFoundErr(CodeUnknownDevice, "err.product_has_no_device", "Product", productKey, "Device", Quoted(deviceKey))
 	}
 	return nil
 }
@@ -289,7 +289,7 @@ func (s *Store) DeleteProduct(ctx context.Context, productKey string) error {
 	err := s.db.GetContext(ctx, &id, `UPDATE products SET deleted_at = $2, forfeited = forfeited + available, available = 0
 		WHERE product_key = $1 AND deleted_at IS NULL RETURNING id`, productKey, now)
 	if err != nil {
-		return notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
+		return notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_key", "Product", Quoted(productKey)))
 	}
 	return s.sweepDeletedProduct(ctx, id, now)
 }
@@ -331,18 +331,18 @@ func (s *Store) RenewNow(ctx context.Context, sc Scope, in RenewNowInput) (Conne
 			WHERE d.id = $1 AND d.account_id = $2 AND d.dc = $3 AND `+sc.productFilter(2)+` AND p.deleted_at IS NULL AND d.deleted_at IS NULL
 			FOR UPDATE OF d`, append([]any{in.DeviceID}, sc.args()...)...)
 		if err != nil {
-			return notFound(err, notFoundErr(CodeUnknownDevice, "there is no such device"))
+			return notFound(err, notFoundErr(CodeUnknownDevice, "err.no_device"))
 		}
 		now := s.Now()
 		if d.LapsedAt == nil {
-			return conflict(CodeNotLapsed, "device %s has not lapsed; only lapsed devices can be renewed by hand", d.DeviceKey)
+			return conflict(CodeNotLapsed, "err.not_lapsed", "Device", d.DeviceKey)
 		}
 		r, ok, err := consumeCode(ctx, tx, d.ID, d.ProductID, ActivationManual, now, now)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return conflict(CodeNotEnoughCodes, "product %s has no activation code available; assign codes to it first", d.ProductKey)
+			return conflict(CodeNotEnoughCodes, "err.renew_no_code", "Product", d.ProductKey)
 		}
 		out, out.Result = r, ResultRenewed
 		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditLicense, "renew now",

@@ -36,10 +36,10 @@ type MemberInput struct {
 
 func (in MemberInput) check() error {
 	if strings.TrimSpace(in.Name) == "" || len(in.Name) > 100 {
-		return invalid("name", "enter a name of at most 100 characters")
+		return invalid("name", "err.member_name", "Max", 100)
 	}
 	if !in.AllProducts && len(in.ProductIDs) == 0 {
-		return invalid("products", "choose at least one product, or all products")
+		return invalid("products", "err.member_products_missing")
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func (s *Store) Member(ctx context.Context, accountID, id int64) (Member, error)
 	err := s.db.GetContext(ctx, &m, `SELECT id, name, email, manage_licenses, all_products, disabled_at, created_at
 		FROM users WHERE account_id = $1 AND role = 'member' AND id = $2`, accountID, id)
 	if err != nil {
-		return m, notFound(err, notFoundErr(CodeUnknownUser, "there is no such sub-account"))
+		return m, notFound(err, notFoundErr(CodeUnknownUser, "err.no_member"))
 	}
 	m.ProductIDs, err = memberProducts(ctx, s.db, id)
 	return m, err
@@ -106,7 +106,7 @@ func setMemberProducts(ctx context.Context, tx *sqlx.Tx, sc Scope, userID int64,
 		return err
 	}
 	if n, _ := res.RowsAffected(); int(n) != len(uniqueIDs(ids)) {
-		return invalid("products", "choose products of this account")
+		return invalid("products", "err.member_products_foreign")
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (s *Store) CreateMember(ctx context.Context, sc Scope, in MemberInput) (Mem
 			return err
 		}
 		if typ != "enterprise" {
-			return conflict(CodeNotEnterprise, "only enterprise accounts have sub-accounts")
+			return conflict(CodeNotEnterprise, "err.not_enterprise")
 		}
 		id, err = insertUser(ctx, tx, NewUser{AccountID: accountID, Role: RoleMember, Email: in.Email, Name: strings.TrimSpace(in.Name),
 			ManageLicenses: in.ManageLicenses, passwordHash: hash})
@@ -191,7 +191,7 @@ func (s *Store) UpdateMember(ctx context.Context, sc Scope, in MemberInput) (Mem
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFoundErr(CodeUnknownUser, "there is no such sub-account")
+			return notFoundErr(CodeUnknownUser, "err.no_member")
 		}
 		if hash != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`, id, hash, s.Now()); err != nil {
@@ -239,7 +239,7 @@ func (s *Store) setMemberDisabled(ctx context.Context, sc Scope, in MemberStatus
 		err := tx.GetContext(ctx, &email, `UPDATE users SET disabled_at = CASE WHEN $3 THEN coalesce(disabled_at, $4) ELSE NULL END
 			WHERE id = $2 AND account_id = $1 AND role = 'member' RETURNING email`, sc.AccountID, in.ID, disabled, s.Now())
 		if err != nil {
-			return notFound(err, notFoundErr(CodeUnknownUser, "there is no such sub-account"))
+			return notFound(err, notFoundErr(CodeUnknownUser, "err.no_member"))
 		}
 		op := "enable"
 		if disabled {

@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,15 +134,15 @@ func (s *Store) QueueMail(ctx context.Context, m OutgoingMail) (int64, error) {
 
 func queueMail(ctx context.Context, tx *sqlx.Tx, m OutgoingMail, now time.Time) (int64, error) {
 	if len(m.Recipients) == 0 {
-		return 0, invalid("recipients", "a mail needs at least one recipient")
+		return 0, invalid("recipients", "err.mail_no_recipient")
 	}
 	for _, r := range m.Recipients {
 		if !ValidMailbox(r) {
-			return 0, invalid("recipients", "%q is not an e-mail address the console sends to", r)
+			return 0, invalid("recipients", "err.mail_bad_recipient", "Address", Quoted(r))
 		}
 	}
 	if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
-		return 0, invalid("subject", "a mail needs a subject of one line")
+		return 0, invalid("subject", "err.mail_subject")
 	}
 	var productIDs any // NULL: a mail that names no product
 	if m.ProductIDs != nil {
@@ -316,7 +317,7 @@ func (s *Store) DeliveriesSeenBy(ctx context.Context, accountID, userID int64) (
 func (s *Store) OutboxMailByID(ctx context.Context, id int64) (OutboxMail, error) {
 	var m OutboxMail
 	err := s.db.GetContext(ctx, &m, `SELECT `+outboxColumns+` FROM outbox WHERE id = $1`, id)
-	return m, notFound(err, notFoundErr(CodeUnknownMail, "there is no mail %d in the outbox", id))
+	return m, notFound(err, notFoundErr(CodeUnknownMail, "err.no_mail", "ID", strconv.FormatInt(id, 10)))
 }
 
 func truncate(s string, n int) string {

@@ -40,7 +40,7 @@ var validityPattern = regexp.MustCompile(`^([1-9][0-9]{0,5})(y|mo|d|h|m|s)$`)
 func ParseValidity(v string) (string, error) {
 	m := validityPattern.FindStringSubmatch(v)
 	if m == nil {
-		return "", invalid("validity", "validity must be a number followed by y, mo, d, h, m or s, like 5y or 30d")
+		return "", invalid("validity", "err.validity_form")
 	}
 	n, _ := strconv.Atoi(m[1])
 	unit := map[string]string{"y": "years", "mo": "months", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[m[2]]
@@ -61,10 +61,10 @@ func (s *Store) CreatePackage(ctx context.Context, in NewPackage) (Package, erro
 		VALUES ($1, $2, $3::interval, $4, $5, $6, $7) RETURNING `+packageColumns,
 		in.Code, in.Name, interval, in.MessagesPerDay, in.OTAPerMonth, in.OTASizeMB, in.StorageDays)
 	if isUniqueViolation(err, "") {
-		return Package{}, conflict(CodeExists, "a package with code %q exists already", in.Code)
+		return Package{}, conflict(CodeExists, "err.package_exists", "Package", Quoted(in.Code))
 	}
 	if isCheckViolation(err) {
-		return Package{}, invalid("", "the package is not valid: code of letters, digits, '.', '_' or '-', a name, positive figures")
+		return Package{}, invalid("", "err.package_form")
 	}
 	return p, err
 }
@@ -73,7 +73,7 @@ func (s *Store) CreatePackage(ctx context.Context, in NewPackage) (Package, erro
 func (s *Store) PackageByCode(ctx context.Context, code string) (Package, error) {
 	var p Package
 	err := s.db.GetContext(ctx, &p, `SELECT `+packageColumns+` FROM packages WHERE code = $1`, code)
-	return p, notFound(err, notFoundErr(CodeUnknownPackage, "there is no package %q", code))
+	return p, notFound(err, notFoundErr(CodeUnknownPackage, "err.no_package", "Package", Quoted(code)))
 }
 
 // Packages lists the catalog.

@@ -40,15 +40,15 @@ func encodeCursor(key ...any) string {
 func decodeCursor(cursor string, key ...any) error {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return invalid("cursor", "the page link is not valid")
+		return invalid("cursor", "err.page_link")
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil || len(raw) != len(key) {
-		return invalid("cursor", "the page link is not valid")
+		return invalid("cursor", "err.page_link")
 	}
 	for i := range key {
 		if err := json.Unmarshal(raw[i], key[i]); err != nil {
-			return invalid("cursor", "the page link is not valid")
+			return invalid("cursor", "err.page_link")
 		}
 	}
 	return nil

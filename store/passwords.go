@@ -12,21 +12,21 @@ import (
 func (s *Store) ChangePassword(ctx context.Context, userID int64, oldPassword, newPassword string) (string, error) {
 	var u User
 	if err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1 AND disabled_at IS NULL`, userID); err != nil {
-		return "", notFound(err, notFoundErr(CodeUnknownUser, "there is no such user"))
+		return "", notFound(err, notFoundErr(CodeUnknownUser, "err.no_user"))
 	}
 	ok, err := s.comparePassword(ctx, oldPassword, u.PasswordHash)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return "", invalid("old_password", "the current password is wrong")
+		return "", invalid("old_password", "err.password_wrong")
 	}
 	if newPassword == oldPassword {
-		return "", invalid("new_password", "choose a password other than the current one")
+		return "", invalid("new_password", "err.password_unchanged")
 	}
 	hash, err := hashPassword(newPassword)
 	if e, ok := err.(*Error); ok {
-		return "", &Error{Kind: KindInvalid, Code: CodeInvalid, Field: "new_password", Message: e.Message}
+		return "", e.at("new_password")
 	}
 	if err != nil {
 		return "", err

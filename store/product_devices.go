@@ -104,7 +104,7 @@ func productDevicesWhere(sc Scope, productID int64, f DeviceFilter, now time.Tim
 	case StatusActive:
 		where = append(where, live+expiresFrom(arg(now.Add(NearExpiryWindow))))
 	default:
-		return "", nil, invalid("status", "choose a status from the list")
+		return "", nil, invalid("status", "err.status_choice")
 	}
 	return ` FROM devices d JOIN products p ON p.id = d.product_id WHERE ` + strings.Join(where, " AND "), args, nil
 }
@@ -206,7 +206,7 @@ func (s *Store) ProductDevice(ctx context.Context, sc Scope, p Product, deviceID
 		WHERE d.id = $5 AND d.product_id = $4 AND d.account_id = $1 AND d.dc = $2 AND d.deleted_at IS NULL AND p.deleted_at IS NULL AND `+
 		sc.productFilter(1), append(sc.args(), p.ID, deviceID)...)
 	if err != nil {
-		return Device{}, notFound(err, notFoundErr(CodeUnknownDevice, "there is no such device"))
+		return Device{}, notFound(err, notFoundErr(CodeUnknownDevice, "err.no_device"))
 	}
 	now := s.Now()
 	due, err := productDue(ctx, s.db, p, now)

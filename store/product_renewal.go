@@ -110,6 +110,9 @@ func (s *Store) SetAutoRenew(ctx context.Context, sc Scope, in AutoRenewInput) e
 	})
 }
 
+// maxDeviceKeys is the most DeviceKeys one paste may hold.
+const maxDeviceKeys = 10_000
+
 // ParseDeviceKeys splits pasted text (one DK per line; commas and spaces work
 // too) into distinct keys, refusing the first malformed one.
 func ParseDeviceKeys(text string) ([]string, error) {
@@ -117,7 +120,7 @@ func ParseDeviceKeys(text string) ([]string, error) {
 	var keys []string
 	for _, k := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' || r == ';' }) {
 		if err := checkKey("device_keys", k); err != nil {
-			return nil, invalid("device_keys", "%q is not a DeviceKey: use 1-64 letters, digits, '-', '_' or '.'", k)
+			return nil, invalid("device_keys", "err.not_a_device_key", "Key", Quoted(k))
 		}
 		if !seen[k] {
 			seen[k] = true
@@ -125,10 +128,10 @@ func ParseDeviceKeys(text string) ([]string, error) {
 		}
 	}
 	if len(keys) == 0 {
-		return nil, invalid("device_keys", "enter at least one DeviceKey, one per line")
+		return nil, invalid("device_keys", "err.device_keys_missing")
 	}
-	if len(keys) > 10000 {
-		return nil, invalid("device_keys", "enter at most 10,000 DeviceKeys at once")
+	if len(keys) > maxDeviceKeys {
+		return nil, invalid("device_keys", "err.device_keys_too_many", "Max", maxDeviceKeys)
 	}
 	return keys, nil
 }
@@ -164,7 +167,7 @@ func (s *Store) SetBlacklisted(ctx context.Context, sc Scope, in BlacklistInput)
 			return err
 		}
 		if !on {
-			return conflict(CodeAutoRenewOff, "automatic renewal is off for %s: turn it on to change which devices renew", p.Name)
+			return conflict(CodeAutoRenewOff, "err.auto_renew_off", "Product", p.Name)
 		}
 		q := `INSERT INTO blacklist (account_id, product_id, device_key) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`
 		op, verb := "blacklist add", "added to"

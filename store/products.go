@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,7 +40,7 @@ func (s *Store) ScopedProduct(ctx context.Context, sc Scope, id int64) (Product,
 	var p Product
 	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $4 AND p.deleted_at IS NULL AND `+
 		sc.productFilter(1), append(sc.args(), id)...)
-	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product"))
 }
 
 // ProductInput names a product the platform created: its key and name.
@@ -56,7 +57,7 @@ func (s *Store) CreateProduct(ctx context.Context, sc Scope, in ProductInput) (P
 	}
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 200 {
-		return Product{}, invalid("name", "the product needs a name of at most 200 characters")
+		return Product{}, invalid("name", "err.product_name", "Max", 200)
 	}
 	if err := checkDC(ctx, s.db, sc.DC); err != nil {
 		return Product{}, err
@@ -65,7 +66,7 @@ func (s *Store) CreateProduct(ctx context.Context, sc Scope, in ProductInput) (P
 	err := s.db.GetContext(ctx, &id, `INSERT INTO products (account_id, dc, product_key, name) VALUES ($1, $2, $3, $4) RETURNING id`,
 		sc.AccountID, sc.DC, in.ProductKey, name)
 	if isUniqueViolation(err, "products_key") {
-		return Product{}, conflict(CodeProductExists, "a product with key %q exists already", in.ProductKey)
+		return Product{}, conflict(CodeProductExists, "err.product_exists", "Product", Quoted(in.ProductKey))
 	}
 	if err != nil {
 		return Product{}, err
@@ -76,7 +77,7 @@ func (s *Store) CreateProduct(ctx context.Context, sc Scope, in ProductInput) (P
 func (s *Store) productByID(ctx context.Context, id int64) (Product, error) {
 	var p Product
 	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $1`, id)
-	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %d", id))
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_id", "ID", strconv.FormatInt(id, 10)))
 }
 
 // ProductByKey finds a live product by its ProductKey, platform-wide (for the API).
@@ -86,7 +87,7 @@ func (s *Store) ProductByKey(ctx context.Context, productKey string) (Product, e
 	}
 	var p Product
 	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.product_key = $1 AND p.deleted_at IS NULL`, productKey)
-	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no product %q", productKey))
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_key", "Product", Quoted(productKey)))
 }
 
 // AccountProduct reads a live product of one account and DC; any other
@@ -95,5 +96,5 @@ func (s *Store) AccountProduct(ctx context.Context, accountID int64, dc string, 
 	var p Product
 	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`
 		WHERE p.id = $1 AND p.account_id = $2 AND p.dc = $3 AND p.deleted_at IS NULL`, productID, accountID, dc)
-	return p, notFound(err, notFoundErr(CodeUnknownProduct, "there is no such product"))
+	return p, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product"))
 }

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -93,21 +93,21 @@ func (s *Store) AddRecipient(ctx context.Context, sc Scope, in RecipientInput) (
 	accountID, email, actor := sc.AccountID, in.Email, in.Actor
 	name := strings.TrimSpace(in.Name)
 	if utf8.RuneCountInString(name) > MaxRecipientName {
-		return Recipient{}, invalid("name", "the name may have at most %d characters", MaxRecipientName)
+		return Recipient{}, invalid("name", "err.recipient_name_long", "Max", MaxRecipientName)
 	}
 	// The name goes into mail headers later: no line breaks or other controls.
 	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return Recipient{}, invalid("name", "the name may not contain line breaks or control characters")
+		return Recipient{}, invalid("name", "err.recipient_name_control")
 	}
 	if strings.TrimSpace(email) == "" {
-		return Recipient{}, invalid("email", "enter the e-mail address that should receive the alerts")
+		return Recipient{}, invalid("email", "err.recipient_email_missing")
 	}
 	email, err := CheckEmail("email", email)
 	if err != nil {
 		return Recipient{}, err
 	}
 	if len(email) > 254 {
-		return Recipient{}, invalid("email", "an e-mail address has at most 254 characters")
+		return Recipient{}, invalid("email", "err.recipient_email_long", "Max", 254)
 	}
 	var r Recipient
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -117,23 +117,22 @@ func (s *Store) AddRecipient(ctx context.Context, sc Scope, in RecipientInput) (
 		err := tx.GetContext(ctx, &ownerEmail, `SELECT coalesce((SELECT u.email FROM users u WHERE u.account_id = a.id AND u.role = 'owner'), '')
 			FROM accounts a WHERE a.id = $1 FOR UPDATE OF a`, accountID)
 		if err != nil {
-			return notFound(err, notFoundErr(CodeUnknownAccount, "there is no account %d", accountID))
+			return notFound(err, notFoundErr(CodeUnknownAccount, "err.no_account_id", "ID", strconv.FormatInt(accountID, 10)))
 		}
 		if strings.EqualFold(ownerEmail, email) {
-			return &Error{Kind: KindConflict, Code: CodeExists, Field: "email",
-				Message: fmt.Sprintf("%s is the account owner's address, which always receives the alerts", email)}
+			return conflict(CodeExists, "err.recipient_is_owner", "Address", email).at("email")
 		}
 		var n int
 		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM alert_recipients WHERE account_id = $1`, accountID); err != nil {
 			return err
 		}
 		if n >= MaxRecipients {
-			return conflict(CodeRecipientLimit, "the list is full: an account may have %d recipients besides its owner. Remove one to add another", MaxRecipients)
+			return conflict(CodeRecipientLimit, "err.recipient_limit", "Max", MaxRecipients)
 		}
 		err = tx.GetContext(ctx, &r, `INSERT INTO alert_recipients (account_id, name, email, created_at, added_by) VALUES ($1, $2, $3, $4, $5)
 			RETURNING id, name, email, created_at, false AS owner, added_by`, accountID, name, email, s.Now(), actor.userID())
 		if isUniqueViolation(err, "alert_recipients_email") {
-			return &Error{Kind: KindConflict, Code: CodeExists, Field: "email", Message: fmt.Sprintf("%s is already a recipient", email)}
+			return conflict(CodeExists, "err.recipient_exists", "Address", email).at("email")
 		}
 		if err != nil {
 			return err
@@ -161,7 +160,7 @@ func (s *Store) RemoveRecipient(ctx context.Context, sc Scope, in RemoveRecipien
 			AND (NOT `+limitedSQL+` OR r.added_by = $2)
 			RETURNING id, name, email, created_at, false AS owner, added_by`, accountID, actor.UserID, id)
 		if err != nil {
-			return notFound(err, notFoundErr(CodeUnknownRecipient, "this recipient is not on the list (any more)"))
+			return notFound(err, notFoundErr(CodeUnknownRecipient, "err.no_recipient"))
 		}
 		return s.audit(ctx, tx, accountID, actor, AuditAlerts, "recipient remove", "removed "+describeRecipient(r)+" from the alert recipients")
 	})

@@ -79,7 +79,7 @@ func TestAddRecipient_RefusesWhatIsNotAnAddress(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := f.st.AddRecipient(f.ctx, store.Scope{AccountID: f.account.ID},
 				store.RecipientInput{Name: c.recipientName, Email: c.email, Actor: recipientActor})
-			if e := wantCode(t, err, store.CodeInvalid); e.Field != c.field || e.Message == "" {
+			if e := wantCode(t, err, store.CodeInvalid); e.Field != c.field || e.Msg == "" {
 				t.Errorf("error = %+v, want a message for %s", e, c.field)
 			}
 		})

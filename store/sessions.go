@@ -59,7 +59,7 @@ func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.
 		WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
 			AND s.last_seen_at > $2 AND s.created_at > $3`, hashID(id), now.Add(-idle), now.Add(-lifetime))
 	if err != nil {
-		return Session{}, notFound(err, notFoundErr(CodeNoSession, "the session has ended"))
+		return Session{}, notFound(err, notFoundErr(CodeNoSession, "err.session_ended"))
 	}
 	if now.Sub(row.LastSeenAt) > time.Minute || row.Flash != nil {
 		if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2, flash = NULL WHERE id_hash = $1`, hashID(id), now); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // zones work on machines without a zoneinfo database
@@ -64,11 +65,11 @@ func CheckTimeZone(field, tz string) (*time.Location, error) {
 	tz = strings.TrimSpace(tz)
 	// "" and "Local" load, but name the server's zone, not one a person chose.
 	if tz == "" || tz == "Local" {
-		return nil, invalid(field, "choose a time zone")
+		return nil, invalid(field, "err.time_zone_missing")
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return nil, invalid(field, "%q is not a time zone we know", tz)
+		return nil, invalid(field, "err.time_zone_unknown", "Zone", Quoted(tz))
 	}
 	return loc, nil
 }
@@ -84,7 +85,7 @@ func (s *Store) SetTimeZone(ctx context.Context, userID int64, tz string) error 
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFoundErr(CodeUnknownUser, "there is no user %d", userID)
+		return notFoundErr(CodeUnknownUser, "err.no_user_id", "ID", strconv.FormatInt(userID, 10))
 	}
 	return nil
 }

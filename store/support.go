@@ -47,7 +47,7 @@ func (s *Store) FindAccounts(ctx context.Context, query string) ([]AccountMatch,
 // that account's audit log) and makes it the account of their session.
 func (s *Store) OpenSupportView(ctx context.Context, sessionID string, support User, accountID int64) error {
 	if support.Role != RoleSupport {
-		return &Error{Kind: KindForbidden, Code: CodeForbidden, Message: "only support staff open other accounts"}
+		return newError(KindForbidden, CodeForbidden, "err.support_only")
 	}
 	acc, err := s.Account(ctx, accountID)
 	if err != nil {

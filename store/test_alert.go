@@ -70,9 +70,9 @@ func (s *Store) QueueTestAlert(ctx context.Context, m OutgoingMail) (int64, erro
 		}
 		switch {
 		case n.User >= TestAlertsPerUser:
-			return conflict(CodeTestAlertLimit, "you have sent %d test alerts in the last hour, the most one person may. Wait a while, then send another", TestAlertsPerUser)
+			return conflict(CodeTestAlertLimit, "err.test_alert_user_limit", "Count", TestAlertsPerUser)
 		case n.Account >= TestAlertsPerAccount:
-			return conflict(CodeTestAlertLimit, "this account has sent %d test alerts in the last hour, the most it may. Wait a while, then send another", TestAlertsPerAccount)
+			return conflict(CodeTestAlertLimit, "err.test_alert_account_limit", "Count", TestAlertsPerAccount)
 		}
 		var err error
 		id, err = queueMail(ctx, tx, m, now)

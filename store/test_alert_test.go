@@ -41,7 +41,7 @@ func TestQueueTestAlert_LimitedPerUserAndPerAccountEachHour(t *testing.T) {
 		}
 	}
 	err := f.testAlert(f.scoped.ID, "scoped-over")
-	if !store.HasCode(err, store.CodeTestAlertLimit) || !strings.Contains(err.Error(), "in the last hour") {
+	if !store.HasCode(err, store.CodeTestAlertLimit) || !strings.Contains(err.Error(), "err.test_alert_user_limit") {
 		t.Fatalf("one more than the user's limit: %v", err)
 	}
 	// Another user of the account still may, up to the account's limit.
@@ -59,7 +59,7 @@ func TestQueueTestAlert_LimitedPerUserAndPerAccountEachHour(t *testing.T) {
 		}
 	}
 	fresh := f.base.AddSubAccount(t, f.account.ID, "fresh@acme.example", false)
-	if err := f.testAlert(fresh.ID, "fresh"); !store.HasCode(err, store.CodeTestAlertLimit) || !strings.Contains(err.Error(), "this account") {
+	if err := f.testAlert(fresh.ID, "fresh"); !store.HasCode(err, store.CodeTestAlertLimit) || !strings.Contains(err.Error(), "err.test_alert_account_limit") {
 		t.Fatalf("one more than the account's limit: %v", err)
 	}
 	if n := countRows(t, f.st, `SELECT count(*) FROM outbox WHERE kind = 'test'`); n != store.TestAlertsPerAccount {

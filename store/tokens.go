@@ -30,7 +30,7 @@ type Token struct {
 func (s *Store) CreateToken(ctx context.Context, name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", invalid("name", "the token needs a name")
+		return "", invalid("name", "err.token_name_missing")
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -40,7 +40,7 @@ func (s *Store) CreateToken(ctx context.Context, name string) (string, error) {
 	sum := sha256.Sum256([]byte(secret))
 	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)`, name, sum[:], s.Now())
 	if isUniqueViolation(err, "api_tokens_name_key") {
-		return "", &Error{Kind: KindConflict, Code: CodeExists, Field: "name", Message: "a token named " + name + " exists already"}
+		return "", conflict(CodeExists, "err.token_exists", "Name", name).at("name")
 	}
 	return secret, err
 }
@@ -88,7 +88,7 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 	}
 	var revoked bool
 	if err := s.db.GetContext(ctx, &revoked, `SELECT true FROM api_tokens WHERE name = $1`, name); err != nil {
-		return notFound(err, notFoundErr(CodeUnknownToken, "there is no token named %q", name))
+		return notFound(err, notFoundErr(CodeUnknownToken, "err.no_token", "Name", Quoted(name)))
 	}
-	return conflict(CodeTokenRevoked, "the token %q is revoked already", name)
+	return conflict(CodeTokenRevoked, "err.token_revoked", "Name", Quoted(name))
 }

@@ -67,10 +67,10 @@ var argonParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism
 
 func hashPassword(pw string) (string, error) {
 	if len(pw) < MinPasswordLength {
-		return "", invalid("password", "the password must have at least %d characters", MinPasswordLength)
+		return "", invalid("password", "err.password_short", "Min", MinPasswordLength)
 	}
 	if len(pw) > MaxPasswordLength {
-		return "", invalid("password", "the password must have at most %d bytes", MaxPasswordLength)
+		return "", invalid("password", "err.password_long", "Max", MaxPasswordLength)
 	}
 	return createHash(pw)
 }
@@ -81,11 +81,11 @@ func hashPassword(pw string) (string, error) {
 func CheckEmail(field, email string) (string, error) {
 	email = strings.TrimSpace(email)
 	if len(email) > MaxEmailLength || !utf8.ValidString(email) || strings.ContainsFunc(email, unicode.IsControl) {
-		return "", invalid(field, "this is not an e-mail address of at most %d characters", MaxEmailLength)
+		return "", invalid(field, "err.email_long", "Max", MaxEmailLength)
 	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") {
-		return "", invalid(field, "%q is not an e-mail address", email)
+		return "", invalid(field, "err.not_an_email", "Address", Quoted(email))
 	}
 	return email, nil
 }
@@ -112,7 +112,7 @@ func insertUser(ctx context.Context, q sqlx.ExtContext, in NewUser) (int64, erro
 	if err == nil {
 		email, err = CheckEmail("email", email)
 	} else {
-		err = invalid("email", "this is not an e-mail address of at most %d characters", MaxEmailLength)
+		err = invalid("email", "err.email_long", "Max", MaxEmailLength)
 	}
 	if err != nil {
 		return 0, err
@@ -125,7 +125,7 @@ func insertUser(ctx context.Context, q sqlx.ExtContext, in NewUser) (int64, erro
 	err = sqlx.GetContext(ctx, q, &id, `INSERT INTO users (account_id, role, email, name, password_hash, manage_licenses)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, account, in.Role, email, in.Name, in.passwordHash, in.ManageLicenses || in.Role == RoleOwner)
 	if isUniqueViolation(err, "users_email") {
-		return 0, &Error{Kind: KindConflict, Code: CodeExists, Field: "email", Message: "a user with this e-mail exists already"}
+		return 0, conflict(CodeExists, "err.user_exists").at("email")
 	}
 	return id, err
 }
@@ -216,7 +216,7 @@ func (s *Store) changeUser(ctx context.Context, email, op, descFormat string, up
 	var u User
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) FOR UPDATE`, email); err != nil {
-			return notFound(err, notFoundErr(CodeUnknownUser, "there is no user with the e-mail %q", email))
+			return notFound(err, notFoundErr(CodeUnknownUser, "err.no_user_email", "Address", Quoted(email)))
 		}
 		now := s.Now()
 		if err := update(tx, u.ID, now); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"regexp"
-	"strings"
 )
 
 // keyPattern is the form of ProductKeys and DeviceKeys (docs/api.md, "Conventions").
@@ -16,16 +15,21 @@ const MaxQuantity = 1_000_000
 
 func checkKey(field, key string) error {
 	if !keyPattern.MatchString(key) {
-		return invalid(field, "%s must be 1-64 letters, digits, '-', '_' or '.'", fieldLabel(field))
+		return invalid(field, keyForms[field])
 	}
 	return nil
 }
 
 func checkQuantity(q int64) error {
 	if q < 1 || q > MaxQuantity {
-		return invalid("quantity", "quantity must be between 1 and 1,000,000")
+		return invalid("quantity", "err.quantity_range", "Min", 1, "Max", MaxQuantity)
 	}
 	return nil
 }
 
-func fieldLabel(field string) string { return strings.ReplaceAll(field, "_", " ") }
+// keyForms are the messages of checkKey by the field it checks.
+var keyForms = map[string]string{
+	"product_key": "err.product_key_form",
+	"device_key":  "err.device_key_form",
+	"device_keys": "err.device_keys_form",
+}

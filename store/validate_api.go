@@ -15,7 +15,7 @@ func CheckQuantity(q int64) error { return checkQuantity(q) }
 // CheckOrderNo refuses a malformed order number.
 func CheckOrderNo(orderNo string) error {
 	if !orderNoPattern.MatchString(orderNo) {
-		return invalid("order_no", "order_no must be 1-64 letters, digits, '.', '_', '/' or '-'")
+		return invalid("order_no", "err.order_no_form")
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package views
 
-import "activation-console/store"
+import (
+	"context"
+
+	"activation-console/store"
+)
 
 // FormErrors collects what is wrong with a submitted form: a message for
 // each field at fault, and one for the form as a whole. A form names the
@@ -47,10 +51,11 @@ func (e FormErrors) Any() bool {
 
 // Absorb files a refusal of the store that the person can correct (a
 // *store.Error of kind invalid or conflict) under its field, worded as a
-// sentence; a refusal about a field the form does not show is about the
-// whole form. It tells whether err was absorbed: anything else (nil, not
-// found, forbidden, a failure) is the caller's to return.
-func (e *FormErrors) Absorb(err error) bool {
+// sentence in the language on ctx; a refusal about a field the form does
+// not show is about the whole form. It tells whether err was absorbed:
+// anything else (nil, not found, forbidden, a failure) is the caller's to
+// return.
+func (e *FormErrors) Absorb(ctx context.Context, err error) bool {
 	se, ok := store.AsError(err)
 	if !ok || (se.Kind != store.KindInvalid && se.Kind != store.KindConflict) {
 		return false
@@ -61,6 +66,6 @@ func (e *FormErrors) Absorb(err error) bool {
 			field = f
 		}
 	}
-	e.Set(field, Sentence(se.Message))
+	e.Set(field, Sentence(ErrorText(ctx, se)))
 	return true
 }

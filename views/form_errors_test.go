@@ -39,25 +39,25 @@ func TestFormErrors_AbsorbFilesAStoreErrorUnderItsField(t *testing.T) {
 		field     string // where the message lands; "" the whole form
 		wantWords string
 	}{
-		{"invalid, a field of the form", &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: "email", Message: "enter an address"},
-			true, "email", "Enter an address."},
-		{"conflict, a field of the form", &store.Error{Kind: store.KindConflict, Code: store.CodeExists, Field: "email", Message: "bob@x.example is already a recipient"},
+		{"invalid, a field of the form", &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: "email", Msg: "err.recipient_email_missing"},
+			true, "email", "Enter the e-mail address that should receive the alerts."},
+		{"conflict, a field of the form", &store.Error{Kind: store.KindConflict, Code: store.CodeExists, Field: "email", Msg: "err.recipient_exists", Args: map[string]any{"Address": "bob@x.example"}},
 			true, "email", "Bob@x.example is already a recipient."},
-		{"wrapped", fmt.Errorf("adding: %w", &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: "name", Message: "too long"}),
-			true, "name", "Too long."},
-		{"a field the form does not show", &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: "device_keys", Message: "no keys"},
-			true, "", "No keys."},
-		{"no field", &store.Error{Kind: store.KindConflict, Code: "recipient_limit", Message: "the list is full"},
-			true, "", "The list is full."},
-		{"not found is the caller's", &store.Error{Kind: store.KindNotFound, Code: store.CodeUnknownProduct, Message: "no such product"}, false, "", ""},
-		{"forbidden is the caller's", &store.Error{Kind: store.KindForbidden, Code: store.CodeForbidden, Message: "no"}, false, "", ""},
+		{"wrapped", fmt.Errorf("adding: %w", &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: "name", Msg: "err.recipient_name_long", Args: map[string]any{"Max": 100}}),
+			true, "name", "The name may have at most 100 characters."},
+		{"a field the form does not show", &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: "device_keys", Msg: "err.device_keys_missing"},
+			true, "", "Enter at least one DeviceKey, one per line."},
+		{"no field", &store.Error{Kind: store.KindConflict, Code: "recipient_limit", Msg: "err.recipient_limit", Args: map[string]any{"Max": 50}},
+			true, "", "The list is full: an account may have 50 recipients besides its owner. Remove one to add another."},
+		{"not found is the caller's", &store.Error{Kind: store.KindNotFound, Code: store.CodeUnknownProduct, Msg: "err.no_product"}, false, "", ""},
+		{"forbidden is the caller's", &store.Error{Kind: store.KindForbidden, Code: store.CodeForbidden, Msg: "err.support_only"}, false, "", ""},
 		{"a failure is the caller's", errors.New("connection refused"), false, "", ""},
 		{"nil", nil, false, "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := NewFormErrors("name", "email")
-			if got := e.Absorb(c.err); got != c.absorbed {
+			if got := e.Absorb(context.Background(), c.err); got != c.absorbed {
 				t.Fatalf("Absorb = %v, want %v", got, c.absorbed)
 			}
 			if !c.absorbed {

@@ -68,14 +68,16 @@ func Count[T ~int | ~int64](n T, one, many string) string {
 // Sentence makes a message written to follow a colon ("there is no such
 // product") a sentence for a page ("There is no such product."). A message
 // ending in a quoted character ('.') gets no period, which would read as
-// one more character.
+// one more character. A Chinese message ends in its own full stop (。), and
+// gets none.
 func Sentence(msg string) string {
 	if msg == "" {
 		return msg
 	}
 	r, size := utf8.DecodeRuneInString(msg)
 	msg = string(unicode.ToUpper(r)) + msg[size:]
-	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") && !strings.HasSuffix(msg, "?") && !strings.HasSuffix(msg, "'") {
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") && !strings.HasSuffix(msg, "?") && !strings.HasSuffix(msg, "'") &&
+		!strings.HasSuffix(msg, "。") && !strings.HasSuffix(msg, "！") && !strings.HasSuffix(msg, "？") {
 		msg += "."
 	}
 	return msg

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"activation-console/store"
+	"activation-console/views"
 )
 
 func main() {
@@ -169,7 +170,7 @@ func report(stderr io.Writer, name string, err error) int {
 		return exitErr.code
 	}
 	if e, ok := store.AsError(err); ok {
-		fmt.Fprintf(stderr, "console %s: %s\n", name, e.Message)
+		fmt.Fprintf(stderr, "console %s: %s\n", name, views.ErrorText(context.Background(), e)) // an operator's tool: English
 		return exitFailure
 	}
 	fmt.Fprintf(stderr, "console %s: %v\n", name, err)

@@ -89,10 +89,10 @@ var seedShards = min(8, 2*runtime.NumCPU())
 func Seed(ctx context.Context, s *store.Store, in SeedInput) (SeedReport, error) {
 	start := time.Now()
 	if in.Devices < 1 || in.Devices > maxSeedDevices {
-		return SeedReport{}, invalid("devices", "devices must be between 1 and %d", maxSeedDevices)
+		return SeedReport{}, store.Invalid("devices", "err.demo_devices_range", "Max", maxSeedDevices)
 	}
 	if in.Products < 1 || in.Products > maxSeedProducts || in.Products > in.Devices {
-		return SeedReport{}, invalid("products", "products must be between 1 and %d, and at most the devices", maxSeedProducts)
+		return SeedReport{}, store.Invalid("products", "err.demo_products_range", "Max", maxSeedProducts)
 	}
 	acc, err := s.Account(ctx, in.AccountID)
 	if err != nil {
@@ -429,10 +429,4 @@ var seedSteps = []struct {
 			FROM blacklist b JOIN products p ON p.id = b.product_id WHERE b.product_id IN (SELECT product_id FROM demo_products)) x
 		JOIN users o ON o.account_id = $1 AND o.role = 'owner'
 		ORDER BY at`, false},
-}
-
-// invalid is the store's invalid-input error, so that a refused seed reads
-// as a refused operation does.
-func invalid(field, format string, args ...any) *store.Error {
-	return &store.Error{Kind: store.KindInvalid, Code: store.CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
