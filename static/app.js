@@ -81,4 +81,29 @@
       setTimeout(function () { el.remove(); }, 6000);
     });
   });
+  // A table wider than its box scrolls in it (app.css): the box then takes
+  // the keyboard focus, so that the arrow keys scroll it, and is named like
+  // the section it is in, so that a screen reader says what it holds.
+  function markScrollBoxes() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (box.hasAttribute("tabindex")) return;
+        box.setAttribute("tabindex", "0");
+        const named = box.closest("[aria-labelledby], [aria-label]");
+        if (named) {
+          box.setAttribute("role", "group");
+          if (named.hasAttribute("aria-labelledby")) box.setAttribute("aria-labelledby", named.getAttribute("aria-labelledby"));
+          else box.setAttribute("aria-label", named.getAttribute("aria-label"));
+        }
+      } else if (box.hasAttribute("tabindex")) {
+        ["tabindex", "role", "aria-labelledby", "aria-label"].forEach(function (a) { box.removeAttribute(a); });
+      }
+    });
+  }
+  document.addEventListener("htmx:load", markScrollBoxes);
+  let resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(markScrollBoxes, 150);
+  });
 })();

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -18,9 +19,10 @@ var windows = []struct{ width, height int64 }{{1366, 900}, {390, 844}}
 
 // TestLayout_EveryPageFitsTheWindowInBothLanguages loads every main page
 // and a dialog once per language and looks at it at both sizes: nothing may
-// make the page wider than the window (wide tables scroll in their own box)
-// and no button may cut its words off. Chinese words are often wider per
-// word and never break at spaces, English ones longer; both must hold.
+// make the page wider than the window (wide tables scroll in their own box,
+// which then takes the keyboard focus) and no button may cut its words off.
+// Chinese words are often wider per word and never break at spaces, English
+// ones longer; both must hold, and axe must find nothing serious in either.
 //
 // With JOURNEY_SCREENSHOTS set, it photographs each page at each size
 // (layout-<language>-<width>-<page>.png), for a person to look at.
@@ -127,6 +129,8 @@ func (j *journey) fits(lang, name string) {
 		if len(m.Clipped) > 0 {
 			j.t.Errorf("%s (%s) at %d px cuts off: %s", name, lang, win.width, strings.Join(m.Clipped, "; "))
 		}
+		j.scrollBoxesFocusable(fmt.Sprintf("%s (%s) at %d px", name, lang, win.width))
+		j.axe(fmt.Sprintf("%s (%s) at %d px", name, lang, win.width))
 		if dir := os.Getenv("JOURNEY_SCREENSHOTS"); dir != "" {
 			j.shoot(filepath.Join(dir, fmt.Sprintf("layout-%s-%d-%s.png", lang, win.width, name)))
 		}
@@ -146,5 +150,19 @@ func (j *journey) shoot(path string) {
 	}
 	if err := os.WriteFile(path, run(j, shot), 0o644); err != nil {
 		j.t.Fatal(err)
+	}
+}
+
+// scrollBoxesFocusable waits until every table box that scrolls takes the
+// keyboard focus (app.js marks them on load and after a resize), and no
+// other does.
+func (j *journey) scrollBoxesFocusable(what string) {
+	j.t.Helper()
+	const marked = `Array.from(document.querySelectorAll(".table-wrap")).every(b =>
+		(b.scrollWidth > b.clientWidth + 1) === (b.getAttribute("tabindex") === "0"))`
+	ctx, cancel := context.WithTimeout(j.ctx, wait)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](marked, chromedp.WithPollingTimeout(2*time.Second))); err != nil {
+		j.t.Errorf("%s: a table box that scrolls cannot take the keyboard focus (or one that does not scroll can): %v", what, err)
 	}
 }
