@@ -42,6 +42,7 @@ func TestLayout_EveryPageFitsTheWindowInBothLanguages(t *testing.T) {
 				{"audit", "/eu-frankfurt/audit"},
 				{"members", "/eu-frankfurt/members"},
 				{"settings", "/eu-frankfurt/settings"},
+				{"not-found", "/eu-frankfurt/no-such-page"},
 				{"product", productPath(j.thermo)},
 			} {
 				j.visit(p.path)
