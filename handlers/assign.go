@@ -18,7 +18,7 @@ import (
 
 // assignForm shows step 1, or step 2 when ?product= names a product.
 func (h *Handler) assignForm(c echo.Context) error {
-	p := h.page(c, "Assign activation codes", "overview")
+	p := h.page(c, views.T(c.Request().Context(), "assign.title"), "overview")
 	if !currentViewer(c).canManage() {
 		return h.render(c, http.StatusOK, p, views.AssignNotAllowed(false), views.AssignNotAllowed(true))
 	}
@@ -35,7 +35,7 @@ func (h *Handler) assignForm(c echo.Context) error {
 		if !store.HasCode(err, store.CodeUnknownProduct) {
 			return err
 		}
-		f.Errors.Set("product", productGone)
+		f.Errors.Set("product", views.T(c.Request().Context(), productGone))
 		status = http.StatusUnprocessableEntity
 	}
 	if err := h.assignProducts(c, &f); err != nil {
@@ -72,14 +72,14 @@ func (h *Handler) assignProducts(c echo.Context, f *views.AssignForm) error {
 // back to step 2, and step 3's Confirm to the ledger.
 func (h *Handler) assign(c echo.Context) error {
 	ctx, sc := c.Request().Context(), h.scope(c)
-	p := h.page(c, "Assign activation codes", "overview")
+	p := h.page(c, views.T(c.Request().Context(), "assign.title"), "overview")
 	in := parseAssignInput(c)
 	f := views.AssignForm{Step: views.AssignQuantity, Return: h.assignReturn(c, c.FormValue("return")),
 		Package: in.Package, Quantity: in.Quantity, Errors: assignErrors()}
 	t, err := h.store.AssignTargetOf(ctx, sc, in.ProductID)
 	if store.HasCode(err, store.CodeUnknownProduct) {
 		f.Step = views.AssignPick
-		f.Errors.Set("product", productGone)
+		f.Errors.Set("product", views.T(ctx, productGone))
 		if err := h.assignProducts(c, &f); err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func (h *Handler) assign(c echo.Context) error {
 	if in.Back {
 		return h.renderAssign(c, http.StatusOK, p, f)
 	}
-	pkg, n, errs := in.validate(t)
+	pkg, n, errs := in.validate(ctx, t)
 	if errs.Any() {
 		f.Errors = errs
 		return h.renderAssign(c, http.StatusUnprocessableEntity, p, f)
@@ -117,7 +117,7 @@ func (h *Handler) assign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Assigned "+views.Count(a.Quantity, "code", "codes")+" to "+a.ProductName+".")
+	h.flash(c, views.Tn(ctx, "assign.done", a.Quantity, "Product", a.ProductName))
 	return redirect(c, f.Return)
 }
 

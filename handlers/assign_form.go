@@ -32,8 +32,9 @@ func parseAssignInput(c echo.Context) assignInput {
 		Quantity: strings.TrimSpace(c.FormValue("quantity")), Back: c.FormValue("back") != "", Confirm: c.FormValue("confirm") == "1"}
 }
 
-// productGone is the refusal of a product that is not (any more) in the scope.
-const productGone = "That product does not exist any more: choose one from the list."
+// productGone is the message refusing a product that is not (any more) in
+// the scope.
+const productGone = "assign.error.product_gone"
 
 // assignErrors is an empty FormErrors for the assign dialog's fields.
 func assignErrors() views.FormErrors { return views.NewFormErrors("product", "package", "quantity") }
@@ -41,7 +42,7 @@ func assignErrors() views.FormErrors { return views.NewFormErrors("product", "pa
 // validate checks the package and the quantity against what the product can
 // take now. It returns the package and the number of codes, or the messages
 // by field.
-func (in assignInput) validate(t store.AssignTarget) (pkg store.UnassignedPackage, n int64, errs views.FormErrors) {
+func (in assignInput) validate(ctx context.Context, t store.AssignTarget) (pkg store.UnassignedPackage, n int64, errs views.FormErrors) {
 	errs = assignErrors()
 	name := t.Product.Name
 	chosen := false
@@ -49,25 +50,25 @@ func (in assignInput) validate(t store.AssignTarget) (pkg store.UnassignedPackag
 	case t.Fixed():
 		pkg, chosen = t.Packages[0], true
 		if in.Package != "" && in.Package != pkg.Code {
-			errs.Set("package", name+" uses the package "+pkg.Name+" now; only codes of that package can be assigned to it.")
+			errs.Set("package", views.T(ctx, "assign.error.package_fixed", "Product", name, "Package", pkg.Name))
 		}
 	case len(t.Packages) == 0:
-		errs.Set("package", "No unassigned codes are left. Purchase codes to assign them.")
+		errs.Set("package", views.T(ctx, "assign.error.no_codes"))
 	case in.Package == "":
-		errs.Set("package", "Choose a package.")
+		errs.Set("package", views.T(ctx, "assign.error.choose_package"))
 	default:
 		if pkg, chosen = t.Package(in.Package); !chosen {
-			errs.Set("package", "No unassigned codes of that package are left: choose one of the packages listed.")
+			errs.Set("package", views.T(ctx, "assign.error.package_gone"))
 		}
 	}
 	n, err := strconv.ParseInt(in.Quantity, 10, 64)
 	switch {
 	case chosen && pkg.Quantity == 0:
-		errs.Set("quantity", "No unassigned codes of "+pkg.Name+" are left.")
+		errs.Set("quantity", views.T(ctx, "assign.error.package_empty", "Package", pkg.Name))
 	case chosen && (err != nil || n < 1 || n > assignMax(pkg)):
-		errs.Set("quantity", "Enter a number from 1 to "+views.Num(assignMax(pkg))+".")
+		errs.Set("quantity", views.T(ctx, "assign.error.quantity_range", "Max", views.Num(assignMax(pkg))))
 	case !chosen && (err != nil || n < 1):
-		errs.Set("quantity", "Enter a number of codes: 1 or more.")
+		errs.Set("quantity", views.T(ctx, "assign.error.quantity_positive"))
 	}
 	return pkg, n, errs
 }
@@ -83,17 +84,15 @@ func assignError(ctx context.Context, e *store.Error, fresh store.AssignTarget, 
 	case store.CodeNotEnoughCodes:
 		pkg, ok := fresh.Package(chosen.Code)
 		if !ok || pkg.Quantity == 0 {
-			return "quantity", "No unassigned codes of " + chosen.Name + " are left now: someone else assigned them meanwhile."
+			return "quantity", views.T(ctx, "assign.error.taken_meanwhile", "Package", chosen.Name)
 		}
-		return "quantity", "Only " + views.Num(pkg.Quantity) + " codes of " + pkg.Name + " are left now: someone else assigned codes meanwhile. " +
-			"Enter a number from 1 to " + views.Num(assignMax(pkg)) + "."
+		return "quantity", views.Tn(ctx, "assign.error.fewer_meanwhile", pkg.Quantity, "Package", pkg.Name, "Max", views.Num(assignMax(pkg)))
 	case store.CodePackageMismatch:
 		if fresh.Fixed() {
-			return "package", fresh.Product.Name + " uses the package " + *fresh.Product.PackageName +
-				" now; only codes of that package can be assigned to it."
+			return "package", views.T(ctx, "assign.error.package_fixed", "Product", fresh.Product.Name, "Package", *fresh.Product.PackageName)
 		}
 	case store.CodeUnknownPackage:
-		return "package", "That package does not exist: choose one of the packages listed."
+		return "package", views.T(ctx, "assign.error.unknown_package")
 	}
 	field = e.Field
 	if field != "package" {

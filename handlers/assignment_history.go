@@ -19,7 +19,7 @@ func (h *Handler) assignmentHistory(c echo.Context) error {
 	v := currentViewer(c)
 	sc := h.scope(c)
 	q := parseHistoryQuery(c, v.loc)
-	p := h.page(c, "Assignment history", "overview")
+	p := h.page(c, views.T(c.Request().Context(), "history.title"), "overview")
 	return listPage(h, c, list[store.AssignmentFilter, store.AssignmentRecord]{query: q, page: p, path: h.url(c, routenames.AssignmentHistory),
 		csv: func(f store.AssignmentFilter) error { return h.assignmentHistoryCSV(c, sc, f, v.loc) },
 		read: func(ctx context.Context, f store.AssignmentFilter, page store.PageRequest) (store.Page[store.AssignmentRecord], error) {

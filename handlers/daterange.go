@@ -15,21 +15,18 @@ import (
 // fromKey and toKey: days typed as YYYY-MM-DD in the viewer's zone, used
 // from 00:00 of the first to 24:00 of the last (the range's To is
 // excluded). A date that cannot be used leaves its side open, with the
-// reason filed in errs under its parameter; what is used
-// is added to keep (the filters kept in page and CSV links). what names the
-// dates in messages ("activation": "the first activation date"); "" words
-// them as the start and end dates.
-func parseDateRange(c echo.Context, fromKey, toKey, what string, loc *time.Location, keep url.Values, errs *views.FormErrors) store.DateRange {
-	first, last, earlier := "The start date", "The end date", "the start date"
-	if what != "" {
-		first, last, earlier = "The first "+what+" date", "The last "+what+" date", "the first"
-	}
+// reason filed in errs under its parameter; what is used is added to keep
+// (the filters kept in page and CSV links). kind names the dates in the
+// refusals: "" as start and end dates, "activated" or "expires" as a device
+// list's first and last activation or expiration dates.
+func parseDateRange(c echo.Context, fromKey, toKey, kind string, loc *time.Location, keep url.Values, errs *views.FormErrors) store.DateRange {
+	ctx, msgs := c.Request().Context(), rangeRefusals[kind]
 	var r store.DateRange
 	refuse := errs.Set
 	fromText, toText := queryText(c, fromKey), queryText(c, toKey)
 	if fromText != "" {
 		if d, err := time.ParseInLocation("2006-01-02", fromText, loc); err != nil {
-			refuse(fromKey, first+" is not a date: pick one from the calendar, or type it as YYYY-MM-DD.")
+			refuse(fromKey, views.T(ctx, msgs.fromNotADate))
 		} else {
 			r.From = d
 			keep.Set(fromKey, fromText)
@@ -39,9 +36,9 @@ func parseDateRange(c echo.Context, fromKey, toKey, what string, loc *time.Locat
 		d, err := time.ParseInLocation("2006-01-02", toText, loc)
 		switch {
 		case err != nil:
-			refuse(toKey, last+" is not a date: pick one from the calendar, or type it as YYYY-MM-DD.")
+			refuse(toKey, views.T(ctx, msgs.toNotADate))
 		case !r.From.IsZero() && d.Before(r.From):
-			refuse(toKey, last+" is before "+earlier+": pick a day on or after "+fromText+".")
+			refuse(toKey, views.T(ctx, msgs.toBeforeFrom, "From", fromText))
 		default:
 			r.To = d.AddDate(0, 0, 1)
 			keep.Set(toKey, toText)
@@ -50,11 +47,20 @@ func parseDateRange(c echo.Context, fromKey, toKey, what string, loc *time.Locat
 	return r
 }
 
+// rangeMessages are the ids of the messages refusing a range's dates.
+type rangeMessages struct{ fromNotADate, toNotADate, toBeforeFrom string }
+
+// rangeRefusals are the refusals of each kind of range (parseDateRange).
+var rangeRefusals = map[string]rangeMessages{
+	"":          {"components.dates.start_not_a_date", "components.dates.end_not_a_date", "components.dates.end_before_start"},
+	"activated": {"components.dates.activated_first_not_a_date", "components.dates.activated_last_not_a_date", "components.dates.activated_last_before_first"},
+	"expires":   {"components.dates.expires_first_not_a_date", "components.dates.expires_last_not_a_date", "components.dates.expires_last_before_first"},
+}
+
 // parseDayRange reads name_from and name_to, the device lists' activation
 // and expiration filters (name "activated" or "expires").
 func parseDayRange(c echo.Context, name string, loc *time.Location, keep url.Values, errs *views.FormErrors) store.DateRange {
-	label := map[string]string{"activated": "activation", "expires": "expiration"}[name]
-	return parseDateRange(c, name+"_from", name+"_to", label, loc, keep, errs)
+	return parseDateRange(c, name+"_from", name+"_to", name, loc, keep, errs)
 }
 
 // queryText is a query parameter as typed, without surrounding spaces.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"activation-console/store"
 	"activation-console/store/demo"
@@ -186,8 +187,10 @@ func visibleTexts(doc *goquery.Document) []string {
 				return
 			}
 			if n.Data == "noscript" && n.FirstChild != nil && n.FirstChild.Type == html.TextNode {
-				// The parser keeps what a browser without JavaScript shows as raw text.
-				if nodes, err := html.ParseFragment(strings.NewReader(n.FirstChild.Data), n); err == nil {
+				// The parser keeps what a browser without JavaScript shows as raw
+				// text; parsed inside the noscript again it would stay text.
+				body := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+				if nodes, err := html.ParseFragment(strings.NewReader(n.FirstChild.Data), body); err == nil {
 					for _, c := range nodes {
 						walk(c)
 					}
@@ -251,6 +254,12 @@ func trimPunct(w string) string {
 	return strings.TrimFunc(w, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) })
 }
 
+// wordBreak separates words: spaces, and the punctuation of Chinese text,
+// which sets no spaces ("Europe/Berlin（UTC+01:00）" is two words).
+func wordBreak(r rune) bool {
+	return unicode.IsSpace(r) || r > unicode.MaxASCII && unicode.IsPunct(r)
+}
+
 // figureWord is a number, a date or a time as the console writes them.
 var figureWord = regexp.MustCompile(`^[+\-−]?[0-9][0-9,.:\-/年月日]*[%]?$`)
 
@@ -261,7 +270,7 @@ func (f *sweepFixture) leftover(texts []string, allowed func(word string) bool) 
 		if f.data[s] {
 			continue
 		}
-		for _, w := range strings.Fields(s) {
+		for _, w := range strings.FieldsFunc(s, wordBreak) {
 			w = trimPunct(w)
 			if w == "" || f.data[w] || figureWord.MatchString(w) || allowed(w) {
 				continue
@@ -278,8 +287,8 @@ func (f *sweepFixture) leftover(texts []string, allowed func(word string) bool) 
 // console is being translated, by path prefix after the data center. It
 // must end empty: issue 13 is not done while it is not.
 var notYetTranslated = []string{
-	"/", "/cn-shanghai", "/licenses", "/assign", // overview, assignment
-	"/products/", // a product's page and dialogs
+	"/cn-shanghai", // the demo account is not there: answered by the 404 page
+	"/products/",   // a product's page and dialogs
 	"/near-expiry", "/audit", "/members", "/recipients", "/settings", "/account/password", "/no-such-page",
 }
 
@@ -341,7 +350,7 @@ func TestPages_InChinese_HaveNoEnglishWords(t *testing.T) {
 	f := newSweepFixture(t)
 	b := f.signInAs(t, store.RoleOwner, "zh-CN,zh;q=0.9")
 	report := map[string][]string{}
-	kept := []string{"ProductKey", "DeviceKey", "CSV", "UTC", "English", "ID", "API"}
+	kept := []string{"ProductKey", "DeviceKey", "CSV", "UTC", "English", "ID", "API", "OTA", "MB"}
 	anon := newBrowser(t, f.srv)
 	anon.lang = "zh-CN"
 	pages := append([]sweepPage{{method: http.MethodGet, path: "/signin"},

@@ -21,7 +21,7 @@ func (h *Handler) overview(c echo.Context) error {
 	if q.filter.Search = queryText(c, "q"); q.filter.Search != "" {
 		q.keep.Set("q", q.filter.Search)
 	}
-	p := h.page(c, "License overview", "overview")
+	p := h.page(c, views.T(c.Request().Context(), "overview.title"), "overview")
 	return listPage(h, c, list[store.ProductCodesFilter, store.ProductCodes]{query: q, page: p, path: h.url(c, routenames.Overview),
 		csv: func(f store.ProductCodesFilter) error { return h.productCodesCSV(c, sc, f) },
 		read: func(ctx context.Context, f store.ProductCodesFilter, page store.PageRequest) (store.Page[store.ProductCodes], error) {

@@ -17,7 +17,7 @@ func (h *Handler) unassignedDialog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := h.page(c, "Unassigned activation codes", "overview")
+	p := h.page(c, views.T(c.Request().Context(), "overview.unassigned_codes.title"), "overview")
 	u := views.Unassigned{Packages: pkgs, CanManage: currentViewer(c).canManage(),
 		AssignURL: assignURL(p, 0, h.url(c, routenames.Overview))}
 	return h.render(c, http.StatusOK, p, views.UnassignedPage(u), views.UnassignedDialog(u))
