@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"activation-console/store"
 )
 
 func TestDateRangeFilter(t *testing.T) {
@@ -32,5 +34,16 @@ func TestDateRangeFilter(t *testing.T) {
 	}
 	if strings.Count(html, "aria-invalid") != 1 {
 		t.Errorf("want only the refused date marked invalid: %s", html)
+	}
+}
+
+func TestDateRangeFilter_LabelsFollowTheLanguage(t *testing.T) {
+	var b strings.Builder
+	ctx := WithLanguage(context.Background(), store.Chinese)
+	if err := DateRangeFilter(fieldDateRange("激活时间", "activated", "near-a", "e-", "", "", NewFormErrors())).Render(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `<label class="sr-only" for="near-af">激活时间：起始日期</label>`) {
+		t.Errorf("labels: %s", b.String())
 	}
 }
