@@ -39,14 +39,23 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 	if base == "" {
 		base = c.Scheme() + "://" + c.Request().Host
 	}
-	m, err := mail.NewRenderer(base, h.routes.path).Test(mail.TestAlert{AccountName: v.account.Name, Threshold: v.account.AlertThreshold,
-		Recipients: to, SentBy: v.user.Email, DC: c.Param("dc"), At: h.store.Now(), Language: views.LanguageOf(ctx)})
-	if err != nil {
-		return err
+	// One mail per language its recipients read, each listing every address.
+	emails := make([]string, len(to))
+	for i, r := range to {
+		emails[i] = r.Email
 	}
-	// Each click is its own mail: a key no other row has.
+	// Each click is its own test alert: a key no other row has.
 	key := fmt.Sprintf("test/%d/%s", v.account.ID, store.NewClaimToken())
-	_, err = h.store.QueueTestAlert(ctx, store.OutgoingMail{AccountID: v.account.ID, DedupeKey: key, Recipients: to, SentBy: v.user.ID, Mail: m})
+	var mails []store.OutgoingMail
+	for _, g := range store.ByLanguage(to) {
+		m, err := mail.NewRenderer(base, h.routes.path).Test(mail.TestAlert{AccountName: v.account.Name, Threshold: v.account.AlertThreshold,
+			Recipients: emails, SentBy: v.user.Email, DC: c.Param("dc"), At: h.store.Now(), Language: g.Language})
+		if err != nil {
+			return err
+		}
+		mails = append(mails, store.OutgoingMail{AccountID: v.account.ID, DedupeKey: key, Recipients: g.Emails, SentBy: v.user.ID, Mail: m})
+	}
+	_, err = h.store.QueueTestAlert(ctx, mails...)
 	if store.HasCode(err, store.CodeTestAlertLimit) {
 		return h.testAlertRefused(c, err)
 	}

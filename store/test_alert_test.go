@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -26,10 +27,58 @@ func TestTestAlertRecipients_AScopedSubAccountReachesOnlyItsOwnAndItself(t *test
 		{f.scoped.ID, "scoped@acme.example,mallory@outside.example"},
 		{f.allOf.ID, "owner@acme.example,mallory@outside.example,ops@acme.example,boss@acme.example,team@acme.example"},
 	} {
-		to, err := f.st.TestAlertRecipients(f.ctx, f.account.ID, c.user)
+		rs, err := f.st.TestAlertRecipients(f.ctx, f.account.ID, c.user)
+		var to []string
+		for _, r := range rs {
+			to = append(to, r.Email)
+		}
 		if err != nil || strings.Join(to, ",") != c.want {
 			t.Errorf("user %d: %q (%v), want %q", c.user, to, err, c.want)
 		}
+	}
+}
+
+// A test alert goes once per language of its recipients (the owner's own
+// choice, each recipient's), and its mails count as one test alert.
+func TestQueueTestAlert_OneMailPerLanguageCountsAsOne(t *testing.T) {
+	f := newScopeFixture(t)
+	var owner int64
+	if err := f.st.DB().GetContext(f.ctx, &owner, `SELECT id FROM users WHERE account_id = $1 AND role = 'owner'`, f.account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.SetLanguage(f.ctx, owner, string(store.Chinese)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE alert_recipients SET language = 'zh-CN' WHERE email = 'boss@acme.example'`); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.st.TestAlertRecipients(f.ctx, f.account.ID, f.allOf.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := store.ByLanguage(rs)
+	want := []store.LanguageGroup{
+		{Language: store.Chinese, Emails: []string{"owner@acme.example", "boss@acme.example"}},
+		{Language: store.English, Emails: []string{"mallory@outside.example", "ops@acme.example", "team@acme.example"}},
+	}
+	if fmt.Sprint(groups) != fmt.Sprint(want) {
+		t.Fatalf("by language %v, want %v", groups, want)
+	}
+	for i := range store.TestAlertsPerUser {
+		var ms []store.OutgoingMail
+		for _, g := range groups {
+			ms = append(ms, store.OutgoingMail{AccountID: f.account.ID, DedupeKey: "click-" + itoa64(int64(i)), SentBy: f.allOf.ID,
+				Recipients: g.Emails, Mail: store.Mail{Subject: "Test " + string(g.Language), Text: "t", HTML: "<p>t</p>"}})
+		}
+		if ids, err := f.st.QueueTestAlert(f.ctx, ms...); err != nil || len(ids) != 2 {
+			t.Fatalf("click %d: %v (%v)", i+1, ids, err)
+		}
+	}
+	if n := countRows(t, f.st, `SELECT count(*) FROM outbox WHERE kind = 'test'`); n != 2*store.TestAlertsPerUser {
+		t.Errorf("%d mails, want two per click", n)
+	}
+	if err := f.testAlert(f.allOf.ID, "over"); !store.HasCode(err, store.CodeTestAlertLimit) {
+		t.Errorf("the click over the limit: %v", err)
 	}
 }
 
