@@ -19,7 +19,7 @@ import (
 func (h *Handler) auditLog(c echo.Context) error {
 	v := currentViewer(c)
 	q := parseAuditQuery(c, v.loc)
-	p := h.page(c, "Audit log", "audit")
+	p := h.page(c, views.T(c.Request().Context(), "audit.title"), "audit")
 	return listPage(h, c, list[store.AuditFilter, store.AuditEntry]{query: q, page: p, path: h.url(c, routenames.Audit),
 		csv: func(f store.AuditFilter) error { return h.auditCSV(c, f, v.account.ID, v.loc) },
 		read: func(ctx context.Context, f store.AuditFilter, page store.PageRequest) (store.Page[store.AuditEntry], error) {
@@ -61,7 +61,7 @@ func (h *Handler) auditCSV(c echo.Context, f store.AuditFilter, accountID int64,
 func (h *Handler) requireOwnerOrSupport(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if v := currentViewer(c); v.user.Role != store.RoleOwner && !v.support() {
-			return echo.NewHTTPError(http.StatusForbidden, "Only the account owner reads the audit log.")
+			return echo.NewHTTPError(http.StatusForbidden, views.T(c.Request().Context(), "audit.owner_only"))
 		}
 		return next(c)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -73,24 +74,25 @@ func httpErrorMessage(he *echo.HTTPError) string {
 }
 
 // pageError answers a console request that failed: a page of its own, or for
-// htmx a fragment whose message app.js shows.
+// htmx a fragment whose message app.js shows, in the request's language.
 func (h *Handler) pageError(err error, c echo.Context) {
-	status, message := http.StatusInternalServerError, "Something went wrong on our side. Try again in a moment."
+	ctx := c.Request().Context()
+	status, message := http.StatusInternalServerError, views.T(ctx, "errors.internal")
 	var he *echo.HTTPError
 	switch e, ok := store.AsError(err); {
 	case ok && apiStatuses[e.Kind] != 0:
 		status, message = apiStatuses[e.Kind], views.Sentence(views.ErrorText(c.Request().Context(), e))
 	case errors.As(err, &he) && he.Code < 500:
-		status, message = he.Code, http.StatusText(he.Code)+"."
+		status, message = he.Code, views.T(ctx, "errors.status_sentence", "Status", statusText(ctx, he.Code))
 		if m, ok := he.Message.(string); ok && he.Message != http.StatusText(he.Code) {
 			message = views.Sentence(m) // handlers word their refusals for people
 		}
 		if he.Code == http.StatusNotFound {
-			message = "There is no such page here, or it is not yours to see."
+			message = views.T(ctx, "errors.not_found")
 		}
 	case store.IsUnavailable(err):
 		h.unavailable(c, err)
-		status, message = http.StatusServiceUnavailable, "The service is briefly unavailable: the database is not answering in time. Try again in a few seconds."
+		status, message = http.StatusServiceUnavailable, views.T(ctx, "errors.unavailable")
 	default:
 		h.logInternal(c, err)
 	}
@@ -98,7 +100,7 @@ func (h *Handler) pageError(err error, c echo.Context) {
 		c.NoContent(status)
 		return
 	}
-	comp := views.ErrorPage(status, http.StatusText(status), message)
+	comp := views.ErrorPage(status, statusText(ctx, status), message)
 	if isPartial(c) { // as render decides: a history restore or a swap of #main gets the page
 		comp = views.ErrorFragment(message)
 	}
@@ -112,4 +114,30 @@ func (h *Handler) pageError(err error, c echo.Context) {
 	if err := c.HTMLBlob(status, buf.Bytes()); err != nil {
 		h.log.Error("handlers: write error page", "request_id", requestID(c), "err", err)
 	}
+}
+
+// statusTexts name the statuses of the console's error pages, as their titles.
+var statusTexts = map[int]string{
+	http.StatusBadRequest:            "errors.status.bad_request",
+	http.StatusUnauthorized:          "errors.status.unauthorized",
+	http.StatusForbidden:             "errors.status.forbidden",
+	http.StatusNotFound:              "errors.status.not_found",
+	http.StatusMethodNotAllowed:      "errors.status.method_not_allowed",
+	http.StatusConflict:              "errors.status.conflict",
+	http.StatusRequestEntityTooLarge: "errors.status.too_large",
+	http.StatusUnsupportedMediaType:  "errors.status.unsupported_media_type",
+	http.StatusMisdirectedRequest:    "errors.status.misdirected",
+	http.StatusUnprocessableEntity:   "errors.status.unprocessable",
+	http.StatusTooManyRequests:       "errors.status.too_many_requests",
+	http.StatusInternalServerError:   "errors.status.internal",
+	http.StatusServiceUnavailable:    "errors.status.unavailable",
+}
+
+// statusText is the title of an error page with this status, in the
+// language on ctx; a status the console does not expect is named by its number.
+func statusText(ctx context.Context, status int) string {
+	if id, ok := statusTexts[status]; ok {
+		return views.T(ctx, id)
+	}
+	return views.T(ctx, "errors.status.unknown", "Status", strconv.Itoa(status))
 }

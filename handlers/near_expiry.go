@@ -20,7 +20,7 @@ func (h *Handler) nearExpiry(c echo.Context) error {
 	v := currentViewer(c)
 	sc := h.scope(c)
 	q := parseNearExpiryQuery(c, v.loc)
-	p := h.page(c, "Devices with near-expiry codes", "near-expiry")
+	p := h.page(c, views.T(c.Request().Context(), "near_expiry.title"), "near-expiry")
 	return listPage(h, c, list[store.NearExpiryFilter, store.Device]{query: q, page: p, path: h.url(c, routenames.NearExpiry),
 		csv: func(f store.NearExpiryFilter) error { return h.nearExpiryCSV(c, sc, f, v.loc) },
 		read: func(ctx context.Context, f store.NearExpiryFilter, page store.PageRequest) (store.Page[store.Device], error) {

@@ -19,7 +19,7 @@ func (h *Handler) supportSearch(c echo.Context) error {
 		return err
 	}
 	return h.renderBare(c, http.StatusOK, views.SupportSearch(views.SupportSearchPage{
-		Email: v.user.Email, Flash: v.session.Flash, Query: q, Matches: matches}))
+		Email: v.user.Email, Flash: v.session.Flash, Query: q, Matches: matches, ReturnTo: c.Request().URL.RequestURI()}))
 }
 
 // openSupportView opens an account read-only for a support user and
