@@ -23,10 +23,11 @@ func (a Actor) userID() sql.NullInt64 {
 
 // audit writes one audit-log row inside the caller's transaction, so a change
 // and its record commit together. It is stamped by the store's clock, like
-// the change itself.
-func (s *Store) audit(ctx context.Context, q sqlx.ExtContext, accountID int64, a Actor, typ AuditType, op, desc string) error {
+// the change itself. desc is the description in English, kept for any reader
+// of the table; msg says the same as messages, for the log's pages.
+func (s *Store) audit(ctx context.Context, q sqlx.ExtContext, accountID int64, a Actor, typ AuditType, op AuditOperation, desc string, msg ...AuditClause) error {
 	_, err := q.ExecContext(ctx,
-		`INSERT INTO audit_log (account_id, user_id, actor, type, operation, description, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		accountID, a.userID(), a.Name, typ, op, desc, s.Now())
+		`INSERT INTO audit_log (account_id, user_id, actor, type, operation, description, message, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		accountID, a.userID(), a.Name, typ, op, desc, AuditMessage(msg), s.Now())
 	return err
 }

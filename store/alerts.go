@@ -238,8 +238,9 @@ func (s *Store) SetAlertThreshold(ctx context.Context, sc Scope, in AlertThresho
 				return err
 			}
 		}
-		return s.audit(ctx, tx, accountID, actor, AuditAlerts, "alert threshold",
-			"changed the alert threshold from "+itoa(old)+" to "+itoa(threshold)+" available codes")
+		return s.audit(ctx, tx, accountID, actor, AuditAlerts, OpThreshold,
+			"changed the alert threshold from "+itoa(old)+" to "+itoa(threshold)+" available codes",
+			AuditClause{ID: "audit.entry.threshold_changed", Nums: map[string]int64{"Old": int64(old), "New": int64(threshold)}})
 	})
 }
 

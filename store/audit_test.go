@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,45 @@ func TestAuditLog_DateRange(t *testing.T) {
 				t.Fatalf("page %v, export %v, want %v", got, exported, tc.want)
 			}
 		})
+	}
+}
+
+// TestAuditLog_EntriesKeepTheirMessage: each entry keeps, beside its
+// English text, the messages that word it in the reader's language, with
+// their values; an entry written without them reads none.
+func TestAuditLog_EntriesKeepTheirMessage(t *testing.T) {
+	f := newFixture(t)
+	f.buy(t, "o-1", "std-1y", 10)
+	f.assign(t, f.product.ID, 2)
+	if err := f.st.SetAlertThreshold(f.ctx, f.scope(), store.AlertThresholdInput{Threshold: 1500, Actor: store.SystemActor("test")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dk-1", "dk-2"},
+		Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.DB().Exec(`INSERT INTO audit_log (account_id, actor, type, operation, description) VALUES ($1, 'x', 'license', 'assign', 'old')`,
+		f.account.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.st.AuditLog(f.ctx, f.account.ID, store.AuditFilter{}, store.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range p.Rows {
+		got[e.Operation] = fmt.Sprintf("%s: %+v", e.Description, e.Message)
+		if e.Description == "old" && e.Message != nil {
+			t.Errorf("an entry written without a message reads %+v", e.Message)
+		}
+	}
+	for op, want := range map[store.AuditOperation]string{
+		store.OpAssign:       "assigned 2 codes of package std-1y to Thermostat (PK-1): [{ID:audit.entry.assigned Args:map[Package:std-1y Product:Thermostat ProductKey:PK-1] Nums:map[Count:2] Times:map[]}]",
+		store.OpThreshold:    "changed the alert threshold from 10 to 1500 available codes: [{ID:audit.entry.threshold_changed Args:map[] Nums:map[New:1500 Old:10] Times:map[]}]",
+		store.OpBlacklistAdd: "2 devices were added to the renewal blacklist of Thermostat (PK-1): dk-1, dk-2: [{ID:audit.entry.blacklist_added Args:map[Devices:dk-1, dk-2 Product:Thermostat ProductKey:PK-1] Nums:map[Count:2] Times:map[]}]",
+	} {
+		if !strings.HasPrefix(got[string(op)], want) {
+			t.Errorf("%s: %s\nwant %s…", op, got[string(op)], want)
+		}
 	}
 }

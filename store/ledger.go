@@ -270,8 +270,9 @@ func (s *Store) Assign(ctx context.Context, sc Scope, in AssignInput) (Assignmen
 		}
 		out = Assignment{ProductID: p.ID, ProductKey: p.ProductKey, ProductName: p.Name, PackageCode: code,
 			Quantity: in.Quantity, Operator: in.Actor.Name, CreatedAt: now}
-		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditLicense, "assign",
-			fmt.Sprintf("assigned %d codes of package %s to %s (%s)", in.Quantity, code, p.Name, p.ProductKey))
+		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditLicense, OpAssign,
+			fmt.Sprintf("assigned %d codes of package %s to %s (%s)", in.Quantity, code, p.Name, p.ProductKey),
+			clause("audit.entry.assigned", "Package", code, "Product", p.Name, "ProductKey", p.ProductKey).counting(int64(in.Quantity)))
 	})
 	return out, err
 }

@@ -345,8 +345,10 @@ func (s *Store) RenewNow(ctx context.Context, sc Scope, in RenewNowInput) (Conne
 			return conflict(CodeNotEnoughCodes, "err.renew_no_code", "Product", d.ProductKey)
 		}
 		out, out.Result = r, ResultRenewed
-		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditLicense, "renew now",
-			fmt.Sprintf("renewed device %s of product %s by hand until %s", d.DeviceKey, d.ProductKey, r.ExpiresAt.Format(time.RFC3339)))
+		renewed := clause("audit.entry.renewed_by_hand", "Device", d.DeviceKey, "ProductKey", d.ProductKey)
+		renewed.Times = map[string]time.Time{"Until": r.ExpiresAt}
+		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditLicense, OpRenewNow,
+			fmt.Sprintf("renewed device %s of product %s by hand until %s", d.DeviceKey, d.ProductKey, r.ExpiresAt.Format(time.RFC3339)), renewed)
 	})
 	return out, err
 }

@@ -149,7 +149,8 @@ func (s *Store) CreateMember(ctx context.Context, sc Scope, in MemberInput) (Mem
 		if err := setMemberProducts(ctx, tx, sc, id, in.AllProducts, in.ProductIDs); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, accountID, in.Actor, AuditSubAccount, "create", fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)))
+		return s.audit(ctx, tx, accountID, in.Actor, AuditSubAccount, OpMemberCreate, fmt.Sprintf("created sub-account %s (%s)%s", in.Name, in.Email, describeScope(in)),
+			append([]AuditClause{clause("audit.entry.member_created", "Name", in.Name, "Email", in.Email)}, scopeClauses(in)...)...)
 	})
 	if err != nil {
 		return Member{}, err
@@ -167,6 +168,18 @@ func describeScope(in MemberInput) string {
 		perm = "manage licenses"
 	}
 	return "; " + scope + ", " + perm
+}
+
+// scopeClauses are describeScope's words as messages.
+func scopeClauses(in MemberInput) []AuditClause {
+	scope, perm := clause("audit.entry.all_products"), clause("audit.entry.view_only")
+	if !in.AllProducts {
+		scope = clause("audit.entry.chosen_products").counting(int64(len(uniqueIDs(in.ProductIDs))))
+	}
+	if in.ManageLicenses {
+		perm = clause("audit.entry.manage_licenses")
+	}
+	return []AuditClause{scope, perm}
 }
 
 // UpdateMember changes a sub-account's name, scope and permission (and its
@@ -205,10 +218,12 @@ func (s *Store) UpdateMember(ctx context.Context, sc Scope, in MemberInput) (Mem
 			return err
 		}
 		desc := fmt.Sprintf("changed sub-account %s%s", in.Name, describeScope(in))
+		msg := append([]AuditClause{clause("audit.entry.member_changed", "Name", in.Name)}, scopeClauses(in)...)
 		if hash != "" {
 			desc += "; set a new password"
+			msg = append(msg, clause("audit.entry.password_set"))
 		}
-		return s.audit(ctx, tx, accountID, in.Actor, AuditSubAccount, "update", desc)
+		return s.audit(ctx, tx, accountID, in.Actor, AuditSubAccount, OpMemberUpdate, desc, msg...)
 	})
 	if err != nil {
 		return Member{}, err
@@ -241,14 +256,14 @@ func (s *Store) setMemberDisabled(ctx context.Context, sc Scope, in MemberStatus
 		if err != nil {
 			return notFound(err, notFoundErr(CodeUnknownUser, "err.no_member"))
 		}
-		op := "enable"
+		op, msg := OpEnable, clause("audit.entry.member_enabled", "Email", email)
 		if disabled {
-			op = "disable"
+			op, msg = OpDisable, clause("audit.entry.member_disabled", "Email", email)
 			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, in.ID, s.Now()); err != nil {
 				return err
 			}
 		}
-		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditSubAccount, op, op+"d sub-account "+email)
+		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditSubAccount, op, string(op)+"d sub-account "+email, msg)
 	})
 }
 

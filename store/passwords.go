@@ -46,7 +46,8 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, oldPassword, n
 			return err
 		}
 		if u.AccountID != nil {
-			return s.audit(ctx, tx, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, AuditSecurity, "password change", "changed the password; other sessions ended")
+			return s.audit(ctx, tx, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, AuditSecurity, OpPasswordChange, "changed the password; other sessions ended",
+				clause("audit.entry.password_changed"))
 		}
 		return nil
 	})

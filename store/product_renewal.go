@@ -104,9 +104,13 @@ func (s *Store) SetAutoRenew(ctx context.Context, sc Scope, in AutoRenewInput) e
 				return err
 			}
 		}
-		state := map[bool]string{true: "on", false: "off"}[in.On]
-		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, "automatic renewal "+state,
-			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey))
+		state, op, id := "off", OpAutoRenewOff, "audit.entry.auto_renew_off"
+		if in.On {
+			state, op, id = "on", OpAutoRenewOn, "audit.entry.auto_renew_on"
+		}
+		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, op,
+			fmt.Sprintf("turned automatic renewal %s for %s (%s)", state, p.Name, p.ProductKey),
+			clause(id, "Product", p.Name, "ProductKey", p.ProductKey))
 	})
 }
 
@@ -170,10 +174,10 @@ func (s *Store) SetBlacklisted(ctx context.Context, sc Scope, in BlacklistInput)
 			return conflict(CodeAutoRenewOff, "err.auto_renew_off", "Product", p.Name)
 		}
 		q := `INSERT INTO blacklist (account_id, product_id, device_key) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`
-		op, verb := "blacklist add", "added to"
+		op, verb, id := OpBlacklistAdd, "added to", "audit.entry.blacklist_added"
 		if !in.Blacklisted {
 			q = `DELETE FROM blacklist WHERE account_id = $1 AND product_id = $2 AND device_key = ANY($3::text[])`
-			op, verb = "blacklist remove", "removed from"
+			op, verb, id = OpBlacklistRemove, "removed from", "audit.entry.blacklist_removed"
 		}
 		res, err := tx.ExecContext(ctx, q, p.AccountID, p.ID, pq.Array(deviceKeys))
 		if err != nil {
@@ -189,7 +193,8 @@ func (s *Store) SetBlacklisted(ctx context.Context, sc Scope, in BlacklistInput)
 		if len(deviceKeys) > 1 {
 			desc += ": " + strings.Join(firstN(deviceKeys, 20), ", ")
 		}
-		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, op, desc)
+		msg := clause(id, "Devices", strings.Join(firstN(deviceKeys, 20), ", "), "Product", p.Name, "ProductKey", p.ProductKey)
+		return s.audit(ctx, tx, p.AccountID, in.Actor, AuditRenewal, op, desc, msg.counting(int64(len(deviceKeys))))
 	})
 	return int(changed), err
 }

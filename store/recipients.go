@@ -137,7 +137,8 @@ func (s *Store) AddRecipient(ctx context.Context, sc Scope, in RecipientInput) (
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, accountID, actor, AuditAlerts, "recipient add", "added "+describeRecipient(r)+" to the alert recipients")
+		return s.audit(ctx, tx, accountID, actor, AuditAlerts, OpRecipientAdd, "added "+describeRecipient(r)+" to the alert recipients",
+			clause("audit.entry.recipient_added", "Recipient", describeRecipient(r)))
 	})
 	return r, err
 }
@@ -162,7 +163,8 @@ func (s *Store) RemoveRecipient(ctx context.Context, sc Scope, in RemoveRecipien
 		if err != nil {
 			return notFound(err, notFoundErr(CodeUnknownRecipient, "err.no_recipient"))
 		}
-		return s.audit(ctx, tx, accountID, actor, AuditAlerts, "recipient remove", "removed "+describeRecipient(r)+" from the alert recipients")
+		return s.audit(ctx, tx, accountID, actor, AuditAlerts, OpRecipientRemove, "removed "+describeRecipient(r)+" from the alert recipients",
+			clause("audit.entry.recipient_removed", "Recipient", describeRecipient(r)))
 	})
 	return r, err
 }

@@ -81,9 +81,10 @@ func (s *Store) recordSignInFailure(ctx context.Context, key string, usable bool
 	if !usable {
 		return nil
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (account_id, user_id, actor, type, operation, description, at)
-		SELECT account_id, id, email, 'sign-in', 'sign-in failed', 'a sign-in with a wrong password from ' || $2, $3
-		FROM users WHERE lower(email) = lower($1) AND account_id IS NOT NULL`, key, ip, now)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (account_id, user_id, actor, type, operation, description, message, at)
+		SELECT account_id, id, email, $4, $5, 'a sign-in with a wrong password from ' || $2, $6, $3
+		FROM users WHERE lower(email) = lower($1) AND account_id IS NOT NULL`, key, ip, now, AuditSignIn, OpSignInFailed,
+		AuditMessage{clause("audit.entry.sign_in_failed", "IP", ip)})
 	if err != nil {
 		return fmt.Errorf("store: audit a failed sign-in: %w", err)
 	}
@@ -98,5 +99,6 @@ func (s *Store) RecordSignIn(ctx context.Context, u User, ip string) error {
 	if u.AccountID == nil {
 		return nil // support staff sign-ins belong to no account
 	}
-	return s.audit(ctx, s.db, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, AuditSignIn, "signed in", "signed in from "+ip)
+	return s.audit(ctx, s.db, *u.AccountID, Actor{UserID: u.ID, Name: u.Email}, AuditSignIn, OpSignIn, "signed in from "+ip,
+		clause("audit.entry.signed_in", "IP", ip))
 }

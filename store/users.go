@@ -183,7 +183,7 @@ func (s *Store) SetPassword(ctx context.Context, email, password string) (User, 
 	if err != nil {
 		return User{}, err
 	}
-	return s.changeUser(ctx, email, "password reset", "reset the password of %s at the command line; their sessions ended",
+	return s.changeUser(ctx, email, OpPasswordReset, "reset the password of %s at the command line; their sessions ended", "audit.entry.cli_password_reset",
 		func(tx *sqlx.Tx, id int64, now time.Time) error {
 			_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`, id, hash, now)
 			return err
@@ -193,7 +193,7 @@ func (s *Store) SetPassword(ctx context.Context, email, password string) (User, 
 // DisableUser stops the user with this e-mail from signing in (console user
 // disable) and ends every session of the user at once.
 func (s *Store) DisableUser(ctx context.Context, email string) (User, error) {
-	return s.changeUser(ctx, email, "disable", "disabled %s at the command line; their sessions ended",
+	return s.changeUser(ctx, email, OpDisable, "disabled %s at the command line; their sessions ended", "audit.entry.cli_disabled",
 		func(tx *sqlx.Tx, id int64, now time.Time) error {
 			_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, $2) WHERE id = $1`, id, now)
 			return err
@@ -202,7 +202,7 @@ func (s *Store) DisableUser(ctx context.Context, email string) (User, error) {
 
 // EnableUser lets the user with this e-mail sign in again (console user enable).
 func (s *Store) EnableUser(ctx context.Context, email string) (User, error) {
-	return s.changeUser(ctx, email, "enable", "enabled %s at the command line",
+	return s.changeUser(ctx, email, OpEnable, "enabled %s at the command line", "audit.entry.cli_enabled",
 		func(tx *sqlx.Tx, id int64, _ time.Time) error {
 			_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = $1`, id)
 			return err
@@ -210,8 +210,9 @@ func (s *Store) EnableUser(ctx context.Context, email string) (User, error) {
 }
 
 // changeUser applies update to the user with this e-mail, ends the user's
-// sessions and writes the audit row of their account, in one transaction.
-func (s *Store) changeUser(ctx context.Context, email, op, descFormat string, update func(tx *sqlx.Tx, id int64, now time.Time) error) (User, error) {
+// sessions and writes the audit row of their account, in one transaction:
+// descFormat in English, msgID as a message, each naming the user's e-mail.
+func (s *Store) changeUser(ctx context.Context, email string, op AuditOperation, descFormat, msgID string, update func(tx *sqlx.Tx, id int64, now time.Time) error) (User, error) {
 	email = strings.TrimSpace(email)
 	var u User
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -226,7 +227,7 @@ func (s *Store) changeUser(ctx context.Context, email, op, descFormat string, up
 			return err
 		}
 		if u.AccountID != nil {
-			return s.audit(ctx, tx, *u.AccountID, operatorActor, AuditSecurity, op, fmt.Sprintf(descFormat, u.Email))
+			return s.audit(ctx, tx, *u.AccountID, operatorActor, AuditSecurity, op, fmt.Sprintf(descFormat, u.Email), clause(msgID, "Email", u.Email))
 		}
 		return nil
 	})

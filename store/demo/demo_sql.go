@@ -163,20 +163,26 @@ var demoSteps = []demoStep{
 			('', 'billing@acme-devices.example', interval '400 days')) AS r(name, email, after)
 		WHERE a.id = $1`, withAccount},
 
-	// The audit log of the changes above, worded as the operations word them.
-	{"audit log", `INSERT INTO audit_log (account_id, at, user_id, actor, type, operation, description)
-		SELECT $1, at, user_id, actor, type, operation, description FROM (
+	// The audit log of the changes above, worded as the operations word them
+	// (the description, and its message: store.AuditMessage).
+	{"audit log", `INSERT INTO audit_log (account_id, at, user_id, actor, type, operation, description, message)
+		SELECT $1, at, user_id, actor, type, operation, description, jsonb_build_array(message) FROM (
 			SELECT a.created_at AS at, a.user_id, a.operator AS actor, 'license' AS type, 'assign' AS operation,
-				format('assigned %s codes of package %s to %s (%s)', a.quantity, k.code, p.name, p.product_key) AS description
+				format('assigned %s codes of package %s to %s (%s)', a.quantity, k.code, p.name, p.product_key) AS description,
+				jsonb_build_object('id', 'audit.entry.assigned', 'nums', jsonb_build_object('Count', a.quantity),
+					'args', jsonb_build_object('Package', k.code, 'Product', p.name, 'ProductKey', p.product_key)) AS message
 			FROM assignments a JOIN packages k ON k.id = a.package_id JOIN products p ON p.id = a.product_id WHERE a.account_id = $1
 			UNION ALL
 			SELECT dp.auto_off_at, o.id, o.email, 'renewal', 'automatic renewal off',
-				format('turned automatic renewal off for %s (%s)', p.name, p.product_key)
+				format('turned automatic renewal off for %s (%s)', p.name, p.product_key),
+				jsonb_build_object('id', 'audit.entry.auto_renew_off', 'args', jsonb_build_object('Product', p.name, 'ProductKey', p.product_key))
 			FROM demo_products dp JOIN products p ON p.id = dp.product_id JOIN users o ON o.account_id = $1 AND o.role = 'owner'
 			WHERE dp.auto_off_at IS NOT NULL
 			UNION ALL
 			SELECT b.created_at, o.id, o.email, 'renewal', 'blacklist add',
-				format('device %s was added to the renewal blacklist of %s (%s): %s', b.device_key, p.name, p.product_key, b.device_key)
+				format('device %s was added to the renewal blacklist of %s (%s): %s', b.device_key, p.name, p.product_key, b.device_key),
+				jsonb_build_object('id', 'audit.entry.blacklist_added', 'nums', jsonb_build_object('Count', 1),
+					'args', jsonb_build_object('Devices', b.device_key, 'Product', p.name, 'ProductKey', p.product_key))
 			FROM blacklist b JOIN products p ON p.id = b.product_id JOIN users o ON o.account_id = $1 AND o.role = 'owner'
 			WHERE b.account_id = $1) x
 		ORDER BY at`, withAccount},
