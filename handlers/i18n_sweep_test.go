@@ -159,6 +159,29 @@ func (f *sweepFixture) ownerPages(t *testing.T) []sweepPage {
 	return append(pages, more...)
 }
 
+// supportSweep signs in as the demo's support person, in lang, and lists
+// what they see: the account search (finding by a ProductKey, finding
+// nothing), and the demo account, opened read-only, as its overview and
+// audit log show it to them.
+func (f *sweepFixture) supportSweep(t *testing.T, lang string) (*browser, []sweepPage) {
+	t.Helper()
+	b := f.signInAs(t, store.RoleSupport, lang)
+	var account int64
+	if err := f.st.DB().GetContext(f.ctx, &account, `SELECT account_id FROM products WHERE product_key = 'acme-parking-ps9'`); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := b.post("/support/accounts/"+strconv.FormatInt(account, 10), nil, false); rec.Code != http.StatusSeeOther {
+		t.Fatalf("support opens the demo account: %d", rec.Code)
+	}
+	return b, []sweepPage{
+		{method: http.MethodGet, path: "/support"},
+		{method: http.MethodGet, path: "/support?q=acme-parking-ps9"},
+		{method: http.MethodGet, path: "/support?q=eu-frankfurt"}, // data, but no account's name or key
+		{method: http.MethodGet, path: "/eu-frankfurt/licenses"},
+		{method: http.MethodGet, path: "/eu-frankfurt/audit"},
+	}
+}
+
 // fetch shows the page p as a person would see it.
 func (b *browser) fetch(p sweepPage) (int, *goquery.Document) {
 	b.t.Helper()
@@ -323,7 +346,13 @@ func TestPages_HaveNoTextOutsideTheMessageFiles(t *testing.T) {
 			report[p.method+" "+p.path+" (signed out)"] = words
 		}
 	}
-	for _, p := range f.ownerPages(t) {
+	owner := f.ownerPages(t)
+	support, supportPages := f.supportSweep(t, string(views.Pseudo))
+	for i, p := range append(owner, supportPages...) {
+		b, who := b, ""
+		if i >= len(owner) {
+			b, who = support, " (support)"
+		}
 		if skipped(p.path) {
 			continue
 		}
@@ -334,7 +363,7 @@ func TestPages_HaveNoTextOutsideTheMessageFiles(t *testing.T) {
 			outside = append(outside, unmarked(s))
 		}
 		if words := f.leftover(outside, func(string) bool { return false }); len(words) > 0 {
-			report[p.method+" "+p.path+htmxNote(p)] = words
+			report[p.method+" "+p.path+htmxNote(p)+who] = words
 		}
 	}
 	fail(t, report, "text outside the message files (pseudo-locale)")
@@ -355,10 +384,14 @@ func TestPages_InChinese_HaveNoEnglishWords(t *testing.T) {
 	anon.lang = "zh-CN"
 	pages := append([]sweepPage{{method: http.MethodGet, path: "/signin"},
 		{method: http.MethodPost, path: "/signin", form: url.Values{"email": {"x@y.example"}, "password": {"wrong"}}}}, f.ownerPages(t)...)
-	for i, p := range pages {
-		b := b
-		if i < 2 {
+	support, supportPages := f.supportSweep(t, "zh-CN,zh;q=0.9")
+	for i, p := range append(pages, supportPages...) {
+		b, who := b, ""
+		switch {
+		case i < 2:
 			b = anon
+		case i >= len(pages):
+			b, who = support, " (support)"
 		}
 		if skipped(p.path) {
 			continue
@@ -368,7 +401,7 @@ func TestPages_InChinese_HaveNoEnglishWords(t *testing.T) {
 			return slices.Contains(kept, w) || !strings.ContainsFunc(w, func(r rune) bool { return r < unicode.MaxASCII && unicode.IsLetter(r) })
 		})
 		if len(words) > 0 {
-			report[p.method+" "+p.path+htmxNote(p)] = words
+			report[p.method+" "+p.path+htmxNote(p)+who] = words
 		}
 	}
 	fail(t, report, "English words on a Chinese page")
