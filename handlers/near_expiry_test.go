@@ -390,6 +390,16 @@ func TestNearExpiry_DaysLeftSaysTodayOnTheLastDay(t *testing.T) {
 	if got := nearRow(doc, "thermo-001"); !strings.Contains(got, "2027-01-01 12:00 | 1 day |") {
 		t.Errorf("row = %q, want 1 day", got)
 	}
+	// In Chinese: the page's title and the days, its way.
+	zh := f.owner(t)
+	zh.lang = "zh-CN"
+	_, doc = zh.get(nearPath, false)
+	if got := text(doc.Find("h1")); got != "激活码临期的设备" {
+		t.Errorf("title in Chinese %q", got)
+	}
+	if got := nearRow(doc, "lamp-001"); !strings.Contains(got, "| 4 天 |") {
+		t.Errorf("row in Chinese = %q, want 4 天", got)
+	}
 }
 
 func TestNearExpiry_ToggleKeepsTheViewerOnThePage(t *testing.T) {
