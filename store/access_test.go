@@ -189,7 +189,7 @@ func TestSupport_FindAccountsAndOpenOneReadOnly(t *testing.T) {
 		t.Fatalf("support session: %+v %v", s, err)
 	}
 	p, _ := f.st.AuditLog(f.ctx, f.account.ID, store.AuditFilter{Type: "support"}, store.PageRequest{})
-	if len(p.Rows) != 1 || p.Rows[0].Actor != "help@platform.example (support)" {
+	if len(p.Rows) != 1 || p.Rows[0].Actor != "help@platform.example" || p.Rows[0].Type != store.AuditSupport {
 		t.Fatalf("support view not audited: %+v", p.Rows)
 	}
 }

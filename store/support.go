@@ -56,6 +56,7 @@ func (s *Store) OpenSupportView(ctx context.Context, sessionID string, support U
 	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET support_account_id = $2 WHERE id_hash = $1`, hashID(sessionID), acc.ID); err != nil {
 		return err
 	}
-	return s.audit(ctx, s.db, acc.ID, Actor{UserID: support.ID, Name: support.Email + " (support)"}, AuditSupport, OpSupportView,
+	// The actor is the e-mail alone: the entry's type says support, in the reader's language.
+	return s.audit(ctx, s.db, acc.ID, Actor{UserID: support.ID, Name: support.Email}, AuditSupport, OpSupportView,
 		"platform support opened the account read-only", clause("audit.entry.support_opened"))
 }
