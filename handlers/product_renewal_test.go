@@ -347,3 +347,24 @@ func TestBlacklistRemove(t *testing.T) {
 		}
 	})
 }
+
+func TestBlacklist_InChinese(t *testing.T) {
+	f := newProductConsole(t, 1)
+	f.connect(t, "dev-1")
+	b := f.owner(t)
+	b.lang = "zh-CN"
+	_, doc := b.get(f.path("/blacklist"), true)
+	if got := text(doc.Find("#blacklist-dialog-title")); got != "Thermostat 的续费黑名单" {
+		t.Errorf("title %q", got)
+	}
+	rec, _ := b.post(f.path("/blacklist"), url.Values{"device_keys": {"dev-1\nnew-1"}}, false)
+	b.post(f.path("/blacklist"), url.Values{"device_keys": {"new-1\nnew-2"}}, false)
+	_, page := b.get(rec.Header().Get("Location"), false)
+	if got := text(page.Find(".flash")); got != "已将 1 台设备加入 Thermostat 的续费黑名单。另有 1 台已在黑名单中。" {
+		t.Errorf("flash %q", got)
+	}
+	rec, doc = b.post(f.path("/blacklist/remove"), url.Values{}, true)
+	if got := text(doc.Find(".form-error")); rec.Code != http.StatusUnprocessableEntity || got != "请选择要移除的设备，或点击某个设备的“移除”按钮。" {
+		t.Errorf("refusal %q (%d)", got, rec.Code)
+	}
+}

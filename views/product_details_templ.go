@@ -756,9 +756,9 @@ func DeviceResults(l DeviceList) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var34 string
-					templ_7745c5c3_Var34, templ_7745c5c3_Err = templruntime.NewAttributeExpression(RenewQuestion(d.DeviceKey)).Resolve(ctx)
+					templ_7745c5c3_Var34, templ_7745c5c3_Err = templruntime.NewAttributeExpression(RenewQuestion(ctx, d.DeviceKey)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/product_details.templ`, Line: 219, Col: 51}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/product_details.templ`, Line: 219, Col: 56}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var34)
 					if templ_7745c5c3_Err != nil {
@@ -823,11 +823,6 @@ func DeviceResults(l DeviceList) templ.Component {
 		}
 		return nil
 	})
-}
-
-// RenewQuestion is the confirmation asked before renewing a device by hand.
-func RenewQuestion(deviceKey string) string {
-	return "Renew device " + deviceKey + " now? This uses one code, valid from now."
 }
 
 var _ = templruntime.GeneratedTemplate
