@@ -94,7 +94,7 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 	}
 	msg := views.Tn(ctx, "renewal.blacklist.added", n, "Product", prod.Name)
 	if already := len(keys) - n; already > 0 {
-		msg = views.T(ctx, "renewal.blacklist.added_and_already", "Added", msg, "Already", views.Tn(ctx, "renewal.blacklist.already", already))
+		msg = views.T(ctx, "renewal.sentences", "First", msg, "Second", views.Tn(ctx, "renewal.blacklist.already", already))
 	}
 	h.flash(c, msg)
 	return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))

@@ -132,6 +132,25 @@ func TestRenewalCard_AtRisk(t *testing.T) {
 	}
 }
 
+func TestRenewalCard_AtRisk_InChinese(t *testing.T) {
+	f := newProductConsole(t, 2)
+	f.connect(t, "dev-1")
+	f.connect(t, "dev-2")
+	f.clock.Set(f.device(t, "dev-2").ExpiresAt.AddDate(0, 0, -10))
+	b := f.owner(t)
+	b.lang = "zh-CN"
+	_, doc := b.get(f.path(""), false)
+	if got := cardFact(doc, "30 天内待续费"); got != "2 台设备" {
+		t.Errorf("due %q", got)
+	}
+	if got := text(doc.Find("#renewal-card .risk")); got != "有风险：未来 30 天内有 2 台设备待续费，但只有 0 个激活码可用。请分配激活码，以保持这些设备在线。" {
+		t.Errorf("warning %q", got)
+	}
+	if got := figure(doc, "可用"); got != "0" {
+		t.Errorf("available figure %q", got)
+	}
+}
+
 func TestBlacklistDialog_PageAndPartial(t *testing.T) {
 	f := newProductConsole(t, 1)
 	f.connect(t, "dev-1")
