@@ -26,7 +26,7 @@ func (h *Handler) setAutoRenew(c echo.Context) error {
 		return err
 	}
 	if !isPartial(c) {
-		h.flash(c, "Automatic renewal is "+onOff(on)+" for "+prod.Name+".")
+		h.flash(c, autoRenewFlash(ctx, on, prod.Name))
 		return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
 	}
 	if prod, err = h.scopedProduct(c); err != nil {
@@ -41,11 +41,12 @@ func (h *Handler) setAutoRenew(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, prod.Name, "overview"), comp, comp)
 }
 
-func onOff(on bool) string {
+// autoRenewFlash says which way the product's switch was turned.
+func autoRenewFlash(ctx context.Context, on bool, product string) string {
 	if on {
-		return "on"
+		return views.T(ctx, "renewal.card.turned_on", "Product", product)
 	}
-	return "off"
+	return views.T(ctx, "renewal.card.turned_off", "Product", product)
 }
 
 // blacklistDialog shows a product's renewal blacklist with its add and remove
