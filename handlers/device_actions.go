@@ -23,7 +23,7 @@ func (h *Handler) activationHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := h.page(c, "Activation history of "+d.DeviceKey, "overview")
+	p := h.page(c, views.T(c.Request().Context(), "device.history.title", "DeviceKey", d.DeviceKey), "overview")
 	hist := views.DeviceHistory{ProductID: prod.ID, ProductName: prod.Name, Device: d, Activations: acts}
 	return h.render(c, http.StatusOK, p, views.DeviceHistoryPage(hist), views.DeviceHistoryModal(hist))
 }
@@ -32,34 +32,35 @@ func (h *Handler) activationHistory(c echo.Context) error {
 // (docs/renewal.md, "At expiry"). Without confirm=yes (a plain form; htmx asks with hx-confirm) it asks first.
 func (h *Handler) renewNow(c echo.Context) error {
 	v := currentViewer(c)
+	ctx := c.Request().Context()
 	prod, d, err := h.productDevice(c)
 	if err != nil {
 		return err
 	}
 	ret := h.returnTo(c, prod)
-	p := h.page(c, "Renew device "+d.DeviceKey, "overview")
+	p := h.page(c, views.T(ctx, "device.renew.title", "DeviceKey", d.DeviceKey), "overview")
 	dlg := views.RenewDialog{ProductID: prod.ID, ProductName: prod.Name, DeviceID: d.ID,
 		DeviceKey: d.DeviceKey, Return: ret}
 	if c.FormValue("confirm") != "yes" {
 		return h.render(c, http.StatusOK, p, views.RenewPage(dlg), views.RenewModal(dlg))
 	}
-	r, err := h.store.RenewNow(c.Request().Context(), h.scope(c), store.RenewNowInput{DeviceID: d.ID, Actor: h.actor(c)})
+	r, err := h.store.RenewNow(ctx, h.scope(c), store.RenewNowInput{DeviceID: d.ID, Actor: h.actor(c)})
 	if e, ok := store.AsError(err); ok && e.Kind == store.KindConflict {
 		switch e.Code {
 		case store.CodeNotEnoughCodes:
-			dlg.Errors.Set("", "No codes available for this product: assign codes first.")
+			dlg.Errors.Set("", views.T(ctx, "device.renew.no_codes"))
 			dlg.AssignURL = views.AssignURL(p, prod.ID, ret)
 		case store.CodeNotLapsed:
-			dlg.Errors.Set("", "Device "+d.DeviceKey+" has not lapsed: its code is still running or renews automatically. Only lapsed devices are renewed by hand.")
+			dlg.Errors.Set("", views.T(ctx, "device.renew.not_lapsed", "DeviceKey", d.DeviceKey))
 		default:
-			dlg.Errors.Set("", views.Sentence(views.ErrorText(c.Request().Context(), e)))
+			dlg.Errors.Set("", views.Sentence(views.ErrorText(ctx, e)))
 		}
 		return h.render(c, http.StatusUnprocessableEntity, p, views.RenewPage(dlg), views.RenewModal(dlg))
 	}
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Device "+d.DeviceKey+" renewed until "+views.DateTime(c.Request().Context(), r.ExpiresAt, v.loc)+". One code used.")
+	h.flash(c, views.T(ctx, "device.renew.done", "DeviceKey", d.DeviceKey, "Until", views.DateTime(ctx, r.ExpiresAt, v.loc)))
 	return redirect(c, ret)
 }
 
@@ -80,16 +81,16 @@ func (h *Handler) setDeviceAutoRenew(c echo.Context) error {
 	_, err = h.store.SetBlacklisted(ctx, h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: []string{d.DeviceKey},
 		Blacklisted: !on, Actor: h.actor(c)})
 	if e, ok := store.AsError(err); ok && e.Code == store.CodeAutoRenewOff {
-		refusal, err = "Product switch is off: turn automatic renewal on to change this.", nil
+		refusal, err = views.T(ctx, "device.toggle.refused"), nil
 	}
 	if err != nil {
 		return err
 	}
 	ret := h.returnTo(c, prod)
 	if !isPartial(c) {
-		msg := "Device " + d.DeviceKey + " will renew automatically."
+		msg := views.T(ctx, "device.toggle.will_renew", "DeviceKey", d.DeviceKey)
 		if !on {
-			msg = "Device " + d.DeviceKey + " will not renew automatically: it is on the renewal blacklist."
+			msg = views.T(ctx, "device.toggle.will_not_renew", "DeviceKey", d.DeviceKey)
 		}
 		if refusal != "" {
 			msg = refusal

@@ -288,3 +288,24 @@ func TestSetDeviceAutoRenew(t *testing.T) {
 		}
 	})
 }
+
+func TestRenewNow_InChinese(t *testing.T) {
+	f := newProductConsole(t, 2)
+	d := f.connect(t, "dev-1")
+	f.lapse(t, "dev-1")
+	b := f.owner(t)
+	b.lang = "zh-CN"
+	rec, doc := b.post(f.devicePath(d, "renew"), url.Values{}, true)
+	if got := text(doc.Find("#renew-dialog-title")); rec.Code != http.StatusOK || got != "续费设备 dev-1" {
+		t.Errorf("title %q (%d)", got, rec.Code)
+	}
+	if got := text(doc.Find("#renew-dialog .dialog-foot button[type=submit]")); got != "立即续费" {
+		t.Errorf("button %q", got)
+	}
+	rec, _ = b.post(f.devicePath(d, "renew"), url.Values{"confirm": {"yes"}}, false)
+	_, page := b.get(rec.Header().Get("Location"), false)
+	until := f.clock.Now().AddDate(1, 0, 0).Format("2006年1月2日 15:04")
+	if got := text(page.Find(".flash")); got != "设备 dev-1 已续费至 "+until+"，消耗了一个激活码。" {
+		t.Errorf("flash %q", got)
+	}
+}

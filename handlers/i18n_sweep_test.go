@@ -311,8 +311,8 @@ func (f *sweepFixture) leftover(texts []string, allowed func(word string) bool) 
 // must end empty: issue 13 is not done while it is not.
 var notYetTranslated = []string{
 	"/cn-shanghai", // the demo account is not there: answered by the 404 page
-	"/products/",   // a product's page and dialogs
 	"/near-expiry", "/audit", "/members", "/recipients", "/settings", "/account/password", "/no-such-page",
+	"/products/999999999", // no such product: the 404 page, as /no-such-page
 }
 
 func skipped(path string) bool {

@@ -81,7 +81,7 @@ func parseDeviceQuery(c echo.Context, loc *time.Location) listQuery[store.Device
 		q.filter.Status = store.DeviceStatus(status)
 		q.keep.Set("status", status)
 	default:
-		q.errs.Set("status", "Choose a status from the list.")
+		q.errs.Set("status", views.T(c.Request().Context(), "product.devices.bad_status"))
 	}
 	q.filter.Activated = parseDayRange(c, "activated", loc, q.keep, &q.errs)
 	q.filter.Expires = parseDayRange(c, "expires", loc, q.keep, &q.errs)

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/a-h/templ"
@@ -27,7 +26,7 @@ func (h *Handler) setAutoRenew(c echo.Context) error {
 		return err
 	}
 	if !isPartial(c) {
-		h.flash(c, "Automatic renewal is "+onOff(on)+" for "+prod.Name+".")
+		h.flash(c, autoRenewFlash(ctx, on, prod.Name))
 		return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
 	}
 	if prod, err = h.scopedProduct(c); err != nil {
@@ -42,11 +41,12 @@ func (h *Handler) setAutoRenew(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, prod.Name, "overview"), comp, comp)
 }
 
-func onOff(on bool) string {
+// autoRenewFlash says which way the product's switch was turned.
+func autoRenewFlash(ctx context.Context, on bool, product string) string {
 	if on {
-		return "on"
+		return views.T(ctx, "renewal.card.turned_on", "Product", product)
 	}
-	return "off"
+	return views.T(ctx, "renewal.card.turned_off", "Product", product)
 }
 
 // blacklistDialog shows a product's renewal blacklist with its add and remove
@@ -69,6 +69,7 @@ func (h *Handler) blacklistDialog(c echo.Context) error {
 // blacklistAdd puts the pasted DKs on the blacklist. A key that is not a DK,
 // or the switch being off, keeps the dialog open with the reason.
 func (h *Handler) blacklistAdd(c echo.Context) error {
+	ctx := c.Request().Context()
 	prod, err := h.scopedProduct(c)
 	if err != nil {
 		return err
@@ -77,10 +78,10 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 	keys, err := store.ParseDeviceKeys(text)
 	n := 0
 	if err == nil {
-		n, err = h.store.SetBlacklisted(c.Request().Context(), h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
+		n, err = h.store.SetBlacklisted(ctx, h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
 			Blacklisted: true, Actor: h.actor(c)})
 	}
-	if msg, ok := blacklistRefusal(c.Request().Context(), err); ok {
+	if msg, ok := blacklistRefusal(ctx, err); ok {
 		b, err := h.blacklistView(c, prod, store.PageRequest{})
 		if err != nil {
 			return err
@@ -92,9 +93,9 @@ func (h *Handler) blacklistAdd(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Added %s to the renewal blacklist of %s.", views.Count(n, "device", "devices"), prod.Name)
+	msg := views.Tn(ctx, "renewal.blacklist.added", n, "Product", prod.Name)
 	if already := len(keys) - n; already > 0 {
-		msg += fmt.Sprintf(" %s on it already.", views.Count(already, "was", "were"))
+		msg = views.T(ctx, "renewal.sentences", "First", msg, "Second", views.Tn(ctx, "renewal.blacklist.already", already))
 	}
 	h.flash(c, msg)
 	return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
@@ -115,14 +116,15 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 	if one := form.Get("one"); one != "" {
 		keys = []string{one}
 	}
+	ctx := c.Request().Context()
 	n := 0
 	if len(keys) == 0 {
 		err = store.Invalid("", "err.blacklist_none_selected")
 	} else {
-		n, err = h.store.SetBlacklisted(c.Request().Context(), h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
+		n, err = h.store.SetBlacklisted(ctx, h.scope(c), store.BlacklistInput{ProductID: prod.ID, DeviceKeys: keys,
 			Blacklisted: false, Actor: h.actor(c)})
 	}
-	if msg, ok := blacklistRefusal(c.Request().Context(), err); ok {
+	if msg, ok := blacklistRefusal(ctx, err); ok {
 		b, err := h.blacklistView(c, prod, store.PageRequest{})
 		if err != nil {
 			return err
@@ -133,7 +135,7 @@ func (h *Handler) blacklistRemove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, fmt.Sprintf("Removed %s from the renewal blacklist of %s: they renew automatically again.", views.Count(n, "device", "devices"), prod.Name))
+	h.flash(c, views.Tn(ctx, "renewal.blacklist.removed", n, "Product", prod.Name))
 	return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
 }
 
@@ -145,7 +147,7 @@ func blacklistRefusal(ctx context.Context, err error) (string, bool) {
 	case !ok:
 		return "", false
 	case e.Code == store.CodeAutoRenewOff:
-		return "Automatic renewal is off for this product: turn it on to change the blacklist.", true
+		return views.T(ctx, "renewal.blacklist.switch_off_refused"), true
 	case e.Kind == store.KindInvalid:
 		return views.Sentence(views.ErrorText(ctx, e)), true
 	}
@@ -174,6 +176,6 @@ func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.P
 // renderBlacklist answers htmx with partial, the part of the dialog the
 // request replaces, and other requests with the dialog as a page.
 func (h *Handler) renderBlacklist(c echo.Context, status int, b views.BlacklistDialog, partial templ.Component) error {
-	p := h.page(c, "Renewal blacklist of "+b.ProductName, "overview")
+	p := h.page(c, views.BlacklistTitle(c.Request().Context(), b.ProductName), "overview")
 	return h.render(c, status, p, views.BlacklistPage(b), partial)
 }

@@ -132,6 +132,25 @@ func TestRenewalCard_AtRisk(t *testing.T) {
 	}
 }
 
+func TestRenewalCard_AtRisk_InChinese(t *testing.T) {
+	f := newProductConsole(t, 2)
+	f.connect(t, "dev-1")
+	f.connect(t, "dev-2")
+	f.clock.Set(f.device(t, "dev-2").ExpiresAt.AddDate(0, 0, -10))
+	b := f.owner(t)
+	b.lang = "zh-CN"
+	_, doc := b.get(f.path(""), false)
+	if got := cardFact(doc, "30 天内待续费"); got != "2 台设备" {
+		t.Errorf("due %q", got)
+	}
+	if got := text(doc.Find("#renewal-card .risk")); got != "有风险：未来 30 天内有 2 台设备待续费，但只有 0 个激活码可用。请分配激活码，以保持这些设备在线。" {
+		t.Errorf("warning %q", got)
+	}
+	if got := figure(doc, "可用"); got != "0" {
+		t.Errorf("available figure %q", got)
+	}
+}
+
 func TestBlacklistDialog_PageAndPartial(t *testing.T) {
 	f := newProductConsole(t, 1)
 	f.connect(t, "dev-1")
@@ -346,4 +365,25 @@ func TestBlacklistRemove(t *testing.T) {
 			t.Errorf("blacklist %s", got)
 		}
 	})
+}
+
+func TestBlacklist_InChinese(t *testing.T) {
+	f := newProductConsole(t, 1)
+	f.connect(t, "dev-1")
+	b := f.owner(t)
+	b.lang = "zh-CN"
+	_, doc := b.get(f.path("/blacklist"), true)
+	if got := text(doc.Find("#blacklist-dialog-title")); got != "Thermostat 的续费黑名单" {
+		t.Errorf("title %q", got)
+	}
+	rec, _ := b.post(f.path("/blacklist"), url.Values{"device_keys": {"dev-1\nnew-1"}}, false)
+	b.post(f.path("/blacklist"), url.Values{"device_keys": {"new-1\nnew-2"}}, false)
+	_, page := b.get(rec.Header().Get("Location"), false)
+	if got := text(page.Find(".flash")); got != "已将 1 台设备加入 Thermostat 的续费黑名单。另有 1 台已在黑名单中。" {
+		t.Errorf("flash %q", got)
+	}
+	rec, doc = b.post(f.path("/blacklist/remove"), url.Values{}, true)
+	if got := text(doc.Find(".form-error")); rec.Code != http.StatusUnprocessableEntity || got != "请选择要移除的设备，或点击某个设备的“移除”按钮。" {
+		t.Errorf("refusal %q (%d)", got, rec.Code)
+	}
 }
