@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"activation-console/store"
 	"activation-console/store/demo"
@@ -186,8 +187,10 @@ func visibleTexts(doc *goquery.Document) []string {
 				return
 			}
 			if n.Data == "noscript" && n.FirstChild != nil && n.FirstChild.Type == html.TextNode {
-				// The parser keeps what a browser without JavaScript shows as raw text.
-				if nodes, err := html.ParseFragment(strings.NewReader(n.FirstChild.Data), n); err == nil {
+				// The parser keeps what a browser without JavaScript shows as raw
+				// text; parsed inside the noscript again it would stay text.
+				body := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+				if nodes, err := html.ParseFragment(strings.NewReader(n.FirstChild.Data), body); err == nil {
 					for _, c := range nodes {
 						walk(c)
 					}
@@ -251,8 +254,15 @@ func trimPunct(w string) string {
 	return strings.TrimFunc(w, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) })
 }
 
-// figureWord is a number, a date or a time as the console writes them.
-var figureWord = regexp.MustCompile(`^[+\-−]?[0-9][0-9,.:\-/年月日]*[%]?$`)
+// wordBreak separates words: spaces, and the punctuation of Chinese text,
+// which sets no spaces ("Europe/Berlin（UTC+01:00）" is two words).
+func wordBreak(r rune) bool {
+	return unicode.IsSpace(r) || r > unicode.MaxASCII && unicode.IsPunct(r)
+}
+
+// figureWord is a number, a date, a time or an offset from UTC
+// ("UTC+08:00") as the console writes them.
+var figureWord = regexp.MustCompile(`^(UTC)?[+\-−]?[0-9][0-9,.:\-/年月日]*[%]?$`)
 
 // leftover lists the words of texts that are neither data nor figures.
 func (f *sweepFixture) leftover(texts []string, allowed func(word string) bool) []string {
@@ -261,7 +271,7 @@ func (f *sweepFixture) leftover(texts []string, allowed func(word string) bool) 
 		if f.data[s] {
 			continue
 		}
-		for _, w := range strings.Fields(s) {
+		for _, w := range strings.FieldsFunc(s, wordBreak) {
 			w = trimPunct(w)
 			if w == "" || f.data[w] || figureWord.MatchString(w) || allowed(w) {
 				continue
@@ -275,17 +285,27 @@ func (f *sweepFixture) leftover(texts []string, allowed func(word string) bool) 
 }
 
 // notYetTranslated are the pages the sweeps still pass over while the
-// console is being translated, by path prefix after the data center. It
-// must end empty: issue 13 is not done while it is not.
+// console is being translated, by path prefix after the data center; an
+// entry led by a method ("POST /members") passes over that form sent wrong
+// alone, by the end of its path. It must end empty: issue 13 is not done
+// while it is not.
 var notYetTranslated = []string{
 	"/", "/cn-shanghai", "/licenses", "/assign", // overview, assignment
 	"/products/", // a product's page and dialogs
-	"/near-expiry", "/audit", "/members", "/recipients", "/settings", "/account/password", "/no-such-page",
+	"/near-expiry", "/audit", "/no-such-page",
+	// Pages translated whose forms sent wrong show the store's refusals (store.Error), not yet translated.
+	"POST /members", "POST /recipients", "POST /settings", "POST /account/password",
 }
 
-func skipped(path string) bool {
+func skipped(page sweepPage) bool {
 	for _, p := range notYetTranslated {
-		if path == p || len(p) > 1 && strings.Contains(path, p) {
+		if method, end, ok := strings.Cut(p, " "); ok {
+			if page.method == method && strings.HasSuffix(page.path, end) {
+				return true
+			}
+			continue
+		}
+		if page.path == p || len(p) > 1 && strings.Contains(page.path, p) {
 			return true
 		}
 	}
@@ -315,7 +335,7 @@ func TestPages_HaveNoTextOutsideTheMessageFiles(t *testing.T) {
 		}
 	}
 	for _, p := range f.ownerPages(t) {
-		if skipped(p.path) {
+		if skipped(p) {
 			continue
 		}
 		_, doc := b.fetch(p)
@@ -341,7 +361,7 @@ func TestPages_InChinese_HaveNoEnglishWords(t *testing.T) {
 	f := newSweepFixture(t)
 	b := f.signInAs(t, store.RoleOwner, "zh-CN,zh;q=0.9")
 	report := map[string][]string{}
-	kept := []string{"ProductKey", "DeviceKey", "CSV", "UTC", "English", "ID", "API"}
+	kept := []string{"ProductKey", "DeviceKey", "CSV", "UTC", "English", "ID", "API", "SMTP_URL"}
 	anon := newBrowser(t, f.srv)
 	anon.lang = "zh-CN"
 	pages := append([]sweepPage{{method: http.MethodGet, path: "/signin"},
@@ -351,7 +371,7 @@ func TestPages_InChinese_HaveNoEnglishWords(t *testing.T) {
 		if i < 2 {
 			b = anon
 		}
-		if skipped(p.path) {
+		if skipped(p) {
 			continue
 		}
 		_, doc := b.fetch(p)
