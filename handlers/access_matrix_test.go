@@ -46,6 +46,7 @@ var accessMatrix = map[string][6]string{
 	"POST /:dc/recipients/threshold":                    {"ok", "ok", "ok", "ok", "403", "in"},
 	"GET /:dc/settings":                                 {"ok", "ok", "ok", "ok", "ok", "in"},
 	"POST /:dc/settings":                                {"ok", "ok", "ok", "ok", "403", "in"},
+	"POST /:dc/settings/language":                       {"ok", "ok", "ok", "ok", "403", "in"},
 	"GET /:dc/audit":                                    {"ok", "403", "403", "403", "ok", "in"},
 	"GET /:dc/members":                                  {"ok", "403", "403", "403", "403", "in"},
 	"GET /:dc/members/new":                              {"ok", "403", "403", "403", "403", "in"},
@@ -130,6 +131,8 @@ func (f *accessFixture) formFor(path string) url.Values {
 		return url.Values{"threshold": {"12"}}
 	case strings.HasSuffix(path, "/settings"):
 		return url.Values{"time_zone": {"Europe/Berlin"}}
+	case strings.HasSuffix(path, "/settings/language"):
+		return url.Values{"language": {"zh-CN"}}
 	case strings.HasSuffix(path, "/account/password"):
 		return url.Values{"old_password": {"not it"}, "new_password": {"a brand new password"}}
 	case strings.HasSuffix(path, "/members"):

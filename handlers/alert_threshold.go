@@ -19,9 +19,9 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 	form := views.ThresholdForm{Value: strings.TrimSpace(c.FormValue("threshold")), Errors: views.NewFormErrors("threshold")}
 	n, err := strconv.Atoi(strings.ReplaceAll(form.Value, ",", ""))
 	if err != nil || n < 0 || n > store.MaxAlertThreshold {
-		form.Errors.Set("threshold", "Enter a whole number from 0 to 1,000,000.")
+		form.Errors.Set("threshold", views.T(c.Request().Context(), "alerts.threshold_range"))
 		if form.Value == "" {
-			form.Errors.Set("threshold", "Enter the number of available codes at or below which a product alerts, for example 10.")
+			form.Errors.Set("threshold", views.T(c.Request().Context(), "alerts.threshold_missing"))
 		}
 		return h.renderThreshold(c, form)
 	}
@@ -32,7 +32,7 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Products now alert when they have "+views.Num(n)+" available codes or fewer.")
+	h.flash(c, views.Tn(c.Request().Context(), "alerts.threshold_saved", n))
 	return redirect(c, h.url(c, routenames.Recipients))
 }
 
@@ -40,7 +40,7 @@ func (h *Handler) setAlertThreshold(c echo.Context) error {
 // message (422), a plain form the whole page with it.
 func (h *Handler) renderThreshold(c echo.Context, form views.ThresholdForm) error {
 	if isPartial(c) {
-		p := h.page(c, "Alert recipients", "recipients")
+		p := h.page(c, views.T(c.Request().Context(), "recipients.title"), "recipients")
 		return h.render(c, http.StatusUnprocessableEntity, p, nil, views.ThresholdCard(form))
 	}
 	return h.renderRecipients(c, http.StatusUnprocessableEntity, views.Recipients{Threshold: form})

@@ -20,7 +20,7 @@ func (h *Handler) members(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := h.page(c, "Sub-accounts", "members")
+	p := h.page(c, views.T(c.Request().Context(), "members.title"), "members")
 	return h.render(c, http.StatusOK, p, views.Members(views.MemberList{Members: ms}), nil)
 }
 
@@ -55,9 +55,10 @@ func (h *Handler) renderMemberForm(c echo.Context, status int, f views.MemberFor
 		return err
 	}
 	f.Products = products
-	title := "Add a sub-account"
+	ctx := c.Request().Context()
+	title := views.T(ctx, "members.new_title")
 	if f.ID != 0 {
-		title = "Edit " + f.Name
+		title = views.T(ctx, "members.edit_title", "Name", f.Name)
 	}
 	p := h.page(c, title, "members")
 	return h.render(c, status, p, views.MemberEdit(f), nil)
@@ -91,7 +92,7 @@ func (h *Handler) createMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Added sub-account "+in.Name+".")
+	h.flash(c, views.T(c.Request().Context(), "members.added", "Name", in.Name))
 	return redirect(c, h.url(c, routenames.Members))
 }
 
@@ -116,22 +117,22 @@ func (h *Handler) updateMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Saved "+in.Name+".")
+	h.flash(c, views.T(c.Request().Context(), "members.saved", "Name", in.Name))
 	return redirect(c, h.url(c, routenames.Members))
 }
 
 // disableMember disables a sub-account; its sessions end at once.
 func (h *Handler) disableMember(c echo.Context) error {
-	return h.memberStatus(c, h.store.DisableMember, "The sub-account is disabled and signed out.")
+	return h.memberStatus(c, h.store.DisableMember, "members.disabled_done")
 }
 
 // enableMember lets a disabled sub-account sign in again.
 func (h *Handler) enableMember(c echo.Context) error {
-	return h.memberStatus(c, h.store.EnableMember, "The sub-account can sign in again.")
+	return h.memberStatus(c, h.store.EnableMember, "members.enabled_done")
 }
 
 // memberStatus applies change (DisableMember or EnableMember) to the
-// sub-account of the path and goes back to the list with done.
+// sub-account of the path and goes back to the list with the message done.
 func (h *Handler) memberStatus(c echo.Context, change func(context.Context, store.Scope, store.MemberStatusInput) error, done string) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -140,6 +141,6 @@ func (h *Handler) memberStatus(c echo.Context, change func(context.Context, stor
 	if err := change(c.Request().Context(), h.scope(c), store.MemberStatusInput{ID: id, Actor: h.actor(c)}); err != nil {
 		return err
 	}
-	h.flash(c, done)
+	h.flash(c, views.T(c.Request().Context(), done))
 	return redirect(c, h.url(c, routenames.Members))
 }

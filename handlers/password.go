@@ -29,7 +29,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if err := h.setSessionCookie(c, id); err != nil {
 		return err
 	}
-	if err := h.store.SetFlash(c.Request().Context(), id, "Your password is changed. Other devices are signed out."); err != nil {
+	if err := h.store.SetFlash(c.Request().Context(), id, views.T(c.Request().Context(), "password.changed")); err != nil {
 		return err
 	}
 	return redirect(c, h.passwordBack(v))
@@ -43,7 +43,7 @@ func (h *Handler) renderPassword(c echo.Context, status int, f views.PasswordFor
 	if v.support() {
 		return h.renderBare(c, status, views.PasswordBare(v.user.Email, f))
 	}
-	p := h.page(c, "Change password", "settings")
+	p := h.page(c, views.T(c.Request().Context(), "password.title"), "settings")
 	return h.render(c, status, p, views.Password(f), nil)
 }
 

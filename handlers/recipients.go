@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -25,15 +26,18 @@ func (h *Handler) recipients(c echo.Context) error {
 // (422 with the message next to the field when refused); a plain form is
 // sent back to the page.
 func (h *Handler) addRecipient(c echo.Context) error {
-	form := views.RecipientForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Errors: views.NewFormErrors("name", "email")}
-	r, err := h.store.AddRecipient(c.Request().Context(), h.scope(c), store.RecipientInput{Name: form.Name, Email: form.Email, Actor: h.actor(c)})
+	form := views.RecipientForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Language: store.Language(c.FormValue("language")),
+		Errors: views.NewFormErrors("name", "email", "language")}
+	r, err := h.store.AddRecipient(c.Request().Context(), h.scope(c),
+		store.RecipientInput{Name: form.Name, Email: form.Email, Language: form.Language, Actor: h.actor(c)})
 	if form.Errors.Absorb(c.Request().Context(), err) {
 		return h.renderRecipients(c, http.StatusUnprocessableEntity, views.Recipients{Form: form, Focus: true})
 	}
 	if err != nil {
 		return err
 	}
-	return h.recipientsChanged(c, describeRecipient(r)+" will now receive alerts.")
+	ctx := c.Request().Context()
+	return h.recipientsChanged(c, views.T(ctx, "recipients.added", "Recipient", describeRecipient(ctx, r)))
 }
 
 // deleteRecipient takes a person off the list.
@@ -46,7 +50,8 @@ func (h *Handler) deleteRecipient(c echo.Context) error {
 	if err != nil { // unknown: removed meanwhile, or never this account's: 404 either way
 		return err
 	}
-	return h.recipientsChanged(c, describeRecipient(r)+" no longer receives alerts.")
+	ctx := c.Request().Context()
+	return h.recipientsChanged(c, views.T(ctx, "recipients.removed", "Recipient", describeRecipient(ctx, r)))
 }
 
 // recipientsChanged answers a change: htmx gets the list with the message
@@ -77,14 +82,17 @@ func (h *Handler) renderRecipients(c echo.Context, status int, r views.Recipient
 	}
 	r.MailServer = h.mail.server
 	r.Scoped = v.products != nil
-	p := h.page(c, "Alert recipients", "recipients")
+	if _, ok := store.ParseLanguage(string(r.Form.Language)); !ok {
+		r.Form.Language = views.LanguageOf(ctx) // a new recipient reads the viewer's language unless told otherwise
+	}
+	p := h.page(c, views.T(ctx, "recipients.title"), "recipients")
 	partial := forTarget(c, views.RecipientsPanel(r), map[string]templ.Component{"deliveries": views.DeliveryLog(r)})
 	return h.render(c, status, p, views.RecipientsPage(r), partial)
 }
 
-func describeRecipient(r store.Recipient) string {
+func describeRecipient(ctx context.Context, r store.Recipient) string {
 	if r.Name == "" {
 		return r.Email
 	}
-	return r.Name + " (" + r.Email + ")"
+	return views.T(ctx, "recipients.named", "Name", r.Name, "Email", r.Email)
 }

@@ -20,7 +20,7 @@ func recipientRows(doc *goquery.Document) []string {
 	var rows []string
 	doc.Find("#recipients tbody tr").Each(func(_ int, tr *goquery.Selection) {
 		td := tr.Find("td")
-		rows = append(rows, text(td.Eq(0))+" | "+text(td.Eq(1))+" | "+text(td.Eq(3)))
+		rows = append(rows, text(td.Eq(0))+" | "+text(td.Eq(1))+" | "+text(td.Last()))
 	})
 	return rows
 }
@@ -323,5 +323,54 @@ func TestRecipients_SubAccountsMayKeepTheList(t *testing.T) {
 	action, _ := doc.Find(`#recipients tbody tr`).Eq(1).Find("form").Attr("action")
 	if rec, _ := b.post(action, nil, true); rec.Code != http.StatusOK || len(storedRecipients(t, f)) != 1 {
 		t.Errorf("remove as a view-only sub-account: %d, stored %v", rec.Code, storedRecipients(t, f))
+	}
+}
+
+// A recipient gets a language for their alert mails: the viewer's own
+// unless chosen otherwise (docs/i18n.md, "Choosing").
+func TestAddRecipient_ChoosesTheMailsLanguage_TheViewersByDefault(t *testing.T) {
+	t.Parallel()
+	f := newConsole(t)
+	b := f.owner(t)
+	b.lang = "zh-CN"
+	_, doc := b.get(recipientsPath, false)
+	if got := doc.Find("title").Text(); got != "接警人 · 激活码管理" {
+		t.Errorf("title = %q", got)
+	}
+	if got, _ := doc.Find("#recipient-language option[selected]").Attr("value"); got != "zh-CN" {
+		t.Errorf("the form offers %q first, want the viewer's language", got)
+	}
+	rec, doc := b.post(recipientsPath, url.Values{"name": {"Li"}, "email": {"li@acme.example"}, "language": {"zh-CN"}}, true)
+	if rec.Code != http.StatusOK || text(doc.Find("#recipients .flash")) != "Li（li@acme.example） 今后将接收告警。" {
+		t.Fatalf("add: %d, status %q", rec.Code, text(doc.Find("#recipients .flash")))
+	}
+	b.post(recipientsPath, url.Values{"email": {"bob@acme.example"}, "language": {"en"}}, true)
+	rs, err := f.st.Recipients(f.ctx, f.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Email+" "+string(r.Language))
+	}
+	if want := "owner@acme.example en, li@acme.example zh-CN, bob@acme.example en"; strings.Join(got, ", ") != want {
+		t.Errorf("stored = %v, want %s", got, want)
+	}
+	// The list names each recipient's language in its own words.
+	_, doc = b.get(recipientsPath, false)
+	var langs []string
+	doc.Find("#recipients tbody tr").Each(func(_ int, tr *goquery.Selection) { langs = append(langs, text(tr.Find("td").Eq(2))) })
+	if want := []string{"English", "简体中文", "English"}; !reflect.DeepEqual(langs, want) {
+		t.Errorf("languages = %q, want %q", langs, want)
+	}
+	// A language not offered is refused next to its field.
+	rec, doc = b.post(recipientsPath, url.Values{"email": {"jean@acme.example"}, "language": {"fr"}}, true)
+	if inv, _ := doc.Find("#recipient-language").Attr("aria-invalid"); rec.Code != http.StatusUnprocessableEntity || inv != "true" || text(doc.Find("#recipient-language-error")) == "" {
+		t.Errorf("language fr: %d, invalid %q, message %q", rec.Code, inv, text(doc.Find("#recipient-language-error")))
+	}
+	// The threshold's own refusal speaks Chinese too.
+	_, doc = b.post(recipientsPath+"/threshold", url.Values{"threshold": {"-4"}}, true)
+	if got := text(doc.Find("#alert-threshold-error")); got != "请输入 0 到 1,000,000 之间的整数。" {
+		t.Errorf("threshold error = %q", got)
 	}
 }

@@ -99,6 +99,7 @@ func NewServer(h *Handler) *echo.Echo {
 	// The viewer's own settings.
 	dc.GET("/settings", h.settings).Name = routenames.Settings
 	dc.POST("/settings", h.saveSettings).Name = routenames.SaveSettings
+	dc.POST("/settings/language", h.saveLanguage).Name = routenames.SaveLanguage
 	// The audit log (docs/pages.md, "8. Audit log"), for the owner and support staff.
 	h.exporting(dc.GET("/audit", h.auditLog, h.requireOwnerOrSupport, h.limitExports)).Name = routenames.Audit
 	// Sub-accounts (docs/access.md, "Roles"), the owner's to keep.

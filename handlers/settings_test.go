@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"activation-console/store"
 )
 
 const settingsPath = "/eu-frankfurt/settings"
@@ -106,5 +108,73 @@ func TestSaveSettings_RefusesAZoneThatDoesNotExist(t *testing.T) {
 	u, err := f.st.Authenticate(f.ctx, "owner@acme.example", ownerPassword)
 	if err != nil || u.TimeZone != "UTC" {
 		t.Errorf("zone = %q, %v: want UTC unchanged", u.TimeZone, err)
+	}
+}
+
+// The settings page's language choice does what the header's switch does
+// (docs/i18n.md, "Choosing"): kept for the person and in this browser.
+func TestSaveLanguage_MakesTheNextPageChineseWhateverTheBrowserAsks(t *testing.T) {
+	t.Parallel()
+	f := newConsole(t)
+	b := f.owner(t)
+	b.lang = "en-US,en;q=0.9"
+	_, doc := b.get(settingsPath, false)
+	if got, _ := doc.Find("#language option[selected]").Attr("value"); got != "en" {
+		t.Errorf("selected = %q, want the page's language", got)
+	}
+	if got := text(doc.Find(`#language option[value="zh-CN"]`)); got != "简体中文" {
+		t.Errorf("Chinese is offered as %q, want its own name", got)
+	}
+	action, _ := doc.Find("#language").Closest("form").Attr("action")
+	rec, _ := b.post(action, url.Values{"language": {"zh-CN"}}, false)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != settingsPath {
+		t.Fatalf("save: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	_, doc = b.get(settingsPath, false)
+	if l, _ := doc.Find("html").Attr("lang"); l != "zh-CN" || doc.Find("title").Text() != "设置 · 激活码管理" || text(doc.Find("h1")) != "设置" {
+		t.Errorf("next page: lang %q, title %q, h1 %q", l, doc.Find("title").Text(), text(doc.Find("h1")))
+	}
+	if got := text(doc.Find("main > .flash")); got != "语言已保存：控制台现在使用简体中文。" {
+		t.Errorf("flash = %q", got)
+	}
+	if got, _ := doc.Find("#language option[selected]").Attr("value"); got != "zh-CN" {
+		t.Errorf("selected = %q after saving Chinese", got)
+	}
+	if got := ownerLanguage(t, f); got == nil || *got != store.Chinese {
+		t.Errorf("users.language = %v", got)
+	}
+	// This browser remembers it before sign-in too, as the switch's cookie does.
+	var cookie string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "console_lang" {
+			cookie = c.Value
+		}
+	}
+	if cookie != "zh-CN" {
+		t.Errorf("language cookie = %q", cookie)
+	}
+	// Time zones read well in Chinese.
+	if got := text(doc.Find(`#time-zone option[value="UTC"]`)); got != "UTC（协调世界时）" {
+		t.Errorf("UTC option = %q", got)
+	}
+	if doc.Find(`#time-zone option:contains("Asia/Shanghai（UTC+08:00）")`).Length() != 1 {
+		t.Error("no option Asia/Shanghai（UTC+08:00）")
+	}
+}
+
+func TestSaveLanguage_RefusesALanguageNotOffered(t *testing.T) {
+	t.Parallel()
+	f := newConsole(t)
+	b := f.owner(t)
+	b.get(settingsPath, false)
+	rec, doc := b.post(settingsPath+"/language", url.Values{"language": {"fr"}}, false)
+	if rec.Code != http.StatusUnprocessableEntity || text(doc.Find("#language-error")) == "" {
+		t.Errorf("status %d, message %q", rec.Code, text(doc.Find("#language-error")))
+	}
+	if inv, _ := doc.Find("#language").Attr("aria-invalid"); inv != "true" {
+		t.Error("the select is not marked invalid")
+	}
+	if got := ownerLanguage(t, f); got != nil {
+		t.Errorf("language changed to %v", *got)
 	}
 }

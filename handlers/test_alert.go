@@ -33,7 +33,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 		return err
 	}
 	if len(to) == 0 {
-		return echo.NewHTTPError(http.StatusConflict, "No recipient has a valid e-mail address. Add one, then send the test alert again.")
+		return echo.NewHTTPError(http.StatusConflict, views.T(ctx, "alerts.no_valid_recipient"))
 	}
 	base := h.mail.publicURL
 	if base == "" {
@@ -62,9 +62,9 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Test alert queued for %s. It goes out within a few seconds; the delivery log below shows when.", views.Count(len(to), "recipient", "recipients"))
+	msg := views.Tn(ctx, "alerts.test_queued", len(to))
 	if h.mail.server == "" {
-		msg = fmt.Sprintf("Test alert queued for %s. No mail server is configured (SMTP_URL), so it is written to the console's log instead of being sent.", views.Count(len(to), "recipient", "recipients"))
+		msg = views.Tn(ctx, "alerts.test_queued_to_log", len(to))
 	}
 	if isPartial(c) {
 		r := views.Recipients{}
@@ -72,7 +72,7 @@ func (h *Handler) sendTestAlert(c echo.Context) error {
 			return err
 		}
 		r.MailServer = h.mail.server
-		p := h.page(c, "Alert recipients", "recipients")
+		p := h.page(c, views.T(ctx, "recipients.title"), "recipients")
 		return h.render(c, http.StatusOK, p, nil, views.TestAlertQueued(msg, r))
 	}
 	h.flash(c, msg)

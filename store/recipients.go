@@ -29,6 +29,7 @@ type Recipient struct {
 	AddedBy      *int64    `db:"added_by"`       // the user who added it; nil: the account itself
 	AddedByEmail string    `db:"added_by_email"` // that user's address, "" when nil
 	Reach        string    `db:"reach"`          // which products its mail may name: ReachAll, ReachChosen, ReachNone
+	Language     Language  `db:"language"`       // of the mail it gets; the owner's is the owner's own choice, English until made
 }
 
 // What a recipient's alert mail may name (docs/SECURITY.md, "Tenant scope in
@@ -60,11 +61,12 @@ func (s *Store) Recipients(ctx context.Context, accountID int64) ([]Recipient, e
 // others' mails may be about products it cannot see). userID 0: all.
 func (s *Store) RecipientsSeenBy(ctx context.Context, accountID, userID int64) ([]Recipient, error) {
 	var rs []Recipient
-	err := s.db.SelectContext(ctx, &rs, `SELECT id, name, email, created_at, owner, added_by, added_by_email, reach FROM (
-			SELECT 0::bigint AS id, u.name, u.email, u.created_at, true AS owner, NULL::bigint AS added_by, '' AS added_by_email, 'all' AS reach
+	err := s.db.SelectContext(ctx, &rs, `SELECT id, name, email, created_at, owner, added_by, added_by_email, reach, language FROM (
+			SELECT 0::bigint AS id, u.name, u.email, u.created_at, true AS owner, NULL::bigint AS added_by, '' AS added_by_email, 'all' AS reach,
+				coalesce(u.language, 'en') AS language
 			FROM users u WHERE u.account_id = $1 AND u.role = 'owner'
 			UNION ALL
-			SELECT r.id, r.name, r.email, r.created_at, false, r.added_by, coalesce(u.email, ''), `+recipientReachSQL+`
+			SELECT r.id, r.name, r.email, r.created_at, false, r.added_by, coalesce(u.email, ''), `+recipientReachSQL+`, r.language
 			FROM alert_recipients r LEFT JOIN users u ON u.id = r.added_by
 			WHERE r.account_id = $1 AND (NOT `+limitedSQL+` OR r.added_by = $2)
 		) x ORDER BY owner DESC, created_at, id`, accountID, userID)
@@ -80,9 +82,10 @@ const limitedSQL = `(NOT ($2::bigint = 0 OR EXISTS (SELECT 1 FROM users v WHERE 
 
 // RecipientInput is the person to add to the alert recipients, and who adds them.
 type RecipientInput struct {
-	Name  string // may be empty
-	Email string
-	Actor Actor
+	Name     string // may be empty
+	Email    string
+	Language Language // of the mail they get; "" is English, the column's default
+	Actor    Actor
 }
 
 // AddRecipient adds a person to an account's alert recipients. The e-mail
@@ -109,6 +112,12 @@ func (s *Store) AddRecipient(ctx context.Context, sc Scope, in RecipientInput) (
 	if len(email) > 254 {
 		return Recipient{}, invalid("email", "err.recipient_email_long", "Max", 254)
 	}
+	lang := English
+	if in.Language != "" {
+		if lang, err = CheckLanguage("language", string(in.Language)); err != nil {
+			return Recipient{}, err
+		}
+	}
 	var r Recipient
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The account's row is the lock that serialises additions, so two
@@ -129,8 +138,8 @@ func (s *Store) AddRecipient(ctx context.Context, sc Scope, in RecipientInput) (
 		if n >= MaxRecipients {
 			return conflict(CodeRecipientLimit, "err.recipient_limit", "Max", MaxRecipients)
 		}
-		err = tx.GetContext(ctx, &r, `INSERT INTO alert_recipients (account_id, name, email, created_at, added_by) VALUES ($1, $2, $3, $4, $5)
-			RETURNING id, name, email, created_at, false AS owner, added_by`, accountID, name, email, s.Now(), actor.userID())
+		err = tx.GetContext(ctx, &r, `INSERT INTO alert_recipients (account_id, name, email, created_at, added_by, language) VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING id, name, email, created_at, false AS owner, added_by, language`, accountID, name, email, s.Now(), actor.userID(), lang)
 		if isUniqueViolation(err, "alert_recipients_email") {
 			return conflict(CodeExists, "err.recipient_exists", "Address", email).at("email")
 		}
@@ -159,7 +168,7 @@ func (s *Store) RemoveRecipient(ctx context.Context, sc Scope, in RemoveRecipien
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &r, `DELETE FROM alert_recipients r WHERE r.id = $3 AND r.account_id = $1
 			AND (NOT `+limitedSQL+` OR r.added_by = $2)
-			RETURNING id, name, email, created_at, false AS owner, added_by`, accountID, actor.UserID, id)
+			RETURNING id, name, email, created_at, false AS owner, added_by, language`, accountID, actor.UserID, id)
 		if err != nil {
 			return notFound(err, notFoundErr(CodeUnknownRecipient, "err.no_recipient"))
 		}

@@ -244,3 +244,44 @@ func TestRecipients_ChangesAreAudited(t *testing.T) {
 		t.Errorf("audit rows = %d, want 2", n)
 	}
 }
+
+// A recipient's mail speaks the language chosen for them; the owner's is
+// the owner's own choice (docs/i18n.md, "Choosing").
+func TestAddRecipient_KeepsTheRecipientsLanguage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sc := store.Scope{AccountID: f.account.ID}
+	if r, err := f.st.AddRecipient(f.ctx, sc, store.RecipientInput{Email: "li@acme.example", Language: store.Chinese, Actor: recipientActor}); err != nil || r.Language != store.Chinese {
+		t.Fatalf("add in Chinese: %+v %v", r, err)
+	}
+	if r, err := f.st.AddRecipient(f.ctx, sc, store.RecipientInput{Email: "bob@acme.example", Actor: recipientActor}); err != nil || r.Language != store.English {
+		t.Fatalf("add without a language: %+v %v, want English", r, err)
+	}
+	_, err := f.st.AddRecipient(f.ctx, sc, store.RecipientInput{Email: "jean@acme.example", Language: "fr", Actor: recipientActor})
+	if e := wantCode(t, err, store.CodeInvalid); e.Field != "language" {
+		t.Errorf("error = %+v, want one about the language", e)
+	}
+	var owner int64
+	if err := f.st.DB().GetContext(f.ctx, &owner, `SELECT id FROM users WHERE account_id = $1 AND role = 'owner'`, f.account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.SetLanguage(f.ctx, owner, string(store.Chinese)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.st.Recipients(f.ctx, f.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Email+" "+string(r.Language))
+	}
+	if want := []string{"owner@acme.example zh-CN", "li@acme.example zh-CN", "bob@acme.example en"}; strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("recipients = %v, want %v", got, want)
+	}
+	// Removing answers with the recipient as it was, language included.
+	r, err := f.st.RemoveRecipient(f.ctx, sc, store.RemoveRecipientInput{ID: rs[1].ID, Actor: recipientActor})
+	if err != nil || r.Language != store.Chinese {
+		t.Errorf("removed %+v %v", r, err)
+	}
+}

@@ -70,9 +70,10 @@ const (
 	AlertThreshold    = "recipients.threshold"
 	Settings          = "settings" // the viewer's own settings
 	SaveSettings      = "settings.save"
-	Audit             = "audit"       // the audit log
-	Members           = "members"     // sub-accounts
-	NewMember         = "members.new" // the form for a new sub-account
+	SaveLanguage      = "settings.language" // the settings page's language choice
+	Audit             = "audit"             // the audit log
+	Members           = "members"           // sub-accounts
+	NewMember         = "members.new"       // the form for a new sub-account
 	CreateMember      = "members.create"
 	EditMember        = "member.edit" // param: member id
 	UpdateMember      = "member.update"
