@@ -13,12 +13,14 @@ import (
 	"activation-console/views"
 )
 
-// Every list page (the product activation codes, a product's devices, the
-// near-expiry devices, the assignment history, the audit log) takes one
-// path: read the filter and the cursor, answer ?format=csv with the export
-// or read one page from the store, build the pager and the props, and
-// render, with 422 while a filter was refused. render decides whether the
-// whole page or only the results are sent.
+// Every list page (the product activation codes, the near-expiry devices,
+// the assignment history, the audit log) takes one path: read the filter
+// and the cursor, answer ?format=csv with the export or read one page from
+// the store, build the pager and the props, and render, with 422 while a
+// filter was refused. render decides whether the whole page or only the
+// results are sent. A product's details page takes the same steps in its
+// own handler, as its one store read (store.ProductDetails) brings the
+// whole page at once.
 
 // listQuery is a list's filter as read from the query: the store's filter,
 // the parameters in use (kept in the pager's links) and why a parameter was
@@ -51,11 +53,7 @@ func listPage[F, T any](h *Handler, c echo.Context, l list[F, T]) error {
 		return err
 	}
 	results, whole := l.show(rows, views.NewPager(l.path, l.query.keep, rows))
-	status := http.StatusOK
-	if l.query.errs.Any() {
-		status = http.StatusUnprocessableEntity
-	}
-	return h.render(c, status, l.page, whole, results)
+	return h.render(c, l.query.status(), l.page, whole, results)
 }
 
 // later is a component built when it is rendered: the reads that only the
@@ -74,4 +72,12 @@ func later(build func() (templ.Component, error)) templ.Component {
 // pageRequest reads the keyset cursors of a list page.
 func pageRequest(c echo.Context) store.PageRequest {
 	return store.PageRequest{After: c.QueryParam("after"), Before: c.QueryParam("before")}
+}
+
+// status is the list's answer: 422 while a filter was refused, else 200.
+func (q listQuery[F]) status() int {
+	if q.errs.Any() {
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
 }

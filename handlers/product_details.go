@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
@@ -14,48 +14,34 @@ import (
 )
 
 // productDetails is a product's page (docs/pages.md, "4. A product's details"): its
-// figures, package, Automatic Renewal card and devices; its device list is also the htmx
-// fragment of search and paging, and a CSV export.
+// figures, package, Automatic Renewal card and devices, read at once; its device
+// list is also the htmx fragment of search and paging, and a CSV export.
 func (h *Handler) productDetails(c echo.Context) error {
-	v := currentViewer(c)
-	sc := h.scope(c)
-	prod, err := h.scopedProduct(c)
+	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
+	v := currentViewer(c)
+	sc := h.scope(c)
 	q := parseDeviceQuery(c, v.loc)
-	p := h.page(c, prod.Name, "overview")
-	path := h.url(c, routenames.ProductDetails, prod.ID)
-	return listPage(h, c, list[store.DeviceFilter, store.Device]{query: q, page: p, path: path,
-		csv: func(f store.DeviceFilter) error { return h.productDevicesCSV(c, sc, prod, f, v.loc) },
-		read: func(ctx context.Context, f store.DeviceFilter, page store.PageRequest) (store.Page[store.Device], error) {
-			return h.store.ProductDevices(ctx, sc, prod, f, page)
-		},
-		show: func(rows store.Page[store.Device], pager views.Pager) (templ.Component, templ.Component) {
-			form := views.DeviceFilterForm{DeviceKey: queryText(c, "dk"), Status: c.QueryParam("status"),
-				ActivatedFrom: queryText(c, "activated_from"), ActivatedTo: queryText(c, "activated_to"),
-				ExpiresFrom: queryText(c, "expires_from"), ExpiresTo: queryText(c, "expires_to"), Errors: q.errs}
-			l := views.DeviceList{ProductID: prod.ID, Filter: form, Rows: rows.Rows,
-				SwitchOn: prod.AutoRenew, CanManage: v.canManage(), ListURL: listReturn(c), Pager: pager, ByKey: q.filter.SortedByKey()}
-			return views.DeviceResults(l), later(func() (templ.Component, error) { return h.productPage(c, p, prod, l) })
-		}})
-}
-
-// productPage is the whole details page around its device list: the
-// product's package and Automatic Renewal card.
-func (h *Handler) productPage(c echo.Context, p views.Page, prod store.Product, l views.DeviceList) (templ.Component, error) {
-	details := views.ProductDetails{Product: prod, CanManage: l.CanManage, Devices: l,
-		AssignURL: views.AssignURL(p, prod.ID, h.url(c, routenames.ProductDetails, prod.ID))}
-	if prod.PackageCode != nil {
-		pkg, err := h.store.PackageByCode(c.Request().Context(), *prod.PackageCode)
-		if err != nil {
-			return nil, err
-		}
-		details.Package = &pkg
+	if wantsCSV(c) {
+		return h.productDevicesCSV(c, sc, id, q.filter, v.loc)
 	}
-	var err error
-	details.Renewal, err = h.renewalCard(c, prod)
-	return views.ProductPage(details), err
+	d, err := h.store.ProductDetails(c.Request().Context(), sc, id, q.filter, pageRequest(c))
+	if err != nil {
+		return err
+	}
+	path := h.url(c, routenames.ProductDetails, id)
+	p := h.page(c, d.Product.Name, "overview")
+	form := views.DeviceFilterForm{DeviceKey: queryText(c, "dk"), Status: c.QueryParam("status"),
+		ActivatedFrom: queryText(c, "activated_from"), ActivatedTo: queryText(c, "activated_to"),
+		ExpiresFrom: queryText(c, "expires_from"), ExpiresTo: queryText(c, "expires_to"), Errors: q.errs}
+	l := views.DeviceList{ProductID: id, Filter: form, Rows: d.Devices.Rows, SwitchOn: d.Product.AutoRenew, CanManage: v.canManage(),
+		ListURL: listReturn(c), Pager: views.NewPager(path, q.keep, d.Devices), ByKey: q.filter.SortedByKey()}
+	page := views.ProductDetails{Product: d.Product, Package: d.Package, CanManage: v.canManage(), Devices: l,
+		AssignURL: views.AssignURL(p, id, path),
+		Renewal:   views.RenewalCard{ProductID: id, Figures: d.Renewal, CanManage: v.canManage()}}
+	return h.render(c, q.status(), p, views.ProductPage(page), views.DeviceResults(l))
 }
 
 // scopedProduct is the product of the :id path parameter, when the viewer's
@@ -97,12 +83,53 @@ func knownStatus(s string) bool {
 	return false
 }
 
-// productDevicesCSV streams the device list with times in the viewer's zone.
-func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, prod store.Product, f store.DeviceFilter, loc *time.Location) error {
-	return exportCSV(c, "devices-"+prod.ProductKey+".csv", views.ProductDevicesCSV(c.Request().Context(), loc),
-		func(row func(store.Device) error) error {
-			return h.store.EachProductDevice(c.Request().Context(), sc, prod, f, row)
-		})
+// productDevicesCSV streams the device list of a product of the scope with
+// times in the viewer's zone.
+func (h *Handler) productDevicesCSV(c echo.Context, sc store.Scope, id int64, f store.DeviceFilter, loc *time.Location) error {
+	ctx := c.Request().Context()
+	prod, err := h.store.ScopedProduct(ctx, sc, id)
+	if err != nil {
+		return err
+	}
+	return exportCSV(c, "devices-"+prod.ProductKey+".csv", views.ProductDevicesCSV(ctx, loc),
+		func(row func(store.Device) error) error { return h.store.EachProductDevice(ctx, sc, prod, f, row) })
+}
+
+// setAutoRenew turns a product's automatic renewal switch on or off
+// (docs/renewal.md, "The settings"). htmx gets the fresh card back and a renewalChanged event that
+// makes the device list reload its outlooks; a plain form goes back to the page.
+func (h *Handler) setAutoRenew(c echo.Context) error {
+	ctx := c.Request().Context()
+	prod, err := h.scopedProduct(c)
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("on") == "on"
+	if err := h.store.SetAutoRenew(ctx, h.scope(c), store.AutoRenewInput{ProductID: prod.ID, On: on, Actor: h.actor(c)}); err != nil {
+		return err
+	}
+	if !isPartial(c) {
+		h.flash(c, autoRenewFlash(ctx, on, prod.Name))
+		return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
+	}
+	if prod, err = h.scopedProduct(c); err != nil {
+		return err
+	}
+	card, err := h.renewalCard(c, prod)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("HX-Trigger", "renewalChanged")
+	comp := views.RenewalCardView(card)
+	return h.render(c, http.StatusOK, h.page(c, prod.Name, "overview"), comp, comp)
+}
+
+// autoRenewFlash says which way the product's switch was turned.
+func autoRenewFlash(ctx context.Context, on bool, product string) string {
+	if on {
+		return views.T(ctx, "renewal.card.turned_on", "Product", product)
+	}
+	return views.T(ctx, "renewal.card.turned_off", "Product", product)
 }
 
 // renewalCard reads the figures of a product's Automatic Renewal card.

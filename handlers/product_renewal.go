@@ -12,43 +12,6 @@ import (
 	"activation-console/views"
 )
 
-// setAutoRenew turns a product's automatic renewal switch on or off
-// (docs/renewal.md, "The settings"). htmx gets the fresh card back and a renewalChanged event that
-// makes the device list reload its outlooks; a plain form goes back to the page.
-func (h *Handler) setAutoRenew(c echo.Context) error {
-	ctx := c.Request().Context()
-	prod, err := h.scopedProduct(c)
-	if err != nil {
-		return err
-	}
-	on := c.FormValue("on") == "on"
-	if err := h.store.SetAutoRenew(ctx, h.scope(c), store.AutoRenewInput{ProductID: prod.ID, On: on, Actor: h.actor(c)}); err != nil {
-		return err
-	}
-	if !isPartial(c) {
-		h.flash(c, autoRenewFlash(ctx, on, prod.Name))
-		return redirect(c, h.url(c, routenames.ProductDetails, prod.ID))
-	}
-	if prod, err = h.scopedProduct(c); err != nil {
-		return err
-	}
-	card, err := h.renewalCard(c, prod)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("HX-Trigger", "renewalChanged")
-	comp := views.RenewalCardView(card)
-	return h.render(c, http.StatusOK, h.page(c, prod.Name, "overview"), comp, comp)
-}
-
-// autoRenewFlash says which way the product's switch was turned.
-func autoRenewFlash(ctx context.Context, on bool, product string) string {
-	if on {
-		return views.T(ctx, "renewal.card.turned_on", "Product", product)
-	}
-	return views.T(ctx, "renewal.card.turned_off", "Product", product)
-}
-
 // blacklistDialog shows a product's renewal blacklist with its add and remove
 // forms (docs/pages.md, "6. Automatic renewal card and blacklist dialog"): a
 // dialog for htmx, a page otherwise.

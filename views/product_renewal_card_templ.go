@@ -16,7 +16,7 @@ import (
 	"activation-console/store"
 )
 
-// The product's Automatic Renewal card, which setAutoRenew (handlers/product_renewal.go)
+// The product's Automatic Renewal card, which setAutoRenew (handlers/product_details.go)
 // answers with (docs/pages.md, "6. Automatic renewal card and blacklist dialog").
 
 // RenewalCard is a product's Automatic Renewal card (docs/pages.md,
