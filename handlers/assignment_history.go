@@ -41,7 +41,7 @@ func parseHistoryQuery(c echo.Context, loc *time.Location) listQuery[store.Assig
 	if q.filter.Search = queryText(c, "q"); q.filter.Search != "" {
 		q.keep.Set("q", q.filter.Search)
 	}
-	q.filter.DateRange = parseDateRange(c, "from", "to", "", loc, q.keep, &q.errs)
+	q.filter.DateRange = q.dateRange(c, "from", "to", "", loc)
 	return q
 }
 

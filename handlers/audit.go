@@ -45,7 +45,7 @@ func parseAuditQuery(c echo.Context, loc *time.Location) listQuery[store.AuditFi
 	} else {
 		q.keep.Set("type", string(q.filter.Type))
 	}
-	q.filter.DateRange = parseDateRange(c, "from", "to", "", loc, q.keep, &q.errs)
+	q.filter.DateRange = q.dateRange(c, "from", "to", "", loc)
 	return q
 }
 

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/url"
 	"strings"
 	"time"
 
@@ -11,25 +10,25 @@ import (
 	"activation-console/views"
 )
 
-// parseDateRange reads a date-range filter from the query parameters
-// fromKey and toKey: days typed as YYYY-MM-DD in the viewer's zone, used
-// from 00:00 of the first to 24:00 of the last (the range's To is
+// dateRange reads a date-range filter of the list from the query
+// parameters fromKey and toKey: days typed as YYYY-MM-DD in the viewer's
+// zone, used from 00:00 of the first to 24:00 of the last (the range's To is
 // excluded). A date that cannot be used leaves its side open, with the
-// reason filed in errs under its parameter; what is used is added to keep
-// (the filters kept in page and CSV links). kind names the dates in the
-// refusals: "" as start and end dates, "activated" or "expires" as a device
-// list's first and last activation or expiration dates.
-func parseDateRange(c echo.Context, fromKey, toKey, kind string, loc *time.Location, keep url.Values, errs *views.FormErrors) store.DateRange {
+// reason filed in q.errs under its parameter; what is used is kept in
+// q.keep (the filters kept in page and CSV links). kind names the dates in
+// the refusals: "" as start and end dates, "activated" or "expires" as a
+// device list's first and last activation or expiration dates.
+func (q *listQuery[F]) dateRange(c echo.Context, fromKey, toKey, kind string, loc *time.Location) store.DateRange {
 	ctx, msgs := c.Request().Context(), rangeRefusals[kind]
 	var r store.DateRange
-	refuse := errs.Set
+	refuse := q.errs.Set
 	fromText, toText := queryText(c, fromKey), queryText(c, toKey)
 	if fromText != "" {
 		if d, err := time.ParseInLocation("2006-01-02", fromText, loc); err != nil {
 			refuse(fromKey, views.T(ctx, msgs.fromNotADate))
 		} else {
 			r.From = d
-			keep.Set(fromKey, fromText)
+			q.keep.Set(fromKey, fromText)
 		}
 	}
 	if toText != "" {
@@ -41,7 +40,7 @@ func parseDateRange(c echo.Context, fromKey, toKey, kind string, loc *time.Locat
 			refuse(toKey, views.T(ctx, msgs.toBeforeFrom, "From", fromText))
 		default:
 			r.To = d.AddDate(0, 0, 1)
-			keep.Set(toKey, toText)
+			q.keep.Set(toKey, toText)
 		}
 	}
 	return r
@@ -50,17 +49,17 @@ func parseDateRange(c echo.Context, fromKey, toKey, kind string, loc *time.Locat
 // rangeMessages are the ids of the messages refusing a range's dates.
 type rangeMessages struct{ fromNotADate, toNotADate, toBeforeFrom string }
 
-// rangeRefusals are the refusals of each kind of range (parseDateRange).
+// rangeRefusals are the refusals of each kind of range (listQuery.dateRange).
 var rangeRefusals = map[string]rangeMessages{
 	"":          {"components.dates.start_not_a_date", "components.dates.end_not_a_date", "components.dates.end_before_start"},
 	"activated": {"components.dates.activated_first_not_a_date", "components.dates.activated_last_not_a_date", "components.dates.activated_last_before_first"},
 	"expires":   {"components.dates.expires_first_not_a_date", "components.dates.expires_last_not_a_date", "components.dates.expires_last_before_first"},
 }
 
-// parseDayRange reads name_from and name_to, the device lists' activation
-// and expiration filters (name "activated" or "expires").
-func parseDayRange(c echo.Context, name string, loc *time.Location, keep url.Values, errs *views.FormErrors) store.DateRange {
-	return parseDateRange(c, name+"_from", name+"_to", name, loc, keep, errs)
+// dayRange reads name_from and name_to, the device lists' activation and
+// expiration filters (name "activated" or "expires").
+func (q *listQuery[F]) dayRange(c echo.Context, name string, loc *time.Location) store.DateRange {
+	return q.dateRange(c, name+"_from", name+"_to", name, loc)
 }
 
 // queryText is a query parameter as typed, without surrounding spaces.

@@ -42,7 +42,7 @@ func (h *Handler) nearExpiry(c echo.Context) error {
 }
 
 // parseNearExpiryQuery reads the product and DK searches and the two date
-// ranges (parseDayRange).
+// ranges (dayRange).
 func parseNearExpiryQuery(c echo.Context, loc *time.Location) listQuery[store.NearExpiryFilter] {
 	q := listQuery[store.NearExpiryFilter]{keep: url.Values{}}
 	if q.filter.Product = queryText(c, "product"); q.filter.Product != "" {
@@ -51,8 +51,8 @@ func parseNearExpiryQuery(c echo.Context, loc *time.Location) listQuery[store.Ne
 	if q.filter.DeviceKey = queryText(c, "dk"); q.filter.DeviceKey != "" {
 		q.keep.Set("dk", q.filter.DeviceKey)
 	}
-	q.filter.Activated = parseDayRange(c, "activated", loc, q.keep, &q.errs)
-	q.filter.Expires = parseDayRange(c, "expires", loc, q.keep, &q.errs)
+	q.filter.Activated = q.dayRange(c, "activated", loc)
+	q.filter.Expires = q.dayRange(c, "expires", loc)
 	return q
 }
 

@@ -55,7 +55,7 @@ func (h *Handler) scopedProduct(c echo.Context) (store.Product, error) {
 }
 
 // parseDeviceQuery reads the DK, the status and the two date ranges
-// (parseDayRange). A status that is not one of the list's is refused.
+// (dayRange). A status that is not one of the list's is refused.
 func parseDeviceQuery(c echo.Context, loc *time.Location) listQuery[store.DeviceFilter] {
 	q := listQuery[store.DeviceFilter]{keep: url.Values{}}
 	if q.filter.DeviceKey = queryText(c, "dk"); q.filter.DeviceKey != "" {
@@ -69,8 +69,8 @@ func parseDeviceQuery(c echo.Context, loc *time.Location) listQuery[store.Device
 	default:
 		q.errs.Set("status", views.T(c.Request().Context(), "product.devices.bad_status"))
 	}
-	q.filter.Activated = parseDayRange(c, "activated", loc, q.keep, &q.errs)
-	q.filter.Expires = parseDayRange(c, "expires", loc, q.keep, &q.errs)
+	q.filter.Activated = q.dayRange(c, "activated", loc)
+	q.filter.Expires = q.dayRange(c, "expires", loc)
 	return q
 }
 
