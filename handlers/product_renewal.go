@@ -130,10 +130,9 @@ func (h *Handler) blacklistView(c echo.Context, prod store.Product, page store.P
 	if err != nil {
 		return views.BlacklistDialog{}, err
 	}
-	pager := views.NewPager(h.url(c, routenames.Blacklist, prod.ID), nil, list)
 	return views.BlacklistDialog{ProductID: prod.ID, ProductName: prod.Name,
 		SwitchOn: prod.AutoRenew, CanManage: v.canManage(), Count: fig.Blacklisted, CountMore: fig.BlackMore, Entries: list.Rows,
-		PrevURL: pager.Prev, NextURL: pager.Next}, nil
+		Pager: views.NewPager(h.url(c, routenames.Blacklist, prod.ID), nil, list)}, nil
 }
 
 // renderBlacklist answers htmx with partial, the part of the dialog the

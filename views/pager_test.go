@@ -60,3 +60,19 @@ func TestPagerNav(t *testing.T) {
 		t.Errorf("a link to no previous page: %s", html)
 	}
 }
+
+func TestPagerNavIn_SwapsTheDialogsListAndLeavesTheAddress(t *testing.T) {
+	var b strings.Builder
+	if err := (Pager{Shown: 50, Prev: "/x?before=P"}).NavIn("blacklist-list").Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{`href="/x?before=P"`, `hx-target="#blacklist-list"`, `hx-select="#blacklist-list"`, `hx-push-url="false"`, "← Previous"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("missing %q in %s", want, html)
+		}
+	}
+	if strings.Contains(html, "#results") || strings.Contains(html, "Next") {
+		t.Errorf("the results' target, or a link to no next page: %s", html)
+	}
+}
