@@ -25,7 +25,7 @@ func signIn(base, email, password string) (*browser, error) {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{base: base, client: &http.Client{Jar: jar, Timeout: 5 * time.Minute,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 4}}}
-	resp, err := b.client.Get(base + "/signin")
+	resp, err := b.client.Get(base + signInPath)
 	if err != nil {
 		return nil, err
 	}
@@ -35,13 +35,13 @@ func signIn(base, email, password string) (*browser, error) {
 	if m == nil {
 		return nil, fmt.Errorf("sign-in page: no csrf field")
 	}
-	resp, err = b.client.PostForm(base+"/signin", url.Values{"email": {email}, "password": {password}, "csrf": {string(m[1])}})
+	resp, err = b.client.PostForm(base+signInPath, url.Values{"email": {email}, "password": {password}, "csrf": {string(m[1])}})
 	if err != nil {
 		return nil, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || strings.HasSuffix(resp.Request.URL.Path, "/signin") {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path == signInPath {
 		return nil, fmt.Errorf("sign-in as %s: status %d at %s", email, resp.StatusCode, resp.Request.URL.Path)
 	}
 	return b, nil

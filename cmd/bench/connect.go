@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"activation-console/handlers/routenames"
 )
 
 // api is a platform client of the console's JSON API.
@@ -84,7 +86,7 @@ func runDevices(ctx context.Context, a *api, dc string, clients int, d time.Dura
 				pk, dk := pick(rnd, c, i)
 				body := map[string]string{"product_key": pk, "device_key": dk, "data_center": dc}
 				t0 := time.Now()
-				status, out, err := a.call(http.MethodPost, "/api/v1/devices/connect", body)
+				status, out, err := a.call(http.MethodPost, apiPath(routenames.APIConnect), body)
 				took := time.Since(t0)
 				mu.Lock()
 				switch {

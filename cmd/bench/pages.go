@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 )
 
@@ -16,7 +16,7 @@ type page struct {
 	name  string
 	path  string
 	htmx  bool   // requested as htmx does (the results fragment)
-	route string // echo's route pattern, for /metrics
+	route string // the route's name (routenames), whose pattern /metrics labels
 }
 
 // pageResult is what the bench measured of a page.
@@ -71,8 +71,6 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 	}
 	now := time.Now().UTC()
 	day := func(t time.Time) string { return t.Format("2006-01-02") }
-	base := "/" + dc
-	productPath := base + "/products/" + strconv.FormatInt(big, 10)
 	q := func(kv ...string) string {
 		v := url.Values{}
 		for i := 0; i < len(kv); i += 2 {
@@ -80,19 +78,20 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 		}
 		return "?" + v.Encode()
 	}
+	overview, product, near := reverse(dc, routenames.Overview), reverse(dc, routenames.ProductDetails, big), reverse(dc, routenames.NearExpiry)
 	pages := []page{
-		{name: "Overview (figures + product list)", path: base + "/licenses", route: "/:dc/licenses"},
-		{name: "Product list, next page (htmx)", path: base + "/licenses" + q("after", codes.Next), htmx: true, route: "/:dc/licenses"},
-		{name: "Product list, search (htmx)", path: base + "/licenses" + q("q", "meter"), htmx: true, route: "/:dc/licenses"},
-		{name: "Product details, first page", path: productPath, route: "/:dc/products/:id"},
-		{name: fmt.Sprintf("Product details, page %s", num(float64(depth))), path: productPath + q("after", cursor), route: "/:dc/products/:id"},
-		{name: "Near-expiry", path: base + "/near-expiry", route: "/:dc/near-expiry"},
-		{name: "Near-expiry, product search", path: base + "/near-expiry" + q("product", "water"), route: "/:dc/near-expiry"},
-		{name: "Near-expiry, DK search (" + dk + ")", path: base + "/near-expiry" + q("dk", dk), route: "/:dc/near-expiry"},
-		{name: "Near-expiry, activated in the last 2 years", path: base + "/near-expiry" + q("activated_from", day(now.AddDate(-2, 0, 0)), "activated_to", day(now)), route: "/:dc/near-expiry"},
-		{name: "Near-expiry, expiring in 7 days", path: base + "/near-expiry" + q("expires_from", day(now), "expires_to", day(now.AddDate(0, 0, 7))), route: "/:dc/near-expiry"},
-		{name: "Assignment history", path: base + "/licenses/history", route: "/:dc/licenses/history"},
-		{name: "Audit log", path: base + "/audit", route: "/:dc/audit"},
+		{name: "Overview (figures + product list)", path: overview, route: routenames.Overview},
+		{name: "Product list, next page (htmx)", path: overview + q("after", codes.Next), htmx: true, route: routenames.Overview},
+		{name: "Product list, search (htmx)", path: overview + q("q", "meter"), htmx: true, route: routenames.Overview},
+		{name: "Product details, first page", path: product, route: routenames.ProductDetails},
+		{name: fmt.Sprintf("Product details, page %s", num(float64(depth))), path: product + q("after", cursor), route: routenames.ProductDetails},
+		{name: "Near-expiry", path: near, route: routenames.NearExpiry},
+		{name: "Near-expiry, product search", path: near + q("product", "water"), route: routenames.NearExpiry},
+		{name: "Near-expiry, DK search (" + dk + ")", path: near + q("dk", dk), route: routenames.NearExpiry},
+		{name: "Near-expiry, activated in the last 2 years", path: near + q("activated_from", day(now.AddDate(-2, 0, 0)), "activated_to", day(now)), route: routenames.NearExpiry},
+		{name: "Near-expiry, expiring in 7 days", path: near + q("expires_from", day(now), "expires_to", day(now.AddDate(0, 0, 7))), route: routenames.NearExpiry},
+		{name: "Assignment history", path: reverse(dc, routenames.AssignmentHistory), route: routenames.AssignmentHistory},
+		{name: "Audit log", path: reverse(dc, routenames.Audit), route: routenames.Audit},
 	}
 	return pages, fmt.Sprintf("%s (%s devices)", prod.Name, num(float64(prod.Consumed))), nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/store/demo"
 	"activation-console/store/storetest"
@@ -241,7 +242,7 @@ func benchPages(ctx context.Context, cfg config, res *results, st *store.Store, 
 		if err != nil {
 			return err
 		}
-		r.metricsP99 = quantile(before[p.route], after[p.route], 0.99)
+		r.metricsP99 = quantile(before[routePattern(p.route)], after[routePattern(p.route)], 0.99)
 		res.rssPages = max(res.rssPages, mem.peak("pages"))
 		n := max(3, min(40, r.requests/cfg.users))
 		var plan string
@@ -276,11 +277,11 @@ func benchConnect(ctx context.Context, cfg config, res *results, st *store.Store
 		pk    string
 		codes int
 	}{{"bench-hot-" + runID, 1_000_000}, {"bench-scarce-" + runID, 500}} {
-		if status, out, err := a.call(http.MethodPost, "/api/v1/products", map[string]any{"account": account, "data_center": large.HomeDC,
+		if status, out, err := a.call(http.MethodPost, apiPath(routenames.APICreateProduct), map[string]any{"account": account, "data_center": large.HomeDC,
 			"product_key": p.pk, "name": "Bench " + p.pk}); err != nil || status != http.StatusCreated {
 			return fmt.Errorf("create %s: %d %v %v", p.pk, status, out, err)
 		}
-		if status, out, err := a.call(http.MethodPost, "/api/v1/purchases", map[string]any{"order_no": "BENCH-" + p.pk, "account": account,
+		if status, out, err := a.call(http.MethodPost, apiPath(routenames.APIPurchase), map[string]any{"order_no": "BENCH-" + p.pk, "account": account,
 			"data_center": large.HomeDC, "package": "std-1y", "quantity": p.codes, "product_key": p.pk}); err != nil || status != http.StatusCreated {
 			return fmt.Errorf("purchase for %s: %d %v %v", p.pk, status, out, err)
 		}
@@ -333,7 +334,7 @@ func benchExport(ctx context.Context, res *results, st *store.Store, srv *server
 	res.exportRSSBefore = mem.in("export")
 	logf("CSV export of product %d", id)
 	t0 := time.Now()
-	resp, err := b.client.Get(fmt.Sprintf("%s/%s/products/%d?format=csv", srv.base, acc.HomeDC, id))
+	resp, err := b.client.Get(srv.base + reverse(acc.HomeDC, routenames.ProductDetails, id) + "?format=csv")
 	if err != nil {
 		return err
 	}

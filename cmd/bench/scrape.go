@@ -16,7 +16,7 @@ var bucketLine = regexp.MustCompile(`^console_http_request_duration_seconds_buck
 
 // scrapeDurations reads the request duration histograms of /metrics, by route.
 func scrapeDurations(base string) (map[string]buckets, error) {
-	resp, err := http.Get(base + "/metrics")
+	resp, err := http.Get(base + metricsPath)
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func (c consoleCLI) startServer(ctx context.Context, keysEnv string) (*server, e
 			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
-		if resp, err := http.Get(s.base + "/readyz"); err == nil {
+		if resp, err := http.Get(s.base + readyzPath); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return s, nil
