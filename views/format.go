@@ -52,19 +52,6 @@ func zone(loc *time.Location) *time.Location {
 	return loc
 }
 
-// Plural picks the word for n things: one when n is 1, else many.
-func Plural[T ~int | ~int64](n T, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// Count words a number of things: "1 code", "1,200 codes".
-func Count[T ~int | ~int64](n T, one, many string) string {
-	return Num(n) + " " + Plural(n, one, many)
-}
-
 // Sentence makes a message written to follow a colon ("there is no such
 // product") a sentence for a page ("There is no such product."). A message
 // ending in a quoted character ('.') gets no period, which would read as

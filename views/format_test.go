@@ -1,23 +1,31 @@
 package views
 
-import "testing"
+import (
+	"context"
+	"testing"
 
-func TestCount(t *testing.T) {
+	"activation-console/store"
+)
+
+// TestTn_PicksThePluralFormByTheLanguagesRule: "1 row" and "2 rows" in
+// English, one form in Chinese, the number written with separators.
+func TestTn_PicksThePluralFormByTheLanguagesRule(t *testing.T) {
+	en := WithLanguage(context.Background(), store.English)
+	zh := WithLanguage(context.Background(), store.Chinese)
 	for _, tc := range []struct {
-		n    int64
-		want string
+		n      int64
+		en, zh string
 	}{
-		{0, "0 codes"},
-		{1, "1 code"},
-		{2, "2 codes"},
-		{1200, "1,200 codes"},
-		{-1, "-1 codes"},
+		{0, "Showing 0 rows", "显示 0 条"},
+		{1, "Showing 1 row", "显示 1 条"},
+		{2, "Showing 2 rows", "显示 2 条"},
+		{1200, "Showing 1,200 rows", "显示 1,200 条"},
 	} {
-		if got := Count(tc.n, "code", "codes"); got != tc.want {
-			t.Errorf("Count(%d) = %q, want %q", tc.n, got, tc.want)
+		if got := Tn(en, "components.pager.showing", tc.n); got != tc.en {
+			t.Errorf("en %d: %q, want %q", tc.n, got, tc.en)
 		}
-		if got, want := Plural(tc.n, "needs", "need"), map[bool]string{true: "needs", false: "need"}[tc.n == 1]; got != want {
-			t.Errorf("Plural(%d) = %q, want %q", tc.n, got, want)
+		if got := Tn(zh, "components.pager.showing", tc.n); got != tc.zh {
+			t.Errorf("zh %d: %q, want %q", tc.n, got, tc.zh)
 		}
 	}
 }
