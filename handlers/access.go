@@ -81,7 +81,7 @@ func (h *Handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			token = c.FormValue("csrf")
 		}
 		if v == nil || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(v.session.CSRFToken)) != 1 {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Reload the page and try again.")
+			return echo.NewHTTPError(http.StatusForbidden, views.T(c.Request().Context(), "errors.refusal.form_expired"))
 		}
 		return next(c)
 	}
@@ -110,7 +110,7 @@ func (h *Handler) knownDC(dc string) bool {
 func (h *Handler) requireManage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if v := currentViewer(c); v == nil || !v.canManage() {
-			return echo.NewHTTPError(http.StatusForbidden, "You may view these codes but not change them.")
+			return echo.NewHTTPError(http.StatusForbidden, views.T(c.Request().Context(), "errors.refusal.view_only"))
 		}
 		return next(c)
 	}
@@ -126,7 +126,7 @@ func (h *Handler) requireAccount(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, h.url(c, routenames.Support))
 		}
 		if v.support() && c.Request().Method != http.MethodGet {
-			return echo.NewHTTPError(http.StatusForbidden, "Support views are read-only.")
+			return echo.NewHTTPError(http.StatusForbidden, views.T(c.Request().Context(), "errors.refusal.support_read_only"))
 		}
 		return next(c)
 	}
@@ -136,7 +136,7 @@ func (h *Handler) requireAccount(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *Handler) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if v := currentViewer(c); v.user.Role != store.RoleOwner {
-			return echo.NewHTTPError(http.StatusForbidden, "Only the account owner can do this.")
+			return echo.NewHTTPError(http.StatusForbidden, views.T(c.Request().Context(), "errors.refusal.owner_only"))
 		}
 		return next(c)
 	}

@@ -67,14 +67,14 @@ func decodeJSON(c echo.Context, dst any) error {
 	dec.DisallowUnknownFields()
 	var tooLarge *http.MaxBytesError
 	if err := dec.Decode(dst); errors.As(err, &tooLarge) {
-		return errBodyTooLarge(maxBodyBytes)
+		return errBodyTooLarge(c.Request().Context(), maxBodyBytes)
 	} else if err != nil {
 		return jsonError(err)
 	}
 	// Anything after the object, even a second valid value, is a malformed request.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if errors.As(err, &tooLarge) {
-			return errBodyTooLarge(maxBodyBytes)
+			return errBodyTooLarge(c.Request().Context(), maxBodyBytes)
 		}
 		return badRequest("", "the body must hold exactly one JSON object")
 	}

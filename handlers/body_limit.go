@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"activation-console/views"
 )
 
 // Request bodies are bounded before anything reads them, so an anonymous
@@ -29,8 +31,8 @@ var largeBodies = map[string]int64{
 var ownBodyLimits = map[string]bool{"/signin": true}
 
 // errBodyTooLarge is the 413 of every body over its route's limit.
-func errBodyTooLarge(limit int64) *echo.HTTPError {
-	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d KiB", limit>>10))
+func errBodyTooLarge(ctx context.Context, limit int64) *echo.HTTPError {
+	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, views.T(ctx, "errors.refusal.body_too_large", "KiB", views.Num(limit>>10)))
 }
 
 // limitBody refuses a body over its route's limit with 413: at once when
@@ -48,7 +50,7 @@ func (h *Handler) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = n
 		}
 		if req.ContentLength > limit {
-			return errBodyTooLarge(limit)
+			return errBodyTooLarge(c.Request().Context(), limit)
 		}
 		if req.Body == nil || req.Body == http.NoBody {
 			return next(c)
@@ -58,7 +60,7 @@ func (h *Handler) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			// Other errors (a malformed escape) leave what parsed, as before.
 			var tooLarge *http.MaxBytesError
 			if err := req.ParseForm(); errors.As(err, &tooLarge) {
-				return errBodyTooLarge(limit)
+				return errBodyTooLarge(c.Request().Context(), limit)
 			}
 		}
 		return next(c)

@@ -1,12 +1,14 @@
 package handlers
 
 import (
-	"fmt"
+	"context"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"activation-console/views"
 )
 
 // CSV exports are bounded (docs/SECURITY.md, "Resource limits"): a person
@@ -49,15 +51,15 @@ func (l *exportLimits) exports(c echo.Context) bool { return wantsCSV(c) && l.ro
 
 // acquire takes one of the user's and one of the instance's export slots,
 // or says why there is none (429); release gives them back.
-func (l *exportLimits) acquire(userID int64) (release func(), err error) {
+func (l *exportLimits) acquire(ctx context.Context, userID int64) (release func(), err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.running[userID] >= l.perUser:
 		return nil, echo.NewHTTPError(http.StatusTooManyRequests,
-			fmt.Sprintf("You already have %d downloads running. Wait for one to finish, then try again.", l.perUser))
+			views.Tn(ctx, "errors.refusal.downloads_running", l.perUser))
 	case l.inFlight >= l.total:
-		return nil, echo.NewHTTPError(http.StatusTooManyRequests, "The console is busy with other downloads. Try again in a minute.")
+		return nil, echo.NewHTTPError(http.StatusTooManyRequests, views.T(ctx, "errors.refusal.downloads_busy"))
 	}
 	l.running[userID]++
 	l.inFlight++
@@ -79,7 +81,7 @@ func (h *Handler) limitExports(next echo.HandlerFunc) echo.HandlerFunc {
 		if !h.exports.exports(c) {
 			return next(c)
 		}
-		release, err := h.exports.acquire(currentViewer(c).user.ID)
+		release, err := h.exports.acquire(c.Request().Context(), currentViewer(c).user.ID)
 		if err != nil {
 			c.Response().Header().Set("Retry-After", "30")
 			return err

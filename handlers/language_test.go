@@ -112,3 +112,16 @@ func ownerLanguage(t *testing.T, f *consoleFixture) *store.Language {
 	}
 	return l
 }
+
+// TestLanguage_TheHandlersOwnRefusalsSpeakThePersonsLanguage: a 403 the
+// handlers raise themselves (an expired form) is worded in Chinese too.
+func TestLanguage_TheHandlersOwnRefusalsSpeakThePersonsLanguage(t *testing.T) {
+	t.Parallel()
+	f := newConsole(t)
+	b := f.owner(t)
+	b.lang = "zh-CN"
+	rec := b.do(http.MethodPost, "/eu-frankfurt/settings", url.Values{"time_zone": {"UTC"}}, false)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "表单已过期，请刷新页面后重试。") {
+		t.Errorf("an expired form in Chinese: %d %s", rec.Code, rec.Body.String())
+	}
+}

@@ -25,8 +25,8 @@ func NewServer(h *Handler) *echo.Echo {
 	e.Use(middleware.Recover())
 	e.Use(h.deadline)
 	e.Use(h.secureHeaders)
+	e.Use(h.language)  // before limitBody: a 413 page speaks the person's language
 	e.Use(h.limitBody) // after secureHeaders: a 413 carries them too
-	e.Use(h.language)
 
 	// Probes, for load balancers and orchestrators.
 	e.GET("/healthz", h.healthz).Name = routenames.Healthz
