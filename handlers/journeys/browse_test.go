@@ -203,12 +203,14 @@ func (j *journey) focused() string {
 }
 
 // screenshot saves a full-page PNG named name (e.g. "01-overview.png") in
-// $JOURNEY_SCREENSHOTS, or in the test's temporary directory.
+// $JOURNEY_SCREENSHOTS/<language>, or in the test's temporary directory.
 func (j *journey) screenshot(name string) {
 	j.t.Helper()
 	dir := os.Getenv("JOURNEY_SCREENSHOTS")
 	if dir == "" {
 		dir = j.t.TempDir()
+	} else {
+		dir = filepath.Join(dir, string(j.lang)) // each language's journeys take the same pictures
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		j.t.Fatal(err)

@@ -58,10 +58,10 @@ func (j *journey) toggleOf(dk string) toggle {
 // blacklistedFigure is the number of blacklisted devices on the renewal card.
 func (j *journey) blacklistedFigure() string {
 	j.t.Helper()
-	text := eval[string](j, `(() => {
-		const dt = Array.from(document.querySelectorAll("#renewal-card dt")).find(d => d.innerText.trim() === "Blacklisted devices");
+	text := eval[string](j, fmt.Sprintf(`(() => {
+		const dt = Array.from(document.querySelectorAll("#renewal-card dt")).find(d => d.innerText.trim() === %q);
 		return dt ? dt.nextElementSibling.innerText : "";
-	})()`)
+	})()`, j.say("renewal.card.blacklisted")))
 	if f := strings.Fields(text); len(f) > 0 {
 		return f[0]
 	}

@@ -10,11 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"activation-console/handlers"
+	"activation-console/store"
+	"activation-console/views"
 )
 
 // wait bounds every single step of a journey: a page that takes longer than
@@ -28,20 +32,35 @@ type journey struct {
 	t    *testing.T
 	ctx  context.Context // the tab
 	base string          // the console's URL, without a trailing slash
+	lang store.Language  // the language the tab asks for; the words the journey expects are in it
 
 	mu       sync.Mutex
 	problems []string // uncaught exceptions, console errors, CSP violations: failed at the end
 	console  []string // everything else the page logged, shown when the test fails
 }
 
+// journeyLanguages are the languages every journey runs in (issue 13): a
+// person reading either must be able to do the same things.
+var journeyLanguages = []store.Language{store.English, store.Chinese}
+
+// eachLanguage runs the journey once per language, each run in parallel
+// with the other journeys.
+func eachLanguage(t *testing.T, journey func(t *testing.T, lang store.Language)) {
+	for _, lang := range journeyLanguages {
+		t.Run(string(lang), func(t *testing.T) { journey(t, lang) })
+	}
+}
+
 // start opens a console on a fresh database with the data of
-// fixture_test.go, and a tab in a browser context of its own. The test runs
-// in parallel with the other journeys.
-func start(t *testing.T) *journey {
+// fixture_test.go, and a tab in a browser context of its own that asks for
+// lang. The test runs in parallel with the other journeys.
+func start(t *testing.T, lang store.Language) *journey {
 	t.Helper()
 	t.Parallel()
 	browser(t) // skips or fails before any data is built
-	return open(t, newWorld(t))
+	j := open(t, newWorld(t))
+	j.acceptLanguage(lang)
+	return j
 }
 
 // open serves the console on w's store and opens a tab on it.
@@ -54,7 +73,7 @@ func open(t *testing.T, w *world) *journey {
 
 	tabs <- struct{}{}
 	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-	j := &journey{world: w, t: t, ctx: ctx, base: srv.URL}
+	j := &journey{world: w, t: t, ctx: ctx, base: srv.URL, lang: store.English}
 	t.Cleanup(func() {
 		cancel() // closes the tab and disposes of its browser context
 		<-tabs
@@ -76,6 +95,29 @@ func open(t *testing.T, w *world) *journey {
 		t.Fatalf("listening to the tab: %v", err)
 	}
 	return j
+}
+
+// acceptLanguage makes the tab ask for lang on every request, as a browser
+// set to that language does (the people of the fixture have chosen none).
+func (j *journey) acceptLanguage(lang store.Language) {
+	j.t.Helper()
+	j.lang = lang
+	j.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+			Headers: network.Headers{"Accept-Language": string(lang)},
+		})
+		return err
+	}))
+}
+
+// say is message id as the console shows it in the journey's language.
+func (j *journey) say(id string, args ...any) string {
+	return views.T(views.WithLanguage(context.Background(), j.lang), id, args...)
+}
+
+// sayN is the message id about n things in the journey's language.
+func sayN[N ~int | ~int64](j *journey, id string, n N, args ...any) string {
+	return views.Tn(views.WithLanguage(context.Background(), j.lang), id, n, args...)
 }
 
 // observe records what the page reports. It runs in the tab's event loop:

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"activation-console/store"
 )
 
 // The window sizes every page must fit: a laptop and a phone.
@@ -29,8 +29,7 @@ var windows = []struct{ width, height int64 }{{1366, 900}, {390, 844}}
 func TestLayout_EveryPageFitsTheWindowInBothLanguages(t *testing.T) {
 	for _, lang := range []string{"en", "zh-CN"} {
 		t.Run(lang, func(t *testing.T) {
-			j := start(t)
-			j.acceptLanguage(lang)
+			j := start(t, store.Language(lang))
 			j.visit("/signin")
 			j.fits(lang, "signin")
 			j.signInOwner()
@@ -53,18 +52,6 @@ func TestLayout_EveryPageFitsTheWindowInBothLanguages(t *testing.T) {
 			j.fits(lang, "history-dialog")
 		})
 	}
-}
-
-// acceptLanguage makes the tab ask for lang on every request, as a browser
-// set to that language does (the owner of the fixture has chosen none).
-func (j *journey) acceptLanguage(lang string) {
-	j.t.Helper()
-	j.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
-			Headers: network.Headers{"Accept-Language": lang},
-		})
-		return err
-	}))
 }
 
 // overflow is what the page measures of itself at one window size.
