@@ -49,15 +49,12 @@ func parseAuditQuery(c echo.Context, loc *time.Location) listQuery[store.AuditFi
 	return q
 }
 
-// auditCSV exports the log with times in the viewer's zone, each entry
-// worded as the page words it.
+// auditCSV exports the log with times in the viewer's zone.
 func (h *Handler) auditCSV(c echo.Context, f store.AuditFilter, accountID int64, loc *time.Location) error {
 	ctx := c.Request().Context()
 	return exportCSV(c, "audit-log.csv", views.AuditCSV(ctx, loc),
 		func(row func(store.AuditEntry) error) error {
-			return h.store.EachAuditEntry(ctx, accountID, f, func(e store.AuditEntry) error {
-				return row(views.AuditEntryText(ctx, e, loc))
-			})
+			return h.store.EachAuditEntry(ctx, accountID, f, row)
 		})
 }
 

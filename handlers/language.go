@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,8 +25,10 @@ const languageCookie = "console_lang"
 // component, error page, CSV export and flash it leads to.
 func (h *Handler) language(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isAPI(c) {
-			return next(c) // the platform API speaks English (docs/api.md)
+		if isAPI(c) || strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			// The platform API speaks English (docs/api.md); assets have no
+			// words, and a Vary on them would split their cache by language.
+			return next(c)
 		}
 		lang := views.MatchLanguage(c.Request().Header.Get("Accept-Language"))
 		if ck, err := c.Cookie(languageCookie); err == nil {
@@ -78,7 +81,6 @@ func (h *Handler) chooseSigninLanguage(c echo.Context) error {
 		return err
 	}
 	h.setLanguageCookie(c, lang)
-	setLanguage(c, lang)
 	target := h.url(c, routenames.SignInForm)
 	if next, ok := sitePath(c.FormValue("next")); ok {
 		target = views.WithQuery(target, map[string][]string{"next": {next}})

@@ -90,7 +90,7 @@ func AuditDescriptionText(ctx context.Context, e store.AuditEntry, loc *time.Loc
 }
 
 // AuditEntryText is e with its operation and description worded for the
-// reader (the CSV export, whose cells are the entry's fields).
+// reader (AuditCSV, whose cells are the entry's fields).
 func AuditEntryText(ctx context.Context, e store.AuditEntry, loc *time.Location) store.AuditEntry {
 	e.Operation, e.Description = AuditOperationText(ctx, e.Operation), AuditDescriptionText(ctx, e, loc)
 	return e

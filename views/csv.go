@@ -114,6 +114,7 @@ func AuditCSV(ctx context.Context, loc *time.Location) CSVTable[store.AuditEntry
 		Header: []string{T(ctx, "csv.header.time"), T(ctx, "csv.header.user"), T(ctx, "csv.header.type"),
 			T(ctx, "csv.header.operation"), T(ctx, "csv.header.description_text")},
 		Row: func(e store.AuditEntry) []string {
+			e = AuditEntryText(ctx, e, loc) // worded as the page words it
 			return []string{csvTime(&e.At, loc), e.Actor, AuditTypeText(ctx, e.Type), e.Operation, e.Description}
 		},
 	}
