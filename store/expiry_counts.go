@@ -116,10 +116,10 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 				SELECT DISTINCT product_id, day FROM consumption_days WHERE NOT compacted
 			), gone AS (
 				DELETE FROM consumption_days c USING k WHERE c.product_id = k.product_id AND c.day = k.day
-				RETURNING c.product_id, c.day, c.codes
+				RETURNING c.product_id, c.day, c.codes, c.first_codes
 			)
-			INSERT INTO consumption_days (product_id, day, codes, compacted)
-			SELECT product_id, day, sum(codes), true FROM gone GROUP BY product_id, day`)
+			INSERT INTO consumption_days (product_id, day, codes, first_codes, compacted)
+			SELECT product_id, day, sum(codes), sum(first_codes), true FROM gone GROUP BY product_id, day`)
 		return err
 	})
 }

@@ -19,14 +19,16 @@ const expiryCountsDrift = `WITH kept AS (
 	)
 	SELECT count(*) FROM ((SELECT * FROM kept EXCEPT SELECT * FROM actual) UNION ALL (SELECT * FROM actual EXCEPT SELECT * FROM kept)) x`
 
-// consumptionDrift lists the product-days whose maintained consumption
-// differs from a recount of the activations.
-const consumptionDrift = `SELECT count(*) FROM (
-		(SELECT product_id, day, sum(codes) FROM consumption_days GROUP BY 1, 2
-		EXCEPT SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM activations GROUP BY 1, 2)
-		UNION ALL
-		(SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM activations GROUP BY 1, 2
-		EXCEPT SELECT product_id, day, sum(codes) FROM consumption_days GROUP BY 1, 2)) x`
+// consumptionDrift lists the product-days whose maintained consumption (all
+// codes, and those of first activations) differs from a recount of the
+// activations.
+const consumptionDrift = `WITH kept AS (
+		SELECT product_id, day, sum(codes) AS codes, sum(first_codes) AS first_codes FROM consumption_days GROUP BY 1, 2
+	), actual AS (
+		SELECT product_id, (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS codes, count(*) FILTER (WHERE kind = 'first') AS first_codes
+		FROM activations GROUP BY 1, 2
+	)
+	SELECT count(*) FROM ((SELECT * FROM kept EXCEPT SELECT * FROM actual) UNION ALL (SELECT * FROM actual EXCEPT SELECT * FROM kept)) x`
 
 func TestExpiryCounts_FollowEveryChangeOfDevices(t *testing.T) {
 	f := newFixture(t)
@@ -75,9 +77,85 @@ func TestExpiryCounts_FollowEveryChangeOfDevices(t *testing.T) {
 	if n := countRows(t, f.st, `SELECT count(*) FROM (SELECT 1 FROM expiry_counts GROUP BY account_id, dc, product_id, day HAVING count(*) > 1) x`); n != 0 {
 		t.Errorf("%d keys have more than one row after the compaction", n)
 	}
+	// A year on, the fixture's devices lapse for want of codes; an owner's
+	// "renew now" of one is a renewal, not a first activation.
+	f.clock.Advance(days(365))
+	f.pass(t)
+	if d := f.device(t, "dk-0"); d.Status != store.StatusLapsed {
+		t.Fatalf("dk-0 is %s, want lapsed (its product had no code left)", d.Status)
+	}
+	f.assign(t, f.product.ID, 1)
+	if _, err := f.st.RenewNow(f.ctx, f.scope(), store.RenewNowInput{DeviceID: f.device(t, "dk-0").ID, Actor: store.SystemActor("owner")}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a renewal by hand")
+	if n := countRows(t, f.st, `SELECT count(*) FROM activations WHERE kind = 'manual'`); n != 1 {
+		t.Errorf("%d manual renewals, want 1", n)
+	}
+	// Both kinds are counted (the recount above compares them): first activations and renewals.
+	if n := countRows(t, f.st, `SELECT sum(first_codes) FROM consumption_days`); n == 0 {
+		t.Error("no first activation counted")
+	}
+	if n := countRows(t, f.st, `SELECT sum(codes - first_codes) FROM consumption_days`); n == 0 {
+		t.Error("no renewal counted")
+	}
 	if err := f.st.DeleteProduct(f.ctx, f.product.ProductKey); err != nil {
 		t.Fatal(err)
 	}
 	check("after deleting a product")
 	verifyClean(t, f.st)
+}
+
+// TestConsumptionDays_MigrationCountsFirstActivationsOfTheRowsThereAre writes
+// activations of every kind, takes the database back to before migration
+// 00015 (no first_codes, the trigger of 00008), appends one more there (a
+// row not compacted) and migrates: the first activations of every
+// product-day are counted from the activations.
+func TestConsumptionDays_MigrationCountsFirstActivationsOfTheRowsThereAre(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 4)
+	for i := range 3 {
+		f.connect(t, fmt.Sprintf("dk-%d", i))
+	}
+	// A year on, the pass renews what it can and lapses the rest; one is renewed by hand.
+	f.clock.Advance(days(366))
+	f.pass(t)
+	f.assign(t, f.product.ID, 3)
+	for _, d := range []string{"dk-0", "dk-1", "dk-2"} {
+		if dev := f.device(t, d); dev.Status == store.StatusLapsed {
+			if _, err := f.st.RenewNow(f.ctx, f.scope(), store.RenewNowInput{DeviceID: dev.ID, Actor: store.SystemActor("owner")}); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if _, err := f.st.DB().ExecContext(f.ctx, `
+		DELETE FROM goose_db_version WHERE version_id = 15;
+		ALTER TABLE consumption_days DROP COLUMN first_codes;
+		CREATE OR REPLACE FUNCTION activations_consumption_days() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO consumption_days (product_id, day, codes)
+			SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM new_rows GROUP BY 1, 2;
+			RETURN NULL;
+		END $$;`); err != nil {
+		t.Fatal(err)
+	}
+	f.connect(t, "dk-3") // appended by the trigger of 00008
+	if n := countRows(t, f.st, `SELECT count(DISTINCT kind) FROM activations`); n != 3 {
+		t.Fatalf("%d kinds of activation, want first, renewal and manual", n)
+	}
+	if n, err := f.st.Migrate(f.ctx); err != nil || n != 1 {
+		t.Fatalf("migrate: %d applied, %v; want 00015 alone", n, err)
+	}
+	if n := countRows(t, f.st, consumptionDrift); n != 0 {
+		t.Errorf("%d consumption counts differ from the activations after the migration", n)
+	}
+	if n := countRows(t, f.st, `SELECT sum(first_codes) FROM consumption_days`); n != 4 {
+		t.Errorf("%d first activations counted, want 4", n)
+	}
+	// And the trigger of 00015 counts the first activations that follow.
+	f.connect(t, "dk-4")
+	if n := countRows(t, f.st, consumptionDrift); n != 0 {
+		t.Errorf("%d consumption counts differ from the activations after a connect", n)
+	}
 }
