@@ -39,6 +39,7 @@ var accessMatrix = map[string][6]string{
 	"POST /:dc/products/:id/devices/:device/renew":      {"ok", "ok", "403", "ok", "403", "in"},
 	"POST /:dc/products/:id/devices/:device/auto-renew": {"ok", "ok", "403", "ok", "403", "in"},
 	"GET /:dc/near-expiry":                              {"ok", "ok", "ok", "ok", "ok", "in"},
+	"GET /:dc/near-expiry/chart.csv":                    {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/recipients":                               {"ok", "ok", "ok", "ok", "ok", "in"},
 	"POST /:dc/recipients":                              {"ok", "ok", "ok", "ok", "403", "in"},
 	"POST /:dc/recipients/:id/delete":                   {"ok", "ok", "ok", "404", "403", "in"}, // chosen: not one it added

@@ -35,7 +35,10 @@ func (h *Handler) nearExpiry(c echo.Context) error {
 			return views.NearExpiryResults(l), later(func() (templ.Component, error) {
 				// The figure of the page head; the results do not show it.
 				var err error
-				l.Count, err = h.store.NearExpiryCount(c.Request().Context(), sc)
+				if l.Count, err = h.store.NearExpiryCount(c.Request().Context(), sc); err != nil {
+					return nil, err
+				}
+				l.Days, err = h.store.NearExpiryByDay(c.Request().Context(), sc, v.loc)
 				return views.NearExpiry(l), err
 			})
 		}})
@@ -61,5 +64,25 @@ func (h *Handler) nearExpiryCSV(c echo.Context, sc store.Scope, f store.NearExpi
 	return exportCSV(c, "near-expiry-devices-"+sc.DC+".csv", views.NearExpiryCSV(c.Request().Context(), h.store.Now(), loc),
 		func(row func(store.Device) error) error {
 			return h.store.EachNearExpiryDevice(c.Request().Context(), sc, f, row)
+		})
+}
+
+// nearExpiryChartCSV is the near-expiry chart's data as CSV: a row per day
+// of the viewer's zone, the devices by outlook. Thirty-one rows from the
+// counters, so it needs none of the list exports' limits.
+func (h *Handler) nearExpiryChartCSV(c echo.Context) error {
+	v := currentViewer(c)
+	days, err := h.store.NearExpiryByDay(c.Request().Context(), h.scope(c), v.loc)
+	if err != nil {
+		return err
+	}
+	return exportCSV(c, "near-expiry-chart-"+h.scope(c).DC+".csv", views.NearExpiryChartCSV(c.Request().Context(), v.loc),
+		func(row func(store.ExpiryDay) error) error {
+			for _, d := range days {
+				if err := row(d); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 }

@@ -131,7 +131,7 @@ func TestNearExpiry_ShowsDevicesWhoseCodesExpireWithin30Days(t *testing.T) {
 	if _, on := row.Find(`input[type=checkbox][name=auto_renew]`).Attr("checked"); !on {
 		t.Error("the auto-renew toggle is not on")
 	}
-	if th := doc.Find("th.num"); text(th) != "Days left" {
+	if th := doc.Find("#results th.num"); text(th) != "Days left" {
 		t.Errorf("numeric column = %q", text(th))
 	}
 

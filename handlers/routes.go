@@ -89,6 +89,7 @@ func NewServer(h *Handler) *echo.Echo {
 	dc.POST("/products/:id/devices/:device/auto-renew", h.setDeviceAutoRenew, h.requireManage).Name = routenames.DeviceAutoRenew
 	// Devices whose codes expire soon (docs/pages.md, "5. Devices with near-expiry codes").
 	h.exporting(dc.GET("/near-expiry", h.nearExpiry, h.limitExports)).Name = routenames.NearExpiry
+	dc.GET("/near-expiry/chart.csv", h.nearExpiryChartCSV).Name = routenames.NearExpiryChartCSV
 	// Alert recipients (docs/pages.md, "7. Alert recipients"), kept by the owner and every
 	// sub-account.
 	dc.GET("/recipients", h.recipients).Name = routenames.Recipients

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// The near-expiry chart (docs/pages.md, "5. Devices with near-expiry
+// codes"): the devices of the near-expiry list, per day of the viewer's
+// calendar, by outlook. Its days are the viewer's because each bar links to
+// the list filtered to its day, and the list reads a typed day in the
+// viewer's zone: so a bar counts exactly the devices its link lists.
+//
+// The counters (expiry_counts) are per UTC day. Cut the window (now,
+// now+NearExpiryWindow) at every UTC and every local midnight: each piece
+// lies in one UTC day and one local day. In a UTC day wholly inside the
+// window its largest piece is the day's counter minus the other pieces;
+// those other pieces, and the partial UTC days at the window's ends, are
+// counted from devices_product_expiry. For a viewer in UTC that is the two
+// partial days, as for the page head's figure (expiry_counts.go); for a
+// viewer at UTC+8 about a third of the window's devices, at worst (±12 h)
+// half, read from an index, never a device row.
+//
+// The outlook is deviceOutlook's, by product: a product without automatic
+// renewal renews none of its devices; of a product with it, a blacklisted
+// device will not renew (blacklisted devices are few and read one by one)
+// and the others are at risk when the product has fewer available codes
+// than devices due to renew, else will renew. A waiting device (at risk when
+// no code is left) never has a code that expires in the future (a device
+// waits only while it has no valid code: docs/codes.md, "Consuming codes"),
+// so none is in the window.
+
+// ExpiryDay is a day of the near-expiry chart: the devices of the list
+// whose codes expire that day, by outlook.
+type ExpiryDay struct {
+	Day       time.Time // 00:00 of the day in the viewer's zone
+	WillRenew int64
+	AtRisk    int64
+	WontRenew int64 // automatic renewal off, or blacklisted
+}
+
+// Total is every device of the day.
+func (d ExpiryDay) Total() int64 { return d.WillRenew + d.AtRisk + d.WontRenew }
+
+// NearExpiryByDay counts the near-expiry list's devices per day of the zone
+// loc, from today to the day the window ends, by outlook.
+func (s *Store) NearExpiryByDay(ctx context.Context, sc Scope, loc *time.Location) ([]ExpiryDay, error) {
+	return nearExpiryByDay(ctx, s.db, sc, loc, s.Now())
+}
+
+// chartProduct is a live product of the scope with what its outlook needs.
+type chartProduct struct {
+	ID        int64 `db:"id"`
+	AutoRenew bool  `db:"auto_renew"`
+	Available int64 `db:"available"`
+}
+
+// windowPiece is a piece of the window inside one UTC day and one local day.
+type windowPiece struct {
+	lo, hi  time.Time
+	utcDay  time.Time
+	local   int  // index of the local day
+	derived bool // its count is the UTC day's counter minus the day's other pieces
+}
+
+func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *time.Location, now time.Time) ([]ExpiryDay, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	now = now.UTC()
+	end := now.Add(NearExpiryWindow)
+	days, pieces := cutWindow(now, end, loc)
+	out := make([]ExpiryDay, len(days))
+	for i, d := range days {
+		out[i].Day = d
+	}
+	var products []chartProduct
+	if err := sqlx.SelectContext(ctx, q, &products, `SELECT p.id, p.auto_renew, p.available FROM products p
+		WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL ORDER BY p.id`, sc.args()...); err != nil || len(products) == 0 {
+		return out, err
+	}
+	ids := make([]int64, len(products))
+	for i, p := range products {
+		ids[i] = p.ID
+	}
+	due, err := dueToRenew(ctx, q, ids, now)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := pieceCounts(ctx, q, ids, pieces, now, end)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range products {
+		for k, piece := range pieces {
+			n := counts[p.ID][k]
+			day := &out[piece.local]
+			switch {
+			case !p.AutoRenew:
+				day.WontRenew += n
+			case p.Available < due[p.ID]:
+				day.AtRisk += n
+			default:
+				day.WillRenew += n
+			}
+		}
+	}
+	// A blacklisted device of a product that renews will not renew.
+	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, d.expires_at FROM blacklist b
+		JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key
+		WHERE b.product_id = ANY($1) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $2 AND d.expires_at < $3`,
+		pq.Array(ids), now, end)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := make(map[int64]chartProduct, len(products))
+	for _, p := range products {
+		byID[p.ID] = p
+	}
+	for rows.Next() {
+		var id int64
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, err
+		}
+		p, day := byID[id], &out[dayIndex(days, at)]
+		switch {
+		case !p.AutoRenew:
+			continue // counted as not renewing already
+		case p.Available < due[id]:
+			day.AtRisk--
+		default:
+			day.WillRenew--
+		}
+		day.WontRenew++
+	}
+	return out, rows.Err()
+}
+
+// cutWindow lists the local days of the window (now, end) and cuts the
+// window at every UTC and local midnight, marking in each UTC day wholly
+// inside it the piece to derive from the day's counter.
+func cutWindow(now, end time.Time, loc *time.Location) (days []time.Time, pieces []windowPiece) {
+	n := now.In(loc)
+	for d := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc); d.Before(end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
+		days = append(days, d)
+	}
+	cuts := []time.Time{now, end}
+	for _, d := range days[1:] {
+		cuts = append(cuts, d.UTC())
+	}
+	for u := utcDay(now).AddDate(0, 0, 1); u.Before(end); u = u.AddDate(0, 0, 1) {
+		cuts = append(cuts, u)
+	}
+	slices.SortFunc(cuts, func(a, b time.Time) int { return a.Compare(b) })
+	cuts = slices.CompactFunc(cuts, func(a, b time.Time) bool { return a.Equal(b) })
+	largest := map[time.Time]int{} // per whole UTC day, its largest piece
+	for i := 0; i+1 < len(cuts); i++ {
+		p := windowPiece{lo: cuts[i], hi: cuts[i+1], utcDay: utcDay(cuts[i]), local: dayIndex(days, cuts[i])}
+		pieces = append(pieces, p)
+		if p.utcDay.After(now) && !p.utcDay.AddDate(0, 0, 1).After(end) {
+			if j, ok := largest[p.utcDay]; !ok || p.hi.Sub(p.lo) > pieces[j].hi.Sub(pieces[j].lo) {
+				largest[p.utcDay] = len(pieces) - 1
+			}
+		}
+	}
+	for _, j := range largest {
+		pieces[j].derived = true
+	}
+	return days, pieces
+}
+
+// utcDay is 00:00 UTC of t's UTC day.
+func utcDay(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// dayIndex is the index of the local day (days, ascending) holding t.
+func dayIndex(days []time.Time, t time.Time) int {
+	i := 0
+	for i+1 < len(days) && !t.Before(days[i+1]) {
+		i++
+	}
+	return i
+}
+
+// pieceCounts counts, per product, the live devices whose codes expire in
+// each piece of the window: the pieces not derived from an index count, the
+// derived ones as their UTC day's counter minus its other pieces.
+func pieceCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, pieces []windowPiece, now, end time.Time) (map[int64][]int64, error) {
+	counts := make(map[int64][]int64, len(ids))
+	for _, id := range ids {
+		counts[id] = make([]int64, len(pieces))
+	}
+	var los, his []time.Time
+	var which []int
+	for k, p := range pieces {
+		if !p.derived {
+			los, his, which = append(los, p.lo), append(his, p.hi), append(which, k)
+		}
+	}
+	rows, err := q.QueryxContext(ctx, `SELECT p.id, s.k, (SELECT count(*) FROM devices d WHERE d.product_id = p.id
+			AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at >= s.lo AND d.expires_at < s.hi
+			AND d.expires_at > $4 AND d.expires_at < $5)
+		FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS s(lo, hi, k)`,
+		pq.Array(ids), pq.Array(los), pq.Array(his), now, end)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, k, n int64
+		if err := rows.Scan(&id, &k, &n); err != nil {
+			return nil, err
+		}
+		counts[id][which[k-1]] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The whole UTC days' counters, for the derived pieces.
+	derivedOf := map[time.Time]int{}
+	var first, last time.Time
+	for k, p := range pieces {
+		if p.derived {
+			derivedOf[p.utcDay] = k
+			if first.IsZero() {
+				first = p.utcDay
+			}
+			last = p.utcDay
+		}
+	}
+	if len(derivedOf) == 0 {
+		return counts, nil
+	}
+	crows, err := q.QueryxContext(ctx, `SELECT product_id, day, sum(devices) FROM expiry_counts
+		WHERE product_id = ANY($1) AND day >= $2::date AND day <= $3::date GROUP BY product_id, day`,
+		pq.Array(ids), first.Format(time.DateOnly), last.Format(time.DateOnly))
+	if err != nil {
+		return nil, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var id, n int64
+		var day time.Time
+		if err := crows.Scan(&id, &day, &n); err != nil {
+			return nil, err
+		}
+		if k, ok := derivedOf[utcDay(day)]; ok {
+			counts[id][k] += n
+		}
+	}
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	for id, c := range counts {
+		for k, p := range pieces {
+			if !p.derived && !p.utcDay.Before(first) && !p.utcDay.After(last) {
+				if d, ok := derivedOf[p.utcDay]; ok {
+					counts[id][d] -= c[k]
+				}
+			}
+		}
+	}
+	return counts, nil
+}

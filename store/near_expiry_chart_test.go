@@ -1,0 +1,162 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"activation-console/store"
+)
+
+// The near-expiry chart (docs/pages.md, "5. Devices with near-expiry codes"):
+// each day's figures are the list's, filtered to that day.
+
+// chartFixture has three products, one of each outlook, with devices whose
+// codes expire over several days at hours that straddle the midnights of
+// several zones, and a blacklisted device in each product that renews.
+func chartFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	off := f.newProduct(t, "eu-frankfurt", "PK-OFF")
+	risky := f.newProduct(t, "eu-frankfurt", "PK-RISK")
+	f.buy(t, "O-1", "std-1y", 200)
+	f.assign(t, f.product.ID, 40) // 16 due, 1 of them blacklisted, 24 left: will renew
+	f.assign(t, off.ID, 16)
+	f.assign(t, risky.ID, 16) // 15 due, none left: at risk
+	for d := 0; d < 4; d++ {
+		for _, h := range []int{0, 5, 13, 20} {
+			f.clock.Set(epoch.Add(time.Duration(d)*neDay + time.Duration(h)*time.Hour))
+			dk := fmt.Sprintf("d%d-h%d", d, h)
+			f.connect(t, dk)
+			neConnect(t, f, "PK-OFF", "off-"+dk, "eu-frankfurt")
+			neConnect(t, f, "PK-RISK", "risk-"+dk, "eu-frankfurt")
+		}
+	}
+	for _, p := range []store.Product{f.product, risky} {
+		if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: p.ID,
+			DeviceKeys: []string{"d2-h20", "risk-d2-h20"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.st.SetAutoRenew(f.ctx, f.scope(),
+		store.AutoRenewInput{ProductID: off.ID, On: false, Actor: store.SystemActor("test")}); err != nil {
+		t.Fatal(err)
+	}
+	// A year on, three hours after the first device's code expired.
+	f.clock.Set(year(epoch).Add(3 * time.Hour))
+	return f
+}
+
+// outlookCounts counts the list's devices by chart outlook.
+func outlookCounts(t *testing.T, f *fixture, filter store.NearExpiryFilter) (will, risk, wont int64) {
+	t.Helper()
+	page := nearExpiry(t, f, filter, store.PageRequest{})
+	if page.Next != "" {
+		t.Fatal("more than a page: the test needs fewer devices")
+	}
+	for _, d := range page.Rows {
+		switch d.Outlook {
+		case store.OutlookWillRenew:
+			will++
+		case store.OutlookAtRisk:
+			risk++
+		case store.OutlookAutoRenewOff, store.OutlookBlacklisted:
+			wont++
+		default:
+			t.Fatalf("device %s: outlook %q", d.DeviceKey, d.Outlook)
+		}
+	}
+	return will, risk, wont
+}
+
+func TestNearExpiryByDay_EachDayIsTheListFilteredToThatDay(t *testing.T) {
+	t.Parallel()
+	f := chartFixture(t)
+	for _, zone := range []string{"UTC", "Asia/Shanghai", "America/New_York", "Pacific/Chatham", "Asia/Kolkata"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		days, err := f.st.NearExpiryByDay(f.ctx, f.scope(), loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := f.st.Now()
+		if first := now.In(loc); days[0].Day != time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, loc) {
+			t.Errorf("%s: the first day is %v, want today (%v)", zone, days[0].Day, first)
+		}
+		if len(days) != 31 {
+			t.Errorf("%s: %d days, want 31 (today and 30 more, the last partly)", zone, len(days))
+		}
+		var sum [3]int64
+		var seen [3]bool
+		for i, d := range days {
+			next := time.Date(d.Day.Year(), d.Day.Month(), d.Day.Day()+1, 0, 0, 0, 0, loc)
+			if i+1 < len(days) && !days[i+1].Day.Equal(next) {
+				t.Fatalf("%s: day %v follows %v", zone, days[i+1].Day, d.Day)
+			}
+			will, risk, wont := outlookCounts(t, f, store.NearExpiryFilter{Expires: store.DateRange{From: d.Day, To: next}})
+			if d.WillRenew != will || d.AtRisk != risk || d.WontRenew != wont {
+				t.Errorf("%s %s: chart will %d, at risk %d, won't %d; list %d, %d, %d", zone, d.Day.Format(time.DateOnly),
+					d.WillRenew, d.AtRisk, d.WontRenew, will, risk, wont)
+			}
+			sum[0], sum[1], sum[2] = sum[0]+d.WillRenew, sum[1]+d.AtRisk, sum[2]+d.WontRenew
+			seen[0], seen[1], seen[2] = seen[0] || d.WillRenew > 0, seen[1] || d.AtRisk > 0, seen[2] || d.WontRenew > 0
+		}
+		if seen != [3]bool{true, true, true} {
+			t.Errorf("%s: not every outlook shows: %v", zone, seen)
+		}
+		will, risk, wont := outlookCounts(t, f, store.NearExpiryFilter{})
+		if sum != [3]int64{will, risk, wont} {
+			t.Errorf("%s: the chart sums to %v, the list has %v", zone, sum, [3]int64{will, risk, wont})
+		}
+		// 48 devices, less the three whose codes expired before now.
+		if total := sum[0] + sum[1] + sum[2]; total != 45 {
+			t.Errorf("%s: %d devices in the chart, want 45", zone, total)
+		}
+	}
+}
+
+func TestNearExpiryByDay_AfterTheCountsAreCompacted(t *testing.T) {
+	t.Parallel()
+	f := chartFixture(t)
+	f.pass(t) // renews the expired codes and folds the expiry counts
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	days, err := f.st.NearExpiryByDay(f.ctx, f.scope(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range days {
+		next := d.Day.AddDate(0, 0, 1)
+		will, risk, wont := outlookCounts(t, f, store.NearExpiryFilter{Expires: store.DateRange{From: d.Day, To: next}})
+		if d.WillRenew != will || d.AtRisk != risk || d.WontRenew != wont {
+			t.Errorf("%s: chart %d/%d/%d, list %d/%d/%d", d.Day.Format(time.DateOnly), d.WillRenew, d.AtRisk, d.WontRenew, will, risk, wont)
+		}
+	}
+}
+
+func TestNearExpiryByDay_EmptyAccountHasDaysOfNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	days, err := f.st.NearExpiryByDay(f.ctx, f.scope(), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range days {
+		if d.Total() != 0 {
+			t.Errorf("%v: %d devices in an empty account", d.Day, d.Total())
+		}
+	}
+	// Another account's scope sees none of this one's devices.
+	g := chartFixture(t)
+	other := g.newAccount(t, "enterprise", "eu-frankfurt", "other@example.com")
+	days, err = g.st.NearExpiryByDay(g.ctx, store.Scope{AccountID: other.ID, DC: "eu-frankfurt"}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range days {
+		if d.Total() != 0 {
+			t.Errorf("another account sees %d devices on %v", d.Total(), d.Day)
+		}
+	}
+}
