@@ -68,7 +68,7 @@ type chartLayout struct {
 
 var (
 	wideLayout   = chartLayout{Name: "wide", Width: 960, Height: 300, YTicks: 5, FontSize: 12}
-	narrowLayout = chartLayout{Name: "narrow", Width: 360, Height: 260, YTicks: 4, FontSize: 12}
+	narrowLayout = chartLayout{Name: "narrow", Width: 360, Height: 260, YTicks: 4, FontSize: 13}
 )
 
 // chartTick is a tick of a y-axis.

@@ -1,6 +1,7 @@
 package journeys_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,4 +93,74 @@ func (j *journey) checkRange(when, from, to string) {
 	if !strings.Contains(p, "expires_from="+from) || (to != "") != strings.Contains(p, "expires_to="+to) {
 		j.t.Errorf("%s the address is %s, want the range %s to %s", when, p, from, to)
 	}
+}
+
+// TestNearExpiry_ChartBarOpensTheListOfItsDay reads the chart as a person
+// does: a bar, reached by the keyboard, opens the list filtered to its day,
+// which lists as many devices as the bar's row of the chart's table says;
+// another bar, clicked, does the same.
+func TestNearExpiry_ChartBarOpensTheListOfItsDay(t *testing.T) {
+	eachLanguage(t, func(t *testing.T, lang store.Language) {
+		j := start(t, lang)
+		j.signInOwner()
+		j.visit("/eu-frankfurt/near-expiry")
+		if got := j.textOf("#near-expiry-chart h2"); got != j.say("near_expiry_chart.title") {
+			t.Errorf("the chart is titled %q", got)
+		}
+		bars := `#near-expiry-chart svg.chart-wide a.chart-bar`
+		n := j.count(bars)
+		if n < 2 {
+			t.Fatalf("%d bars link to their day, want the fixture's days with devices (at least 2)", n)
+		}
+		// What each bar says: its link and its devices, from the chart's table.
+		type day struct {
+			Href  string `json:"href"`
+			Total string `json:"total"`
+		}
+		days := eval[[]day](j, `Array.from(document.querySelectorAll("#near-expiry-chart details tbody tr"))
+			.filter(tr => tr.querySelector("th a") && tr.lastElementChild.textContent.trim() !== "0")
+			.map(tr => ({href: tr.querySelector("th a").getAttribute("href"), total: tr.lastElementChild.textContent.trim()}))`)
+		hrefs := eval[[]string](j, `Array.from(document.querySelectorAll("`+bars+`")).map(a => a.getAttribute("href"))`)
+		if len(days) != n || len(hrefs) != n {
+			t.Fatalf("%d bars, %d linked days with devices in the table (%v, %v)", n, len(days), hrefs, days)
+		}
+		for i := range days {
+			if hrefs[i] != days[i].Href {
+				t.Errorf("bar %d links to %q, its table row to %q", i, hrefs[i], days[i].Href)
+			}
+		}
+
+		// By keyboard: the first bar takes the focus and Enter follows it.
+		j.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("` + bars + `").focus(); undefined`))
+		if got := eval[string](j, `document.activeElement.getAttribute("href") || ""`); got != days[0].Href {
+			t.Fatalf("the focus is on %q, want the first bar %q", got, days[0].Href)
+		}
+		j.press("\r")
+		_, query, _ := strings.Cut(days[0].Href, "?")
+		j.waitQuery(strings.Split(query, "&")...)
+		j.waitCount("#results tbody tr", atoi(t, days[0].Total))
+		if from, to := j.valueOf("#near-ef"), j.valueOf("#near-et"); from == "" || from != to || !strings.Contains(days[0].Href, from) {
+			t.Errorf("the list is filtered from %q to %q, want the bar's day (%s)", from, to, days[0].Href)
+		}
+		j.axe("the near-expiry list of a chart's day")
+
+		// By mouse: the last bar.
+		j.visit("/eu-frankfurt/near-expiry")
+		last := days[len(days)-1]
+		j.clickAndLoad(bars + `[href="` + last.Href + `"]`)
+		if j.path() != last.Href {
+			t.Errorf("the last bar opened %q, want %q", j.path(), last.Href)
+		}
+		j.waitCount("#results tbody tr", atoi(t, last.Total))
+	})
+}
+
+// atoi reads a count as the page writes it.
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
+	if err != nil {
+		t.Fatalf("not a count: %q", s)
+	}
+	return n
 }
