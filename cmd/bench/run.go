@@ -230,6 +230,10 @@ func benchPages(ctx context.Context, cfg config, res *results, st *store.Store, 
 	defer plans.Close()
 	mem.in("pages")
 	for _, p := range pages {
+		restoreZone, err := viewerZone(ctx, st, p.zone)
+		if err != nil {
+			return err
+		}
 		before, err := scrapeDurations(srv.base)
 		if err != nil {
 			return err
@@ -249,6 +253,9 @@ func benchPages(ctx context.Context, cfg config, res *results, st *store.Store, 
 		r.sqlP50, r.sqlP99, r.statements, r.slowestStatementMs, plan, err = measureSQL(explained, p, n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		if err := restoreZone(); err != nil {
+			return err
 		}
 		fmt.Fprintf(plans, "== %s (%s)\n%s\n\n", p.name, p.path, plan)
 		logf("%-45s p50 %s p99 %s (client %s, /metrics %s) | SQL p50 %s p99 %s, %d statements",
