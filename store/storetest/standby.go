@@ -88,7 +88,9 @@ func StartPair(t testing.TB) *Pair {
 }
 
 func (p *Pair) dataDir(i int) string { return filepath.Join(p.dir, []string{"primary", "standby"}[i]) }
-func (p *Pair) logFile(i int) string { return filepath.Join(p.sockets, []string{"primary", "standby"}[i]+".log") }
+func (p *Pair) logFile(i int) string {
+	return filepath.Join(p.sockets, []string{"primary", "standby"}[i]+".log")
+}
 
 func (p *Pair) url(i int, db string) string {
 	return fmt.Sprintf("host=%s port=%d user=postgres dbname=%s sslmode=disable", p.sockets, p.ports[i], db)
