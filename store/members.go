@@ -98,8 +98,8 @@ func setMemberProducts(ctx context.Context, tx *sqlx.Tx, sc Scope, userID int64,
 	if all {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO user_products (user_id, product_id)
-		SELECT $1, p.id FROM products p WHERE p.account_id = $2 AND p.deleted_at IS NULL AND p.id = ANY($3)
+	res, err := tx.ExecContext(ctx, `INSERT INTO user_products (user_id, product_id, account_id)
+		SELECT $1, p.id, p.account_id FROM products p WHERE p.account_id = $2 AND p.deleted_at IS NULL AND p.id = ANY($3)
 			AND ($4::bigint[] IS NULL OR p.id = ANY($4))`,
 		userID, sc.AccountID, pq.Array(ids), sc.args()[2])
 	if err != nil {

@@ -134,7 +134,7 @@ type serveSettings struct {
 	sessionKeys   string // CONSOLE_SESSION_KEYS; empty: kept in the data directory
 	sessionIdle   time.Duration
 	sessionLife   time.Duration
-	proxies       []*net.IPNet // may set X-Forwarded-For (CONSOLE_TRUSTED_PROXIES)
+	proxies       []*net.IPNet  // may set X-Forwarded-For (CONSOLE_TRUSTED_PROXIES)
 	replicas      []string      // standbys for reads (DATABASE_REPLICA_URL)
 	maxLag        time.Duration // how far behind one may be and still serve them
 }
