@@ -33,8 +33,12 @@ const DefaultMaxStandbyLag = 5 * time.Second
 const refreshEvery = 10 * time.Millisecond
 
 // probeTimeout bounds one look at a standby; one that does not answer by
-// then is down.
-const probeTimeout = time.Second
+// then is down. A standby found down is asked again downRetry later, not
+// at every look.
+const (
+	probeTimeout = time.Second
+	downRetry    = 250 * time.Millisecond
+)
 
 // Why a read that could have gone to a standby went to the primary: the
 // label of the fallback counter (console_db_standby_fallbacks_total).
@@ -81,9 +85,10 @@ type standbys struct {
 
 // standby is one standby's pool and its last picture.
 type standby struct {
-	name string // host:port/database, never the password
-	db   *sqlx.DB
-	seen standbyState // guarded by standbys.mu
+	name   string // host:port/database, never the password
+	db     *sqlx.DB
+	seen   standbyState // guarded by standbys.mu
+	probed time.Time    // when it was last asked (guarded by standbys.mu)
 
 	fastMu sync.Mutex
 	fast   *sqlx.Stmt // the connect path's valid-code check, prepared here (standby_connect.go)
@@ -244,6 +249,19 @@ func (set *standbys) fell(reason string) {
 func (set *standbys) maybeRefresh() {
 	set.mu.Lock()
 	defer set.mu.Unlock()
+	if set.checked.IsZero() {
+		// The first look is waited for: until then nothing is known.
+		set.mu.Unlock()
+		set.refreshMu.Lock()
+		set.mu.Lock()
+		if set.checked.IsZero() {
+			set.mu.Unlock()
+			set.refresh(context.Background())
+			set.mu.Lock()
+		}
+		set.refreshMu.Unlock()
+		return
+	}
 	if set.refreshing || time.Since(set.checked) < refreshEvery {
 		return
 	}
@@ -267,9 +285,16 @@ func (set *standbys) refresh(ctx context.Context) {
 	took := time.Now()
 	states := make([]standbyState, len(set.list))
 	var wg sync.WaitGroup
+	set.mu.Lock()
 	for i, sb := range set.list {
+		if sb.seen.known && !sb.seen.up && time.Since(sb.probed) < downRetry {
+			states[i] = sb.seen // down a moment ago: not asked again yet
+			continue
+		}
+		sb.probed = time.Now()
 		wg.Go(func() { states[i] = probe(ctx, sb.db) })
 	}
+	set.mu.Unlock()
 	wg.Wait()
 
 	set.mu.Lock()
