@@ -1,7 +1,7 @@
 package handlers
 
 // Metrics for Prometheus at GET /metrics: request durations per route, the
-// database pool, the renewal worker and the outbox. The endpoint carries no
+// database pool, the renewal worker, the outbox and the standbys. The endpoint carries no
 // account data and is not signed in; bind the console (--addr) where only
 // the scraper reaches it, like every other route.
 
@@ -60,6 +60,9 @@ func newMetrics(st *store.Store) *metrics {
 	}
 	if st != nil {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(st.DB().DB, "console"), outboxCollector{st: st})
+		if st.HasStandbys() {
+			m.registry.MustRegister(standbyCollector{st: st})
+		}
 	}
 	return m
 }
@@ -126,5 +129,42 @@ func (o outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for status, n := range depth {
 		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n), status)
+	}
+}
+
+// standbyCollector reports the standbys (docs/scaling.md, "A standby for
+// reads") when scraped: each one's lag and whether reads may go to it, and
+// the reads that went to the primary instead, by reason.
+type standbyCollector struct{ st *store.Store }
+
+var (
+	standbyLagDesc = prometheus.NewDesc("console_db_standby_lag_seconds",
+		"How stale the standby's data is: the age of the newest primary WAL position it has replayed (0: caught up).", []string{"standby"}, nil)
+	standbyUsableDesc = prometheus.NewDesc("console_db_standby_usable",
+		"1 when reads may go to the standby; 0 when it is down, lags more than the setting, or is no standby (promoted).", []string{"standby", "reason"}, nil)
+	standbyFallbackDesc = prometheus.NewDesc("console_db_standby_fallbacks_total",
+		"Reads that could have gone to a standby but went to the primary, by reason (down, not_standby, lag, own_writes).", []string{"reason"}, nil)
+)
+
+func (o standbyCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- standbyLagDesc
+	ch <- standbyUsableDesc
+	ch <- standbyFallbackDesc
+}
+
+func (o standbyCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	standbys, fallbacks := o.st.Standbys(ctx)
+	for _, sb := range standbys {
+		ch <- prometheus.MustNewConstMetric(standbyLagDesc, prometheus.GaugeValue, sb.Lag.Seconds(), sb.Name)
+		usable := 0.0
+		if sb.Usable {
+			usable = 1
+		}
+		ch <- prometheus.MustNewConstMetric(standbyUsableDesc, prometheus.GaugeValue, usable, sb.Name, sb.Why)
+	}
+	for reason, n := range fallbacks {
+		ch <- prometheus.MustNewConstMetric(standbyFallbackDesc, prometheus.CounterValue, float64(n), reason)
 	}
 }

@@ -41,7 +41,7 @@ func NewServer(h *Handler) *echo.Echo {
 	api.DELETE("/products/:pk", h.apiDeleteProduct).Name = routenames.APIDeleteProduct
 	api.POST("/purchases", h.apiPurchase).Name = routenames.APIPurchase
 	api.GET("/accounts/:account/licenses", h.apiLicenses).Name = routenames.APILicenses
-	api.POST("/devices/connect", h.apiConnect).Name = routenames.APIConnect
+	api.POST("/devices/connect", h.apiConnect, h.deviceReads).Name = routenames.APIConnect
 	api.GET("/products/:pk/devices/:dk", h.apiGetDevice).Name = routenames.APIDevice
 	api.DELETE("/products/:pk/devices/:dk", h.apiDeleteDevice).Name = routenames.APIDeleteDevice
 
@@ -55,8 +55,9 @@ func NewServer(h *Handler) *echo.Echo {
 	e.POST("/signin/language", h.chooseSigninLanguage).Name = routenames.ChooseSigninLanguage
 
 	// The console (docs/pages.md): a signed-in person; every unsafe request
-	// carries the session's anti-forgery token.
-	app := e.Group("", h.requireSignIn, h.checkCSRF)
+	// carries the session's anti-forgery token. Pages may read a standby
+	// (standby_reads.go).
+	app := e.Group("", h.requireSignIn, h.checkCSRF, h.pageReads)
 	app.GET("/", h.homeRedirect).Name = routenames.Home
 	app.GET("/switch", h.switchDC).Name = routenames.SwitchDC
 	app.POST("/signout", h.signout).Name = routenames.SignOut

@@ -55,7 +55,7 @@ func (t AssignTarget) Package(code string) (UnassignedPackage, bool) {
 func (s *Store) AssignProducts(ctx context.Context, sc Scope, search string) ([]AssignProduct, error) {
 	where, args := ProductCodesFilter{Search: search}.where(sc)
 	var ps []AssignProduct
-	err := s.db.SelectContext(ctx, &ps, `SELECT p.id, p.product_key, p.name, k.code AS package_code, k.name AS package_name`+
+	err := s.reads(ctx).SelectContext(ctx, &ps, `SELECT p.id, p.product_key, p.name, k.code AS package_code, k.name AS package_name`+
 		productFrom+`WHERE `+where+` ORDER BY p.name, p.id LIMIT `+itoa(AssignProductLimit+1), args...)
 	return ps, err
 }
@@ -65,7 +65,7 @@ func (s *Store) AssignProducts(ctx context.Context, sc Scope, search string) ([]
 func (s *Store) AssignTargetOf(ctx context.Context, sc Scope, productID int64) (AssignTarget, error) {
 	args := append(sc.args(), productID)
 	var t AssignTarget
-	err := s.db.GetContext(ctx, &t.Product, `SELECT p.id, p.product_key, p.name, k.code AS package_code, k.name AS package_name`+
+	err := s.reads(ctx).GetContext(ctx, &t.Product, `SELECT p.id, p.product_key, p.name, k.code AS package_code, k.name AS package_name`+
 		productFrom+`WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL AND p.id = $4`, args...)
 	if err != nil {
 		return t, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_here").at("product"))
@@ -75,7 +75,7 @@ func (s *Store) AssignTargetOf(ctx context.Context, sc Scope, productID int64) (
 		return t, err
 	}
 	var p UnassignedPackage
-	err = s.db.GetContext(ctx, &p, `SELECT `+prefixed("k.", packageColumns)+`, coalesce(l.unassigned, 0) AS quantity
+	err = s.reads(ctx).GetContext(ctx, &p, `SELECT `+prefixed("k.", packageColumns)+`, coalesce(l.unassigned, 0) AS quantity
 		FROM packages k LEFT JOIN pools l ON l.package_id = k.id AND l.account_id = $1 AND l.dc = $2
 		WHERE k.code = $3`, sc.AccountID, sc.DC, *t.Product.PackageCode)
 	t.Packages = []UnassignedPackage{p}
@@ -86,7 +86,7 @@ func (s *Store) AssignTargetOf(ctx context.Context, sc Scope, productID int64) (
 // codes in the scope's DC, with their quantities and allowances, in catalog order.
 func (s *Store) UnassignedPackages(ctx context.Context, sc Scope) ([]UnassignedPackage, error) {
 	var ps []UnassignedPackage
-	err := s.db.SelectContext(ctx, &ps, `SELECT `+prefixed("k.", packageColumns)+`, l.unassigned AS quantity
+	err := s.reads(ctx).SelectContext(ctx, &ps, `SELECT `+prefixed("k.", packageColumns)+`, l.unassigned AS quantity
 		FROM pools l JOIN packages k ON k.id = l.package_id
 		WHERE l.account_id = $1 AND l.dc = $2 AND l.unassigned > 0 ORDER BY k.id`, sc.AccountID, sc.DC)
 	return ps, err

@@ -54,7 +54,7 @@ func (s *Store) AssignmentHistory(ctx context.Context, sc Scope, f AssignmentFil
 		return Page[AssignmentRecord]{}, err
 	}
 	var rows []AssignmentRecord
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+assignmentColumns+assignmentFrom+
+	if err := s.reads(ctx).SelectContext(ctx, &rows, `SELECT `+assignmentColumns+assignmentFrom+
 		`WHERE `+where+cond+order+` LIMIT `+itoa(PageSize+1), args...); err != nil {
 		return Page[AssignmentRecord]{}, err
 	}

@@ -163,7 +163,7 @@ func (s *Store) AuditLog(ctx context.Context, accountID int64, f AuditFilter, pa
 		return Page[AuditEntry]{}, err
 	}
 	var rows []AuditEntry
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+auditColumns+` FROM audit_log WHERE `+where+cond+order+
+	if err := s.reads(ctx).SelectContext(ctx, &rows, `SELECT `+auditColumns+` FROM audit_log WHERE `+where+cond+order+
 		` LIMIT `+itoa(PageSize+1), args...); err != nil {
 		return Page[AuditEntry]{}, err
 	}

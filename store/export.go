@@ -45,7 +45,7 @@ func eachExported[T any](ctx context.Context, s *Store, q exportQuery[T], fn fun
 		size = s.exportPage
 	}
 	order := " ORDER BY " + strings.Join(q.keys, dir+", ") + dir + " LIMIT " + itoa(size)
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	tx, err := s.reads(ctx).BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return err
 	}

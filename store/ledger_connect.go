@@ -75,6 +75,11 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 		return ConnectResult{}, err
 	}
 	now := s.Now()
+	// Most connects come from devices whose code is valid: a standby may say
+	// so (standby_connect.go); anything else is decided on the primary.
+	if r, ok := s.validOnStandby(ctx, productKey, deviceKey, dc, now); ok {
+		return r, nil
+	}
 	// Fast path, no transaction: most connects come from devices whose code is valid.
 	var fast struct {
 		deviceRow      // ID is 0 when the device is new

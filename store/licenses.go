@@ -40,7 +40,7 @@ func (l LicenseSummary) Total() int64 { return l.Consumed + l.Available + l.Unas
 // sub-account with chosen products sees the product figures of those
 // products; the unassigned pool belongs to the whole account.
 func (s *Store) Licenses(ctx context.Context, sc Scope) (LicenseSummary, error) {
-	if err := checkDC(ctx, s.db, sc.DC); err != nil {
+	if err := checkDC(ctx, s.reads(ctx), sc.DC); err != nil {
 		return LicenseSummary{}, err
 	}
 	sum := LicenseSummary{DataCenter: sc.DC}
@@ -48,7 +48,7 @@ func (s *Store) Licenses(ctx context.Context, sc Scope) (LicenseSummary, error) 
 	args := sc.args()
 	// Consumed counts deleted products too: their consumed codes stay consumed.
 	// Waiting devices are counted per live product, a few among many by devices_waiting.
-	err := s.db.QueryRowxContext(ctx, `SELECT
+	err := s.reads(ctx).QueryRowxContext(ctx, `SELECT
 		(SELECT coalesce(sum(p.consumed), 0) FROM products p WHERE `+sc.productFilter(1)+`),
 		(SELECT coalesce(sum(p.available), 0) FROM products p WHERE `+sc.productFilter(1)+`),
 		(SELECT count(*) FROM devices d JOIN products p ON p.id = d.product_id AND p.deleted_at IS NULL
@@ -58,10 +58,10 @@ func (s *Store) Licenses(ctx context.Context, sc Scope) (LicenseSummary, error) 
 		return sum, err
 	}
 	// From the maintained expiry counts (expiry_counts.go), not device by device.
-	if sum.NearExpiryDevices, err = nearExpiryTotal(ctx, s.db, sc, now); err != nil {
+	if sum.NearExpiryDevices, err = nearExpiryTotal(ctx, s.reads(ctx), sc, now); err != nil {
 		return sum, err
 	}
-	err = s.db.SelectContext(ctx, &sum.Unassigned, `SELECT k.code, k.name, l.unassigned AS quantity
+	err = s.reads(ctx).SelectContext(ctx, &sum.Unassigned, `SELECT k.code, k.name, l.unassigned AS quantity
 		FROM pools l JOIN packages k ON k.id = l.package_id
 		WHERE l.account_id = $1 AND l.dc = $2 AND l.unassigned > 0 ORDER BY k.id`, sc.AccountID, sc.DC)
 	return sum, err

@@ -47,12 +47,12 @@ func (in MemberInput) check() error {
 // Members lists an account's sub-accounts.
 func (s *Store) Members(ctx context.Context, accountID int64) ([]Member, error) {
 	var ms []Member
-	if err := s.db.SelectContext(ctx, &ms, `SELECT id, name, email, manage_licenses, all_products, disabled_at, created_at
+	if err := s.reads(ctx).SelectContext(ctx, &ms, `SELECT id, name, email, manage_licenses, all_products, disabled_at, created_at
 		FROM users WHERE account_id = $1 AND role = 'member' ORDER BY lower(name), id`, accountID); err != nil {
 		return nil, err
 	}
 	for i := range ms {
-		ids, err := memberProducts(ctx, s.db, ms[i].ID)
+		ids, err := memberProducts(ctx, s.reads(ctx), ms[i].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -64,12 +64,12 @@ func (s *Store) Members(ctx context.Context, accountID int64) ([]Member, error) 
 // Member reads one sub-account of the account.
 func (s *Store) Member(ctx context.Context, accountID, id int64) (Member, error) {
 	var m Member
-	err := s.db.GetContext(ctx, &m, `SELECT id, name, email, manage_licenses, all_products, disabled_at, created_at
+	err := s.reads(ctx).GetContext(ctx, &m, `SELECT id, name, email, manage_licenses, all_products, disabled_at, created_at
 		FROM users WHERE account_id = $1 AND role = 'member' AND id = $2`, accountID, id)
 	if err != nil {
 		return m, notFound(err, notFoundErr(CodeUnknownUser, "err.no_member"))
 	}
-	m.ProductIDs, err = memberProducts(ctx, s.db, id)
+	m.ProductIDs, err = memberProducts(ctx, s.reads(ctx), id)
 	return m, err
 }
 
@@ -98,8 +98,8 @@ func setMemberProducts(ctx context.Context, tx *sqlx.Tx, sc Scope, userID int64,
 	if all {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO user_products (user_id, product_id)
-		SELECT $1, p.id FROM products p WHERE p.account_id = $2 AND p.deleted_at IS NULL AND p.id = ANY($3)
+	res, err := tx.ExecContext(ctx, `INSERT INTO user_products (user_id, product_id, account_id)
+		SELECT $1, p.id, p.account_id FROM products p WHERE p.account_id = $2 AND p.deleted_at IS NULL AND p.id = ANY($3)
 			AND ($4::bigint[] IS NULL OR p.id = ANY($4))`,
 		userID, sc.AccountID, pq.Array(ids), sc.args()[2])
 	if err != nil {
@@ -278,7 +278,7 @@ type ProductChoice struct {
 // ProductChoices lists every live product of the account, in every data center.
 func (s *Store) ProductChoices(ctx context.Context, accountID int64) ([]ProductChoice, error) {
 	var ps []ProductChoice
-	err := s.db.SelectContext(ctx, &ps, `SELECT id, name, product_key, dc FROM products
+	err := s.reads(ctx).SelectContext(ctx, &ps, `SELECT id, name, product_key, dc FROM products
 		WHERE account_id = $1 AND deleted_at IS NULL ORDER BY dc, lower(name), id`, accountID)
 	return ps, err
 }

@@ -13,7 +13,9 @@ import (
 
 // migrator builds goose's provider over the embedded migrations. The session
 // locker (a PostgreSQL advisory lock) makes concurrent starts of several
-// console instances apply each migration once.
+// console instances apply each migration once. Migrations are numbered
+// when work on them starts and may land out of order, so one numbered below
+// the database's latest is applied, not refused.
 func (s *Store) migrator() (*goose.Provider, error) { return s.migratorOn(s.db.DB) }
 
 // migratorOn is migrator over the pool db.
@@ -22,7 +24,8 @@ func (s *Store) migratorOn(db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker),
+		goose.WithAllowOutofOrder(true))
 }
 
 // untimed is a small pool on the store's database without its statement and

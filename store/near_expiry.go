@@ -50,7 +50,7 @@ func (s *Store) nearExpiryFrom(ctx context.Context, sc Scope, f NearExpiryFilter
 		prefix := strings.ToLower(escapeLike(k)) + "%"
 		var n int
 		// One range of devices_account_key (migration 00008) however many products the scope has.
-		if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM devices d
+		if err := s.reads(ctx).GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM devices d
 			WHERE d.account_id = $3 AND d.dc = $4 AND (lower(d.device_key) COLLATE "C") LIKE $2
 				AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.product_id = ANY($1) LIMIT `+itoa(keyPathLimit)+`) m`,
 			pq.Array(ids), prefix, sc.AccountID, sc.DC); err != nil {
@@ -93,7 +93,7 @@ func (s *Store) nearExpiryFrom(ctx context.Context, sc Scope, f NearExpiryFilter
 // contains text or whose ProductKey starts with it (all of them for "").
 func (s *Store) nearExpiryProducts(ctx context.Context, sc Scope, text string) ([]int64, error) {
 	var ids []int64
-	err := s.db.SelectContext(ctx, &ids, `SELECT p.id FROM products p WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL
+	err := s.reads(ctx).SelectContext(ctx, &ids, `SELECT p.id FROM products p WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL
 		AND ($4 = '' OR p.name ILIKE '%' || $4 || '%' OR p.product_key ILIKE $4 || '%')`,
 		append(sc.args(), escapeLike(strings.TrimSpace(text)))...)
 	return ids, err
@@ -122,11 +122,11 @@ func (s *Store) NearExpiryDevices(ctx context.Context, sc Scope, f NearExpiryFil
 	}
 	q += ` ORDER BY d.expires_at ` + order + `, d.id ` + order + ` LIMIT ` + itoa(PageSize+1)
 	var rows []Device
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.reads(ctx).SelectContext(ctx, &rows, q, args...); err != nil {
 		return Page[Device]{}, err
 	}
 	out := pageOf(rows, page, func(d Device) string { return encodeCursor(d.ExpiresAt, d.ID) })
-	if err := withOutlooks(ctx, s.db, out.Rows, now); err != nil {
+	if err := withOutlooks(ctx, s.reads(ctx), out.Rows, now); err != nil {
 		return Page[Device]{}, err
 	}
 	return out, nil
@@ -146,7 +146,7 @@ func (s *Store) EachNearExpiryDevice(ctx context.Context, sc Scope, f NearExpiry
 	if err != nil {
 		return err
 	}
-	due, err := dueToRenew(ctx, s.db, productIDs, now)
+	due, err := dueToRenew(ctx, s.reads(ctx), productIDs, now)
 	if err != nil {
 		return err
 	}
@@ -162,5 +162,5 @@ func (s *Store) EachNearExpiryDevice(ctx context.Context, sc Scope, f NearExpiry
 // NearExpiryCount counts the devices of the scope with near-expiry codes:
 // the page head's figure, from the maintained expiry counts (expiry_counts.go).
 func (s *Store) NearExpiryCount(ctx context.Context, sc Scope) (int64, error) {
-	return nearExpiryTotal(ctx, s.db, sc, s.Now())
+	return nearExpiryTotal(ctx, s.reads(ctx), sc, s.Now())
 }

@@ -72,7 +72,7 @@ func (s *Store) CreatePackage(ctx context.Context, in NewPackage) (Package, erro
 // PackageByCode finds a package of the catalog by its short code.
 func (s *Store) PackageByCode(ctx context.Context, code string) (Package, error) {
 	var p Package
-	err := s.db.GetContext(ctx, &p, `SELECT `+packageColumns+` FROM packages WHERE code = $1`, code)
+	err := s.reads(ctx).GetContext(ctx, &p, `SELECT `+packageColumns+` FROM packages WHERE code = $1`, code)
 	return p, notFound(err, notFoundErr(CodeUnknownPackage, "err.no_package", "Package", Quoted(code)))
 }
 

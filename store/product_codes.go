@@ -85,7 +85,7 @@ func (s *Store) ProductCodes(ctx context.Context, sc Scope, f ProductCodesFilter
 		return Page[ProductCodes]{}, err
 	}
 	var rows []ProductCodes
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+productCodesColumns+`, 0 AS recent`+productFrom+
+	if err := s.reads(ctx).SelectContext(ctx, &rows, `SELECT `+productCodesColumns+`, 0 AS recent`+productFrom+
 		`WHERE `+where+cond+order+` LIMIT `+itoa(PageSize+1), args...); err != nil {
 		return Page[ProductCodes]{}, err
 	}
@@ -103,7 +103,7 @@ func (s *Store) recentConsumption(ctx context.Context, rows []ProductCodes) erro
 		ids[i] = r.ID
 	}
 	// From the maintained consumption counts (expiry_counts.go), not the activations one by one.
-	byID, err := recentCodes(ctx, s.db, ids, s.Now())
+	byID, err := recentCodes(ctx, s.reads(ctx), ids, s.Now())
 	if err != nil {
 		return err
 	}

@@ -134,7 +134,7 @@ func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f Devic
 	}
 	q += ` ORDER BY ` + key + ` ` + order + `, d.id ` + order + ` LIMIT ` + itoa(PageSize+1)
 	var rows []Device
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.reads(ctx).SelectContext(ctx, &rows, q, args...); err != nil {
 		return Page[Device]{}, err
 	}
 	cursorOf := func(d Device) string {
@@ -144,7 +144,7 @@ func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f Devic
 		return encodeCursor(d.ExpiresAt, d.ID)
 	}
 	out := pageOf(rows, page, cursorOf)
-	due, err := productDue(ctx, s.db, p, now)
+	due, err := productDue(ctx, s.reads(ctx), p, now)
 	if err != nil {
 		return Page[Device]{}, err
 	}
@@ -177,7 +177,7 @@ func (s *Store) EachProductDevice(ctx context.Context, sc Scope, p Product, f De
 	if err != nil {
 		return err
 	}
-	due, err := productDue(ctx, s.db, p, now)
+	due, err := productDue(ctx, s.reads(ctx), p, now)
 	if err != nil {
 		return err
 	}
@@ -202,14 +202,14 @@ func deviceSortValue(d Device, key string) any {
 // ProductDevice reads one live device of a product of the scope.
 func (s *Store) ProductDevice(ctx context.Context, sc Scope, p Product, deviceID int64) (Device, error) {
 	var d Device
-	err := s.db.GetContext(ctx, &d, `SELECT `+deviceColumns+` FROM devices d JOIN products p ON p.id = d.product_id
+	err := s.reads(ctx).GetContext(ctx, &d, `SELECT `+deviceColumns+` FROM devices d JOIN products p ON p.id = d.product_id
 		WHERE d.id = $5 AND d.product_id = $4 AND d.account_id = $1 AND d.dc = $2 AND d.deleted_at IS NULL AND p.deleted_at IS NULL AND `+
 		sc.productFilter(1), append(sc.args(), p.ID, deviceID)...)
 	if err != nil {
 		return Device{}, notFound(err, notFoundErr(CodeUnknownDevice, "err.no_device"))
 	}
 	now := s.Now()
-	due, err := productDue(ctx, s.db, p, now)
+	due, err := productDue(ctx, s.reads(ctx), p, now)
 	return withProductOutlook(d, now, due), err
 }
 
@@ -260,7 +260,7 @@ const HistoryLimit = 1000
 // consumed, in order, up to HistoryLimit.
 func (s *Store) DeviceActivations(ctx context.Context, sc Scope, p Product, deviceID int64) ([]Activation, error) {
 	var as []Activation
-	err := s.db.SelectContext(ctx, &as, `SELECT a.id, a.kind, a.activated_at, a.expires_at
+	err := s.reads(ctx).SelectContext(ctx, &as, `SELECT a.id, a.kind, a.activated_at, a.expires_at
 		FROM activations a JOIN devices d ON d.id = a.device_id JOIN products p ON p.id = d.product_id
 		WHERE a.device_id = $5 AND d.product_id = $4 AND a.account_id = $1 AND d.dc = $2 AND p.deleted_at IS NULL AND `+sc.productFilter(1)+`
 		ORDER BY a.activated_at, a.id LIMIT `+itoa(HistoryLimit), append(sc.args(), p.ID, deviceID)...)

@@ -35,12 +35,12 @@ const FigureCap = 1000
 func (s *Store) ProductRenewal(ctx context.Context, sc Scope, p Product) (RenewalFigures, error) {
 	r := RenewalFigures{AutoRenew: p.AutoRenew, Available: p.Available}
 	limit := max(int64(FigureCap), p.Available+1)
-	n, err := countDue(ctx, s.db, p.ID, s.Now(), limit+1)
+	n, err := countDue(ctx, s.reads(ctx), p.ID, s.Now(), limit+1)
 	if err != nil {
 		return r, err
 	}
 	r.Due, r.DueMore = min(n, limit), n > limit
-	err = s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM blacklist b JOIN products p ON p.id = b.product_id
+	err = s.reads(ctx).GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM blacklist b JOIN products p ON p.id = b.product_id
 		WHERE b.product_id = $4 AND b.account_id = $1 AND `+sc.productFilter(1)+` LIMIT `+itoa(FigureCap+1)+`) b`,
 		append(sc.args(), p.ID)...)
 	r.Blacklisted, r.BlackMore = min(n, FigureCap), n > FigureCap
@@ -75,7 +75,7 @@ func (s *Store) ProductBlacklist(ctx context.Context, sc Scope, p Product, page 
 	}
 	q += ` ORDER BY b.device_key ` + order + ` LIMIT ` + itoa(PageSize+1)
 	var rows []BlacklistEntry
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.reads(ctx).SelectContext(ctx, &rows, q, args...); err != nil {
 		return Page[BlacklistEntry]{}, err
 	}
 	return pageOf(rows, page, func(e BlacklistEntry) string { return encodeCursor(e.DeviceKey) }), nil

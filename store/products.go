@@ -38,7 +38,7 @@ const productFrom = ` FROM products p LEFT JOIN packages k ON k.id = p.package_i
 // (another account's, another DC's, a deleted one) is unknown.
 func (s *Store) ScopedProduct(ctx context.Context, sc Scope, id int64) (Product, error) {
 	var p Product
-	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $4 AND p.deleted_at IS NULL AND `+
+	err := s.reads(ctx).GetContext(ctx, &p, `SELECT `+productColumns+productFrom+`WHERE p.id = $4 AND p.deleted_at IS NULL AND `+
 		sc.productFilter(1), append(sc.args(), id)...)
 	return p, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product"))
 }

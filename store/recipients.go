@@ -61,7 +61,7 @@ func (s *Store) Recipients(ctx context.Context, accountID int64) ([]Recipient, e
 // others' mails may be about products it cannot see). userID 0: all.
 func (s *Store) RecipientsSeenBy(ctx context.Context, accountID, userID int64) ([]Recipient, error) {
 	var rs []Recipient
-	err := s.db.SelectContext(ctx, &rs, `SELECT id, name, email, created_at, owner, added_by, added_by_email, reach, language FROM (
+	err := s.reads(ctx).SelectContext(ctx, &rs, `SELECT id, name, email, created_at, owner, added_by, added_by_email, reach, language FROM (
 			SELECT 0::bigint AS id, u.name, u.email, u.created_at, true AS owner, NULL::bigint AS added_by, '' AS added_by_email, 'all' AS reach,
 				coalesce(u.language, 'en') AS language
 			FROM users u WHERE u.account_id = $1 AND u.role = 'owner'

@@ -18,6 +18,10 @@ type Session struct {
 	SupportAccountID *int64
 	CreatedAt        time.Time
 	LastSeenAt       time.Time
+	// WroteLSN is the primary's WAL position after the session's latest
+	// change (NoteWrite), 0 before any: its reads wait for a standby that
+	// has replayed that far (StandbyReads).
+	WroteLSN uint64
 }
 
 func randomToken() string {
@@ -52,9 +56,11 @@ func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.
 		SupportAcc *int64    `db:"support_account_id"`
 		CreatedAt2 time.Time `db:"session_created_at"`
 		LastSeenAt time.Time `db:"last_seen_at"`
+		WroteLSN   uint64    `db:"wrote_lsn"`
 	}
 	err := s.db.GetContext(ctx, &row, `SELECT u.id, u.account_id, u.role, u.email, u.name, u.password_hash, u.manage_licenses, u.all_products,
-			u.disabled_at, u.created_at, u.time_zone, u.language, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at
+			u.disabled_at, u.created_at, u.time_zone, u.language, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at,
+			coalesce(s.wrote_lsn - '0/0', 0)::bigint AS wrote_lsn
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
 			AND s.last_seen_at > $2 AND s.created_at > $3`, hashID(id), now.Add(-idle), now.Add(-lifetime))
@@ -67,7 +73,7 @@ func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.
 		}
 	}
 	sess := Session{User: row.User, CSRFToken: row.CSRFToken, CreatedAt: row.CreatedAt2, LastSeenAt: row.LastSeenAt,
-		SupportAccountID: row.SupportAcc}
+		SupportAccountID: row.SupportAcc, WroteLSN: row.WroteLSN}
 	if row.Flash != nil {
 		sess.Flash = *row.Flash
 	}

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -25,6 +26,12 @@ type Store struct {
 	connector   *pq.Connector // the database, without the timeouts: for migrations
 	hashing     *hashGate     // bounds concurrent password hashing (password_hashing.go)
 	exportPage  int           // rows per query of a CSV export (export.go)
+
+	// Standbys for reads (standbys.go): as given to WithStandbys, then opened.
+	standbyURLs []string
+	maxLag      time.Duration
+	standbyLog  *slog.Logger
+	standbys    *standbys // nil: every read goes to the primary
 }
 
 // Option changes how a Store is built.
@@ -62,11 +69,18 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
+	if err := s.openStandbys(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	s.standbys.close()
+	return s.db.Close()
+}
 
 // DB exposes the pool for health checks, benchmarks and tests.
 func (s *Store) DB() *sqlx.DB { return s.db }

@@ -39,7 +39,7 @@ func (s *Store) FindAccounts(ctx context.Context, query string) ([]AccountMatch,
 		return nil, nil
 	}
 	var ms []AccountMatch
-	err := s.db.SelectContext(ctx, &ms, findAccountsSQL, q, escapeLike(q))
+	err := s.reads(ctx).SelectContext(ctx, &ms, findAccountsSQL, q, escapeLike(q))
 	return ms, err
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"activation-console/cmd/console/mailer"
 	"activation-console/handlers"
+	"activation-console/store"
 )
 
 // envOr returns the environment variable name, or def when it is unset or empty.
@@ -86,6 +87,27 @@ func databaseURL() (string, error) {
 		"postgres://user@db.example:5432/console?sslmode=verify-full (or sslmode=disable for a server on this machine)")
 }
 
+// replicaURLs parses the standbys' connection strings (DATABASE_REPLICA_URL
+// or --replica-url, comma-separated), each with an explicit sslmode like
+// DATABASE_URL; they only make sense beside DATABASE_URL, the primary they
+// stream from (docs/scaling.md, "A standby for reads").
+func replicaURLs(list string) ([]string, error) {
+	var urls []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		if !hasSSLMode(u) {
+			return nil, usagef("--replica-url: every standby's URL must set sslmode explicitly, as DATABASE_URL does")
+		}
+		urls = append(urls, u)
+	}
+	if len(urls) > 0 && os.Getenv("DATABASE_URL") == "" {
+		return nil, usagef("--replica-url: standbys need DATABASE_URL, the primary they stream from; the embedded database has none")
+	}
+	return urls, nil
+}
+
 // hasSSLMode tells whether a connection string, URL or key=value form, names sslmode.
 func hasSSLMode(conn string) bool {
 	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
@@ -112,7 +134,9 @@ type serveSettings struct {
 	sessionKeys   string // CONSOLE_SESSION_KEYS; empty: kept in the data directory
 	sessionIdle   time.Duration
 	sessionLife   time.Duration
-	proxies       []*net.IPNet // may set X-Forwarded-For (CONSOLE_TRUSTED_PROXIES)
+	proxies       []*net.IPNet  // may set X-Forwarded-For (CONSOLE_TRUSTED_PROXIES)
+	replicas      []string      // standbys for reads (DATABASE_REPLICA_URL)
+	maxLag        time.Duration // how far behind one may be and still serve them
 }
 
 // durationEnv reads a duration from the environment, or def when unset.
@@ -150,11 +174,17 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 	}
 	fs.DurationVar(&s.sessionIdle, "session-idle", idle, "a session ends after this long without a request [CONSOLE_SESSION_IDLE]")
 	fs.DurationVar(&s.sessionLife, "session-lifetime", life, "a session ends this long after sign-in, however active [CONSOLE_SESSION_LIFETIME]")
+	replicas := fs.String("replica-url", os.Getenv("DATABASE_REPLICA_URL"), "comma-separated connection strings (each with sslmode) of PostgreSQL streaming standbys of DATABASE_URL: pages, CSV exports and valid-code checks read there [DATABASE_REPLICA_URL]")
+	maxLag, err := durationEnv("CONSOLE_REPLICA_MAX_LAG", store.DefaultMaxStandbyLag)
+	if err != nil {
+		return s, err
+	}
+	fs.DurationVar(&s.maxLag, "replica-max-lag", maxLag, "a standby further behind the primary than this serves no reads until it catches up [CONSOLE_REPLICA_MAX_LAG]")
 	proxies := fs.String("trusted-proxies", envOr("CONSOLE_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of the load balancers allowed to set X-Forwarded-For; empty: the connection's peer is the client [CONSOLE_TRUSTED_PROXIES]")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: console serve [flags]\n\nflags:")
 		fs.PrintDefaults()
-		fmt.Fprintln(fs.Output(), "\nenvironment: DATABASE_URL (with sslmode), SMTP_URL (smtp://user:pass@host:587, smtps://host:465, smtp://host:25?tls=off),\n"+
+		fmt.Fprintln(fs.Output(), "\nenvironment: DATABASE_URL (with sslmode), DATABASE_REPLICA_URL (standbys, with sslmode), SMTP_URL (smtp://user:pass@host:587, smtps://host:465, smtp://host:25?tls=off),\n"+
 			"SMTP_FROM (default \""+mailer.DefaultFrom+"\"), CONSOLE_SESSION_KEYS (base64 keys, comma-separated, in pairs)")
 	}
 	if err := parseNoArgs(fs, args); err != nil {
@@ -168,6 +198,12 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 	}
 	if s.proxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
 		return s, usagef("--trusted-proxies: %v", strings.TrimPrefix(err.Error(), "handlers: trusted proxies: "))
+	}
+	if s.replicas, err = replicaURLs(*replicas); err != nil {
+		return s, err
+	}
+	if s.maxLag <= 0 {
+		return s, usagef("--replica-max-lag must be positive")
 	}
 	if s.renewInterval <= 0 {
 		return s, usagef("--renew-interval must be positive")

@@ -50,12 +50,16 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg.dataDir, s.errs)
+	log := slog.New(slog.NewTextHandler(s.errs, nil))
+	var opts []store.Option
+	if len(cfg.replicas) > 0 {
+		opts = append(opts, store.WithStandbys(cfg.replicas, cfg.maxLag, log))
+	}
+	db, err := openDatabase(ctx, cfg.dataDir, s.errs, opts...)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	log := slog.New(slog.NewTextHandler(s.errs, nil))
 	if err := checkDataCenters(ctx, db.store, cfg.dcs); err != nil {
 		return err
 	}

@@ -49,6 +49,8 @@ type config struct {
 	storeOpts []store.Option
 	noAccount bool
 	steps     []func(testing.TB, *Fixture)
+	pair      *Pair
+	maxLag    time.Duration
 }
 
 // WithClockAt starts the fixture's clock at t instead of Epoch.
@@ -58,6 +60,13 @@ func WithClockAt(t time.Time) Option { return func(c *config) { c.start = t } }
 // a pool of 20 connections (a later WithPoolSize overrides it).
 func WithStoreOptions(opts ...store.Option) Option {
 	return func(c *config) { c.storeOpts = append(c.storeOpts, opts...) }
+}
+
+// OnPair builds the fixture on the primary of p (migrating it) instead of a
+// fresh database, with p's standby for the reads that may go to one, allowed
+// to lag maxLag.
+func OnPair(p *Pair, maxLag time.Duration) Option {
+	return func(c *config) { c.pair, c.maxLag = p, maxLag }
 }
 
 // WithoutAccount leaves the database without an account; the other options
@@ -112,14 +121,25 @@ func NewFixture(t testing.TB, opts ...Option) *Fixture {
 	for _, o := range opts {
 		o(&c)
 	}
-	f := &Fixture{URL: NewDatabase(t), Clock: NewClock(c.start), Ctx: context.Background(),
+	f := &Fixture{Clock: NewClock(c.start), Ctx: context.Background(),
 		Products: map[string]store.Product{}, Members: map[string]store.Member{}}
 	storeOpts := append([]store.Option{store.WithPoolSize(20), store.WithClock(f.Clock.Now)}, c.storeOpts...)
+	if c.pair != nil {
+		f.URL = c.pair.PrimaryURL
+		storeOpts = append(storeOpts, store.WithStandbys([]string{c.pair.StandbyURL}, c.maxLag, nil))
+	} else {
+		f.URL = NewDatabase(t)
+	}
 	st, err := store.Open(f.Ctx, f.URL, storeOpts...)
 	if err != nil {
 		t.Fatalf("storetest: open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if c.pair != nil {
+		if _, err := st.Migrate(f.Ctx); err != nil {
+			t.Fatalf("storetest: migrate: %v", err)
+		}
+	}
 	f.Store = st
 	if !c.noAccount {
 		f.Account = f.AddAccount(t, "Acme", OwnerEmail)
