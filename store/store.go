@@ -25,6 +25,8 @@ type Store struct {
 	connector   *pq.Connector // the database, without the timeouts: for migrations
 	hashing     *hashGate     // bounds concurrent password hashing (password_hashing.go)
 	exportPage  int           // rows per query of a CSV export (export.go)
+	// webhookGuard is where webhook endpoints may be (webhook_guard.go).
+	webhookGuard WebhookGuard
 }
 
 // Option changes how a Store is built.

@@ -113,6 +113,9 @@ type serveSettings struct {
 	sessionIdle   time.Duration
 	sessionLife   time.Duration
 	proxies       []*net.IPNet // may set X-Forwarded-For (CONSOLE_TRUSTED_PROXIES)
+	// webhooksPrivate lets webhook endpoints be at private, loopback and
+	// link-local addresses (docs/webhooks.md, "Safety").
+	webhooksPrivate bool
 }
 
 // durationEnv reads a duration from the environment, or def when unset.
@@ -150,6 +153,9 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 	}
 	fs.DurationVar(&s.sessionIdle, "session-idle", idle, "a session ends after this long without a request [CONSOLE_SESSION_IDLE]")
 	fs.DurationVar(&s.sessionLife, "session-lifetime", life, "a session ends this long after sign-in, however active [CONSOLE_SESSION_LIFETIME]")
+	allowPrivate := envOr("CONSOLE_WEBHOOKS_ALLOW_PRIVATE", "false")
+	fs.BoolVar(&s.webhooksPrivate, "webhooks-allow-private", allowPrivate == "true" || allowPrivate == "1",
+		"let webhook endpoints be at private, loopback, link-local and other reserved addresses (the operator's own network); off by default [CONSOLE_WEBHOOKS_ALLOW_PRIVATE]")
 	proxies := fs.String("trusted-proxies", envOr("CONSOLE_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of the load balancers allowed to set X-Forwarded-For; empty: the connection's peer is the client [CONSOLE_TRUSTED_PROXIES]")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: console serve [flags]\n\nflags:")

@@ -50,7 +50,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg.dataDir, s.errs)
+	db, err := openDatabase(ctx, cfg.dataDir, s.errs, store.WithWebhookGuard(store.WebhookGuard{AllowPrivate: cfg.webhooksPrivate}))
 	if err != nil {
 		return err
 	}
@@ -91,6 +91,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	var worker sync.WaitGroup
 	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.dcs, cfg.renewInterval, log, h.ObserveRenewalPass) })
 	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (docs/alerts.md, "How they travel")
+	worker.Go(func() { newWebhookDeliverer(cfg, db.store, log).Run(workerCtx) }) // webhook events (docs/webhooks.md, "Delivery")
 	worker.Go(func() { janitor(workerCtx, db.store, cfg.sessionIdle, cfg.sessionLife, janitorInterval, log) })
 
 	printWelcome(s, ln.Addr(), signIns)
@@ -116,7 +117,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 		err = errors.Join(err, fmt.Errorf("draining requests: %w", shutdownErr))
 	}
 	worker.Wait()
-	log.Info("renewal worker and mail sender stopped at a safe point")
+	log.Info("renewal worker, mail sender and webhook deliverer stopped at a safe point")
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
