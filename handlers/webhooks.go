@@ -153,7 +153,6 @@ func (h *Handler) parseWebhookForm(c echo.Context) (store.WebhookInput, views.We
 	return in, views.WebhookForm{URL: in.URL, Events: in.Events, Enabled: in.Enabled, Errors: views.NewFormErrors("url", "events")}
 }
 
-
 func (h *Handler) renderWebhookForm(c echo.Context, status int, f views.WebhookForm) error {
 	ctx := c.Request().Context()
 	p := h.page(c, views.T(ctx, "webhooks.edit_title"), "webhooks")

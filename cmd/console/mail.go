@@ -11,9 +11,9 @@ import (
 	"strings"
 
 	"activation-console/cmd/console/mailer"
+	"activation-console/cmd/console/webhooks"
 	"activation-console/handlers"
 	"activation-console/store"
-	"activation-console/cmd/console/webhooks"
 	mailviews "activation-console/views/mail"
 )
 

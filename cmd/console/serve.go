@@ -90,7 +90,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	var worker sync.WaitGroup
 	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.dcs, cfg.renewInterval, log, h.ObserveRenewalPass) })
-	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (docs/alerts.md, "How they travel")
+	worker.Go(func() { sender.Run(workerCtx) })                                  // resource alert mails: digest and deliver (docs/alerts.md, "How they travel")
 	worker.Go(func() { newWebhookDeliverer(cfg, db.store, log).Run(workerCtx) }) // webhook events (docs/webhooks.md, "Delivery")
 	worker.Go(func() { janitor(workerCtx, db.store, cfg.sessionIdle, cfg.sessionLife, janitorInterval, log) })
 
