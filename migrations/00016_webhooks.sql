@@ -33,7 +33,7 @@ CREATE INDEX webhook_endpoints_account ON webhook_endpoints (account_id) WHERE e
 CREATE TABLE webhook_events (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     endpoint_id     bigint NOT NULL REFERENCES webhook_endpoints ON DELETE CASCADE,
-    account_id      bigint NOT NULL REFERENCES accounts,
+    account_id      bigint NOT NULL, -- the endpoint's: its foreign key says it, and the ledger's inserts skip a second check
     type            text NOT NULL,
     device_id       bigint,        -- a device's events go out in order
     data            jsonb NOT NULL,
@@ -58,6 +58,8 @@ CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at, id) WHERE st
 CREATE INDEX webhook_events_leased ON webhook_events (claimed_at) WHERE status = 'delivering';
 CREATE INDEX webhook_events_device ON webhook_events (endpoint_id, device_id, id) WHERE status IN ('pending', 'delivering');
 CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint_id, id DESC);
+-- The janitor's: finished events past their keeping.
+CREATE INDEX webhook_events_finished ON webhook_events (created_at) WHERE status IN ('delivered', 'failed');
 
 -- A time in a payload: RFC 3339 in UTC, whatever the session's time zone.
 -- +goose StatementBegin

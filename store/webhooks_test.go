@@ -210,3 +210,39 @@ func TestWebhookGuard_RefusesWhatWebhooksMayNotReach(t *testing.T) {
 		}
 	}
 }
+
+func TestPrune_DeletesFinishedWebhookEventsPastTheirKeeping(t *testing.T) {
+	f := webhookFixture(t)
+	e := f.register(t, owner(), store.EventDeviceActivated)
+	for range 4 {
+		if _, err := f.st.SendTestWebhook(f.ctx, f.scope(), store.WebhookRef{ID: e.ID, Actor: owner()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Old and delivered, old and failed: pruned; old but pending, and new and delivered: kept.
+	var ids []int64
+	if err := f.st.DB().SelectContext(f.ctx, &ids, `SELECT id FROM webhook_events ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range []string{
+		`UPDATE webhook_events SET status = 'delivered', delivered_at = created_at, created_at = created_at - interval '31 days' WHERE id = $1`,
+		`UPDATE webhook_events SET status = 'failed', created_at = created_at - interval '31 days' WHERE id = $1`,
+		`UPDATE webhook_events SET created_at = created_at - interval '31 days' WHERE id = $1`,
+		`UPDATE webhook_events SET status = 'delivered', delivered_at = created_at WHERE id = $1`,
+	} {
+		if _, err := f.st.DB().ExecContext(f.ctx, q, ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := f.st.Prune(f.ctx, time.Hour, time.Hour)
+	if err != nil || st.WebhookEvents != 2 {
+		t.Fatalf("pruned %+v, %v; want 2 webhook events", st, err)
+	}
+	var left []string
+	if err := f.st.DB().SelectContext(f.ctx, &left, `SELECT status FROM webhook_events ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(left) != "[pending delivered]" {
+		t.Fatalf("left %v", left)
+	}
+}

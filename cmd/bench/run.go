@@ -372,7 +372,7 @@ func benchRenewal(ctx context.Context, cfg config, res *results, dbURL string, l
 	var at []time.Time
 	if err := st.DB().SelectContext(ctx, &at, `SELECT expires_at FROM (SELECT expires_at, row_number() OVER (ORDER BY expires_at, id) AS n FROM devices
 		WHERE lapsed_at IS NULL AND deleted_at IS NULL AND waiting_since IS NULL AND expires_at > now()) x
-		WHERE n IN ($1, 2 * $1) ORDER BY n`, cfg.renewals); err != nil || len(at) != 2 {
+		WHERE n IN ($1::bigint, 2 * $1::bigint) ORDER BY n`, cfg.renewals); err != nil || len(at) != 2 {
 		return fmt.Errorf("the %d-th and %d-th expiries: %v", cfg.renewals, 2*cfg.renewals, err)
 	}
 	pass := func(at time.Time) (store.RenewalStats, time.Duration, error) {
