@@ -26,6 +26,7 @@ func (h *Handler) addWebhook(c echo.Context) error {
 	in, form := h.parseWebhookForm(c)
 	e, secret, err := h.store.SaveWebhookEndpoint(c.Request().Context(), h.scope(c), in)
 	if form.Errors.Absorb(c.Request().Context(), err) {
+		form.Errors.Absorb(c.Request().Context(), store.CheckWebhookEvents(in.Events)) // both refusals at once
 		return h.renderWebhooks(c, http.StatusUnprocessableEntity, views.Webhooks{Form: form})
 	}
 	if err != nil {
@@ -59,6 +60,7 @@ func (h *Handler) updateWebhook(c echo.Context) error {
 	in.ID, form.ID = id, id
 	e, _, err := h.store.SaveWebhookEndpoint(c.Request().Context(), h.scope(c), in)
 	if form.Errors.Absorb(c.Request().Context(), err) {
+		form.Errors.Absorb(c.Request().Context(), store.CheckWebhookEvents(in.Events)) // both refusals at once
 		return h.renderWebhookForm(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {

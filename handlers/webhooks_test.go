@@ -55,6 +55,9 @@ func TestWebhooks_RefusalsShowNextToTheirFields(t *testing.T) {
 	if got := text(doc.Find("#webhook-url-error")); !strings.Contains(got, "169.254.169.254 is a private") {
 		t.Errorf("url error %q", got)
 	}
+	if got := text(doc.Find("#webhook-events-error")); got != "Choose at least one event." {
+		t.Errorf("events error %q beside the URL's", got)
+	}
 	if v, _ := doc.Find("#webhook-url").Attr("value"); v != "http://169.254.169.254/latest" {
 		t.Errorf("the URL typed was not kept: %q", v)
 	}

@@ -92,6 +92,14 @@ func NewWebhookSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
+// CheckWebhookEvents refuses a choice of events that names none, or one
+// that does not exist (an Error on the field "events"); SaveWebhookEndpoint
+// checks it too, after the URL.
+func CheckWebhookEvents(events []string) error {
+	_, err := checkWebhookEvents(events)
+	return err
+}
+
 func checkWebhookEvents(events []string) ([]string, error) {
 	var out []string
 	for _, ev := range WebhookEvents { // in the page's order, each once
