@@ -282,6 +282,7 @@ func TestRun_KeepsDeliveringWhileOneEndpointHangs(t *testing.T) {
 	d := f.deliverer()
 	d.Concurrency = 4
 	d.Poll = 10 * time.Millisecond
+	d.Timeout = time.Minute // the hanging requests stay in flight until released
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	// The hanging endpoint holds at most its share of the deliverer; the
