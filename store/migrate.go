@@ -13,7 +13,11 @@ import (
 
 // migrator builds goose's provider over the embedded migrations. The session
 // locker (a PostgreSQL advisory lock) makes concurrent starts of several
-// console instances apply each migration once.
+// console instances apply each migration once. Migrations are numbered when
+// work starts and may land out of order (00016 before 00015): a database
+// that has a later one applies an earlier one that arrives after it, rather
+// than refuse to start. Each migration touches only its own tables, so
+// their order between themselves does not matter.
 func (s *Store) migrator() (*goose.Provider, error) { return s.migratorOn(s.db.DB) }
 
 // migratorOn is migrator over the pool db.
@@ -22,7 +26,7 @@ func (s *Store) migratorOn(db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 }
 
 // untimed is a small pool on the store's database without its statement and
