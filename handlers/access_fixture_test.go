@@ -14,15 +14,19 @@ import (
 // account B whose ids must stay out of A's reach.
 type accessFixture struct {
 	*consoleFixture
-	p1, p2         store.Product
-	d1, d2         store.Device
-	recipientID    int64
-	targetMemberID int64 // a sub-account the owner edits in the matrix
-	b              store.Account
-	bProduct       store.Product
-	bDevice        store.Device
-	bRecipientID   int64
-	bMemberID      int64
+	p1, p2                      store.Product
+	d1, d2                      store.Device
+	recipientID                 int64
+	targetMemberID              int64 // a sub-account the owner edits in the matrix
+	webhookID                   int64 // an endpoint of the owner's, with a finished event webhookEventID
+	webhookEventID              int64
+	doomedWebhookID             int64 // another, which the matrix deletes
+	bWebhookID, bWebhookEventID int64
+	b                           store.Account
+	bProduct                    store.Product
+	bDevice                     store.Device
+	bRecipientID                int64
+	bMemberID                   int64
 }
 
 const memberPassword = storetest.MemberPassword
@@ -60,11 +64,34 @@ func newAccessFixture(t testing.TB) *accessFixture {
 	f.d1, f.d2 = mustDevice("PK-A1", "dev-a1"), mustDevice("PK-A2", "dev-a2")
 	f.recipientID = recipient(f.account.ID, "ops@acme.example")
 	f.targetMemberID = f.base.Members["target@acme.example"].ID
+	endpoint := func(acc int64, url string) int64 {
+		e, _, err := st.SaveWebhookEndpoint(ctx, store.Scope{AccountID: acc}, store.WebhookInput{URL: url,
+			Events: []string{"device.activated"}, Enabled: true, Actor: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	// A finished event to redeliver: a test event given up.
+	finished := func(acc, endpoint int64) int64 {
+		id, err := st.SendTestWebhook(ctx, store.Scope{AccountID: acc}, store.WebhookRef{ID: endpoint, Actor: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().ExecContext(ctx, `UPDATE webhook_events SET status = 'failed' WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	f.webhookID, f.doomedWebhookID = endpoint(f.account.ID, "http://93.184.215.14/hook"), endpoint(f.account.ID, "http://93.184.215.14/doomed")
+	f.webhookEventID = finished(f.account.ID, f.webhookID)
 	f.b = f.base.AddAccount(t, "Beta", "owner@beta.example")
 	f.bProduct = f.base.AddProduct(t, f.b.ID, "PK-B1", "Beta sensor", 5)
 	f.bDevice = mustDevice("PK-B1", "dev-b1")
 	f.bRecipientID = recipient(f.b.ID, "ops@beta.example")
 	f.bMemberID = f.base.AddSubAccount(t, f.b.ID, "staff@beta.example", true).ID
+	f.bWebhookID = endpoint(f.b.ID, "http://93.184.215.14/beta")
+	f.bWebhookEventID = finished(f.b.ID, f.bWebhookID)
 	return f
 }
 

@@ -56,6 +56,17 @@ var accessMatrix = map[string][6]string{
 	"POST /:dc/members/:id":                             {"ok", "403", "403", "403", "403", "in"},
 	"POST /:dc/members/:id/disable":                     {"ok", "403", "403", "403", "403", "in"},
 	"POST /:dc/members/:id/enable":                      {"ok", "403", "403", "403", "403", "in"},
+	// Webhooks: everyone reads; the owner and managers change; a sub-account
+	// with chosen products changes only endpoints it registered (the owner's: 404).
+	"GET /:dc/webhooks":                              {"ok", "ok", "ok", "ok", "ok", "in"},
+	"POST /:dc/webhooks":                             {"ok", "ok", "403", "ok", "403", "in"},
+	"GET /:dc/webhooks/:id":                          {"ok", "ok", "403", "404", "403", "in"},
+	"POST /:dc/webhooks/:id":                         {"ok", "ok", "403", "404", "403", "in"},
+	"POST /:dc/webhooks/:id/enabled":                 {"ok", "ok", "403", "404", "403", "in"},
+	"POST /:dc/webhooks/:id/rotate":                  {"ok", "ok", "403", "404", "403", "in"},
+	"POST /:dc/webhooks/:id/test":                    {"ok", "ok", "403", "404", "403", "in"},
+	"POST /:dc/webhooks/:id/delete":                  {"ok", "ok", "403", "404", "403", "in"},
+	"POST /:dc/webhooks/:id/events/:event/redeliver": {"ok", "ok", "403", "404", "403", "in"},
 	// Signing out always ends on the sign-in page.
 	"POST /signout": {"in", "in", "in", "in", "in", "in"},
 	// Everyone chooses their own language (the matrix's form names none: 400).
@@ -109,6 +120,11 @@ func (f *accessFixture) concrete(path string) string {
 		path = strings.Replace(path, ":id", id(f.recipientID), 1)
 	case strings.Contains(path, "/members/:id"):
 		path = strings.Replace(path, ":id", id(f.targetMemberID), 1)
+	case strings.HasSuffix(path, "/webhooks/:id/delete"):
+		path = strings.Replace(path, ":id", id(f.doomedWebhookID), 1) // the others still need theirs
+	case strings.Contains(path, "/webhooks/:id"):
+		path = strings.Replace(path, ":id", id(f.webhookID), 1)
+		path = strings.Replace(path, ":event", id(f.webhookEventID), 1)
 	}
 	return path
 }
@@ -138,6 +154,10 @@ func (f *accessFixture) formFor(path string) url.Values {
 		return url.Values{"old_password": {"not it"}, "new_password": {"a brand new password"}}
 	case strings.HasSuffix(path, "/members"):
 		return url.Values{"name": {"Lee"}, "email": {"lee@acme.example"}, "password": {"lee long password"}, "scope": {"all"}}
+	case strings.HasSuffix(path, "/webhooks") || strings.HasSuffix(path, "/webhooks/:id"):
+		return url.Values{"url": {"http://93.184.215.14/new"}, "events": {"device.activated"}, "enabled": {"on"}}
+	case strings.HasSuffix(path, "/enabled"):
+		return url.Values{"enabled": {"off"}}
 	case strings.Contains(path, "/members/") && !strings.HasSuffix(path, "able"):
 		return url.Values{"name": {"Target"}, "scope": {"all"}}
 	}

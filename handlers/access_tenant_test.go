@@ -37,7 +37,15 @@ func (f *accessFixture) snapshotB(t *testing.T) []any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []any{lic, p, d.ExpiresAt, d.Blacklisted, len(rs), ms, len(audit.Rows)}
+	hooks, err := f.st.WebhookEndpointsSeenBy(f.ctx, f.b.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events int
+	if err := f.st.DB().GetContext(f.ctx, &events, `SELECT count(*) FROM webhook_events WHERE account_id = $1 AND status = 'failed'`, f.b.ID); err != nil {
+		t.Fatal(err)
+	}
+	return []any{lic, p, d.ExpiresAt, d.Blacklisted, len(rs), ms, len(audit.Rows), hooks, events}
 }
 
 // withForeignIDs fills a route's parameters with account B's ids.
@@ -51,6 +59,8 @@ func (f *accessFixture) withForeignIDs(path string) string {
 		path = strings.Replace(path, ":id", id(f.bRecipientID), 1)
 	case strings.Contains(path, "/members/:id"):
 		path = strings.Replace(path, ":id", id(f.bMemberID), 1)
+	case strings.Contains(path, "/webhooks/:id"):
+		path = strings.Replace(strings.Replace(path, ":id", id(f.bWebhookID), 1), ":event", id(f.bWebhookEventID), 1)
 	}
 	return path
 }

@@ -36,6 +36,7 @@ type sweepFixture struct {
 	device  int64           // one of its devices
 	member  int64
 	recip   int64
+	webhook int64 // an endpoint of the demo account, with deliveries in every state
 }
 
 func newSweepFixture(t *testing.T) *sweepFixture {
@@ -58,6 +59,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
+	f.webhook = f.addWebhook(t)
 	// The data a page may show as it is, in any language.
 	f.data = map[string]bool{}
 	var values []string
@@ -67,6 +69,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		`SELECT code FROM data_centers UNION SELECT name FROM data_centers UNION SELECT code FROM packages UNION SELECT name FROM packages`,
 		`SELECT device_key FROM devices`,
 		`SELECT actor FROM audit_log`,
+		`SELECT url FROM webhook_endpoints UNION SELECT type FROM webhook_events UNION SELECT unnest(events) FROM webhook_endpoints`,
 	} {
 		var vs []string
 		if err := db.SelectContext(f.ctx, &vs, q); err != nil {
@@ -75,6 +78,9 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		values = append(values, vs...)
 	}
 	values = append(values, store.TimeZones...)
+	for _, ev := range store.WebhookEvents { // the events' names are the protocol's, in every language
+		values = append(values, string(ev))
+	}
 	for _, v := range values {
 		f.data[v] = true
 		for _, w := range strings.Fields(v) {
@@ -129,6 +135,8 @@ func (f *sweepFixture) ownerPages(t *testing.T) []sweepPage {
 			path = strings.Replace(path, ":id", strconv.FormatInt(f.product, 10), 1)
 		case strings.Contains(path, "/members/:id"):
 			path = strings.Replace(path, ":id", strconv.FormatInt(f.member, 10), 1)
+		case strings.Contains(path, "/webhooks/:id"):
+			path = strings.Replace(path, ":id", strconv.FormatInt(f.webhook, 10), 1)
 		case strings.Contains(path, ":"):
 			t.Fatalf("the sweep does not know how to fill %s", r.Path)
 		}
@@ -155,6 +163,10 @@ func (f *sweepFixture) ownerPages(t *testing.T) []sweepPage {
 		{method: http.MethodPost, path: "/account/password", form: url.Values{"old_password": {"wrong"}, "new_password": {"short"}}},
 		{method: http.MethodPost, path: "/eu-frankfurt/members", form: url.Values{"name": {""}, "email": {"x"}, "password": {"short"}}},
 		{method: http.MethodPost, path: "/eu-frankfurt/products/" + pid + "/blacklist", form: url.Values{"device_keys": {"no such device"}}},
+		{method: http.MethodPost, path: "/eu-frankfurt/webhooks", form: url.Values{"url": {"ftp://10.0.0.1/hook"}}},
+		{method: http.MethodPost, path: "/eu-frankfurt/webhooks", form: url.Values{"url": {"http://192.168.1.1/hook"}, "events": {"device.lapsed"}}},
+		{method: http.MethodPost, path: "/eu-frankfurt/webhooks/" + strconv.FormatInt(f.webhook, 10), form: url.Values{"url": {""}}},
+		{method: http.MethodPost, path: "/eu-frankfurt/webhooks/" + strconv.FormatInt(f.webhook, 10) + "/rotate"}, // the secret, shown once
 	}
 	// What the forms send and the console keeps (a DeviceKey put on the
 	// blacklist) is data on the pages that show it later, as the audit log.
@@ -186,6 +198,7 @@ func (f *sweepFixture) supportSweep(t *testing.T, lang string) (*browser, []swee
 		{method: http.MethodGet, path: "/support?q=eu-frankfurt"}, // data, but no account's name or key
 		{method: http.MethodGet, path: "/eu-frankfurt/licenses"},
 		{method: http.MethodGet, path: "/eu-frankfurt/audit"},
+		{method: http.MethodGet, path: "/eu-frankfurt/webhooks"},
 	}
 }
 
@@ -366,7 +379,8 @@ func TestPages_InChinese_HaveNoEnglishWords(t *testing.T) {
 	f := newSweepFixture(t)
 	b := f.signInAs(t, store.RoleOwner, "zh-CN,zh;q=0.9")
 	report := map[string][]string{}
-	kept := []string{"ProductKey", "DeviceKey", "CSV", "UTC", "English", "ID", "API", "OTA", "MB", "SMTP_URL"}
+	kept := []string{"ProductKey", "DeviceKey", "CSV", "UTC", "English", "ID", "API", "OTA", "MB", "SMTP_URL",
+		"Webhook", "Webhooks", "URL", "HTTP", "https", "whsec", "https://hooks.example.com/activation"}
 	anon := newBrowser(t, f.srv)
 	anon.lang = "zh-CN"
 	pages := append([]sweepPage{{method: http.MethodGet, path: "/signin"},
@@ -427,4 +441,40 @@ func fail(t *testing.T, report map[string][]string, what string) {
 		}
 		t.Errorf("%s: %s: %s", k, what, strings.Join(w, " "))
 	}
+}
+
+// addWebhook registers an endpoint for the demo account, as its owner,
+// with one delivery in each state the page words.
+func (f *sweepFixture) addWebhook(t *testing.T) int64 {
+	t.Helper()
+	var account int64
+	if err := f.st.DB().GetContext(f.ctx, &account, `SELECT account_id FROM products WHERE product_key = 'acme-parking-ps9'`); err != nil {
+		t.Fatal(err)
+	}
+	owner := store.SystemActor("owner")
+	sc := store.Scope{AccountID: account}
+	e, _, err := f.st.SaveWebhookEndpoint(f.ctx, sc, store.WebhookInput{URL: "https://93.184.215.14/hooks/activation",
+		Events: []string{string(store.EventDeviceActivated), string(store.EventDeviceLapsed)}, Enabled: true, Actor: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE webhook_events SET status = 'delivered', delivered_at = created_at, attempts = 1, last_status = 204, last_latency_ms = 87 WHERE id = $1`,
+		`UPDATE webhook_events SET status = 'failed', attempts = 12, last_status = 500, last_latency_ms = 1204, last_error = 'status' WHERE id = $1`,
+		`UPDATE webhook_events SET attempts = 2, last_error = 'timeout', last_latency_ms = 10000 WHERE id = $1`,
+		`UPDATE webhook_events SET attempts = 1, last_error = 'forbidden' WHERE id = $1`,
+		`UPDATE webhook_events SET attempts = 1, last_error = 'redirect', last_status = 302 WHERE id = $1`,
+		`UPDATE webhook_events SET attempts = 1, last_error = 'connect' WHERE id = $1`,
+		`UPDATE webhook_events SET status = 'delivering', attempts = 1, claim_token = 'x', claimed_at = created_at WHERE id = $1`,
+		`SELECT $1::bigint`, // waiting
+	} {
+		id, err := f.st.SendTestWebhook(f.ctx, sc, store.WebhookRef{ID: e.ID, Actor: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.DB().ExecContext(f.ctx, q, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e.ID
 }

@@ -98,6 +98,18 @@ func NewServer(h *Handler) *echo.Echo {
 	dc.POST("/recipients/:id/delete", h.deleteRecipient).Name = routenames.DeleteRecipient
 	dc.POST("/recipients/test", h.sendTestAlert).Name = routenames.TestAlert
 	dc.POST("/recipients/threshold", h.setAlertThreshold).Name = routenames.AlertThreshold
+	// Webhooks for license events (docs/webhooks.md): every person of the
+	// account reads the page; the owner and sub-accounts that manage
+	// licenses change endpoints.
+	dc.GET("/webhooks", h.webhooks).Name = routenames.Webhooks
+	dc.POST("/webhooks", h.addWebhook, h.requireManage).Name = routenames.AddWebhook
+	dc.GET("/webhooks/:id", h.editWebhookForm, h.requireManage).Name = routenames.EditWebhook
+	dc.POST("/webhooks/:id", h.updateWebhook, h.requireManage).Name = routenames.UpdateWebhook
+	dc.POST("/webhooks/:id/enabled", h.setWebhookEnabled, h.requireManage).Name = routenames.SetWebhookEnabled
+	dc.POST("/webhooks/:id/rotate", h.rotateWebhook, h.requireManage).Name = routenames.RotateWebhook
+	dc.POST("/webhooks/:id/test", h.testWebhook, h.requireManage).Name = routenames.TestWebhook
+	dc.POST("/webhooks/:id/delete", h.deleteWebhook, h.requireManage).Name = routenames.DeleteWebhook
+	dc.POST("/webhooks/:id/events/:event/redeliver", h.redeliverWebhook, h.requireManage).Name = routenames.RedeliverWebhook
 	// The viewer's own settings.
 	dc.GET("/settings", h.settings).Name = routenames.Settings
 	dc.POST("/settings", h.saveSettings).Name = routenames.SaveSettings

@@ -119,17 +119,28 @@ func raise(ctx context.Context, q sqlx.ExtContext, trigger, products string, pro
 	if productIDs != nil {
 		ids = pq.Array(productIDs)
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO alert_events (product_id, trigger, account_id, raised_at)
+	var raised []int64
+	err := sqlx.SelectContext(ctx, q, &raised, `INSERT INTO alert_events (product_id, trigger, account_id, raised_at)
 		SELECT x.id, $2, x.account_id, $1 FROM (`+products+`) x
 		WHERE NOT EXISTS (SELECT 1 FROM alert_events e WHERE e.product_id = x.id AND e.trigger = $2 AND e.raised_at IS NOT NULL)
 		ORDER BY x.id
-		ON CONFLICT (product_id, trigger) DO UPDATE SET raised_at = EXCLUDED.raised_at WHERE alert_events.raised_at IS NULL`,
+		ON CONFLICT (product_id, trigger) DO UPDATE SET raised_at = EXCLUDED.raised_at WHERE alert_events.raised_at IS NULL
+		RETURNING product_id`,
 		now, trigger, ids)
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	// The alerts that have a webhook event go out as it is raised (docs/webhooks.md, "Events").
+	if typ, ok := alertWebhooks[trigger]; ok {
+		if err := emitProductEvents(ctx, q, typ, raised, now); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(raised)), nil
 }
+
+// alertWebhooks are the webhook events of the alert triggers that have one.
+var alertWebhooks = map[string]WebhookEvent{TriggerLowCodes: EventCodesLow, TriggerShortfall: EventShortfall}
 
 // lowCodesSQL picks the live products, among $3 (NULL: all), whose available
 // codes are at or below their account's threshold.

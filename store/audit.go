@@ -49,6 +49,11 @@ const (
 	OpSignIn          AuditOperation = "signed in"
 	OpSignInFailed    AuditOperation = "sign-in failed"
 	OpSupportView     AuditOperation = "support view"
+	OpWebhookAdd      AuditOperation = "webhook add"
+	OpWebhookUpdate   AuditOperation = "webhook update"
+	OpWebhookRotate   AuditOperation = "webhook secret rotation"
+	OpWebhookDelete   AuditOperation = "webhook delete"
+	OpWebhookDisabled AuditOperation = "webhook disabled"
 )
 
 // AuditMessage is an entry's description as messages of the console's files
@@ -130,10 +135,11 @@ const (
 	AuditSecurity   AuditType = "security"
 	AuditSignIn     AuditType = "sign-in"
 	AuditSupport    AuditType = "support"
+	AuditWebhooks   AuditType = "webhooks"
 )
 
 // AuditTypes are the audit types in the type filter's order.
-var AuditTypes = []AuditType{AuditLicense, AuditRenewal, AuditAlerts, AuditSubAccount, AuditSecurity, AuditSignIn, AuditSupport}
+var AuditTypes = []AuditType{AuditLicense, AuditRenewal, AuditAlerts, AuditSubAccount, AuditSecurity, AuditSignIn, AuditSupport, AuditWebhooks}
 
 func (f AuditFilter) where(accountID int64) (string, []any) {
 	args := []any{accountID}

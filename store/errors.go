@@ -142,6 +142,8 @@ const (
 	CodeTokenRevoked     = "token_revoked"
 	CodeNotEnterprise    = "not_enterprise"
 	CodeAutoRenewOff     = "auto_renew_off" // a blacklist change while automatic renewal is off
+	CodeUnknownEndpoint  = "unknown_webhook_endpoint"
+	CodeTooManyEndpoints = "too_many_webhook_endpoints"
 )
 
 // isUniqueViolation tells whether err is PostgreSQL's unique_violation (23505),

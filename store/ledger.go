@@ -132,11 +132,16 @@ func (s *Store) Purchase(ctx context.Context, in PurchaseOrder) (order PurchaseO
 			in.AccountID, in.DataCenter, pkg, in.Quantity, in.Quantity-assigned, assigned); err != nil {
 			return err
 		}
+		var creditedID *int64
 		if product != nil {
 			actor := SystemActor("order " + in.OrderNo)
 			if err := creditProduct(ctx, tx, *product, pkg, in.Quantity, actor, s.Now()); err != nil {
 				return err
 			}
+			creditedID = &product.ID
+		}
+		if err := emitPurchased(ctx, tx, in, creditedID, s.Now()); err != nil {
+			return err
 		}
 		order, err = orderByNo(ctx, tx, in.OrderNo)
 		return err
@@ -196,9 +201,11 @@ func creditProduct(ctx context.Context, tx *sqlx.Tx, p lockedProduct, pkg, quant
 		p.ID, pkg, quantity); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (account_id, dc, product_id, package_id, quantity, user_id, operator, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.AccountID, p.DC, p.ID, pkg, quantity, actor.userID(), actor.Name, now)
-	return err
+	if _, err := tx.ExecContext(ctx, `INSERT INTO assignments (account_id, dc, product_id, package_id, quantity, user_id, operator, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.AccountID, p.DC, p.ID, pkg, quantity, actor.userID(), actor.Name, now); err != nil {
+		return err
+	}
+	return emitAssigned(ctx, tx, p, pkg, quantity, actor.Name, now)
 }
 
 // Assignment is one assignment of codes to a product (docs/codes.md, "Assigning codes").

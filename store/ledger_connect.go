@@ -148,6 +148,12 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 			if _, err = tx.ExecContext(ctx, `UPDATE devices SET waiting_since = coalesce(waiting_since, $2), deleted_at = NULL WHERE id = $1`, d.ID, now); err != nil {
 				return err
 			}
+			if d.WaitingSince == nil {
+				// The first refusal of its wait: the event (docs/webhooks.md, "Events").
+				if err := emitDeviceEvents(ctx, tx, EventDeviceRefused, []int64{d.ID}, now); err != nil {
+					return err
+				}
+			}
 			return noteAlert(ctx, tx, fast.ProductID, eventRefused, now)
 		}
 
@@ -175,6 +181,15 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 		if d.LapsedAt == nil {
 			if _, err = tx.ExecContext(ctx, `UPDATE devices SET lapsed_at = $2, lapse_reason = $3 WHERE id = $1`, d.ID, now, reason); err != nil {
 				return err
+			}
+			if err := emitDeviceEvents(ctx, tx, EventDeviceLapsed, []int64{d.ID}, now); err != nil {
+				return err
+			}
+			if reason == ReasonNoCode {
+				// It lapses with this refusal: refused for lack of a code too.
+				if err := emitDeviceEvents(ctx, tx, EventDeviceRefused, []int64{d.ID}, now); err != nil {
+					return err
+				}
 			}
 		}
 		if reason == ReasonNoCode {
@@ -253,6 +268,13 @@ func consumeCode(ctx context.Context, tx *sqlx.Tx, deviceID, productID int64, ki
 		return r, false, nil
 	}
 	if err != nil {
+		return r, false, err
+	}
+	typ := EventDeviceRenewed
+	if kind == ActivationFirst {
+		typ = EventDeviceActivated
+	}
+	if err := emitDeviceEvents(ctx, tx, typ, []int64{deviceID}, now); err != nil {
 		return r, false, err
 	}
 	return r, true, noteAlert(ctx, tx, productID, eventConsumed, now)

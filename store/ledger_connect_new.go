@@ -121,6 +121,7 @@ func (s *Store) activateBatch(ctx context.Context, batch []*newDevice) {
 		return
 	}
 	var rows []struct {
+		ID          int64     `db:"id"`
 		ProductID   int64     `db:"product_id"`
 		Key         string    `db:"device_key"`
 		ActivatedAt time.Time `db:"activated_at"`
@@ -138,9 +139,12 @@ func (s *Store) activateBatch(ctx context.Context, batch []*newDevice) {
 		if len(rows) == 0 {
 			return nil
 		}
-		spent := make([]int64, 0, len(rows))
+		spent, devices := make([]int64, 0, len(rows)), make([]int64, 0, len(rows))
 		for _, r := range rows {
-			spent = append(spent, r.ProductID)
+			spent, devices = append(spent, r.ProductID), append(devices, r.ID)
+		}
+		if err := emitDeviceEvents(ctx, tx, EventDeviceActivated, devices, now); err != nil {
+			return err
 		}
 		// The alerts of the products that spent codes (alerts.go), in this transaction.
 		_, err := raiseLowCodes(ctx, tx, distinct(spent), now)
@@ -217,7 +221,7 @@ const (
 			UPDATE products SET available = available - x.n, consumed = consumed + x.n
 			FROM (SELECT product_id, count(*) AS n FROM d GROUP BY product_id) x WHERE products.id = x.product_id
 		)
-		SELECT product_id, device_key, activated_at, expires_at FROM d`
+		SELECT id, product_id, device_key, activated_at, expires_at FROM d`
 )
 
 // connectStatements holds the prepared statements of the connect path.

@@ -177,6 +177,9 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time, part, parts int, 
 				pq.Array(lapse), pq.Array(lapseReasons), now); err != nil {
 				return err
 			}
+			if err := emitDeviceEvents(ctx, tx, EventDeviceLapsed, lapse, now); err != nil {
+				return err
+			}
 		}
 		if len(swept) > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE devices SET deleted_at = $2 WHERE id = ANY($1)`, pq.Array(swept), now); err != nil {
@@ -211,5 +214,8 @@ func renewDevices(ctx context.Context, tx *sqlx.Tx, deviceIDs, productIDs []int6
 		)
 		UPDATE devices d SET activated_at = a.activated_at, expires_at = a.expires_at, last_kind = 'renewal', activations = d.activations + 1
 		FROM a WHERE d.id = a.device_id`, pq.Array(deviceIDs), pq.Array(productIDs), pq.Array(from), now)
-	return err
+	if err != nil {
+		return err
+	}
+	return emitDeviceEvents(ctx, tx, EventDeviceRenewed, deviceIDs, now)
 }

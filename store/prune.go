@@ -13,7 +13,13 @@ const pruneBatch = 1000
 type PruneStats struct {
 	Sessions       int64
 	SignInFailures int64
+	WebhookEvents  int64
 }
+
+// WebhookKeep is how long a delivered or failed webhook event is kept (the
+// page shows the latest; a receiver that missed one has had its day of
+// retries and a person's redelivery).
+const WebhookKeep = 30 * 24 * time.Hour
 
 // Prune deletes the sessions no request can use any more (signed out or
 // revoked, idle longer than idle, or older than lifetime) and the sign-in
@@ -30,6 +36,11 @@ func (s *Store) Prune(ctx context.Context, idle, lifetime time.Duration) (PruneS
 	}
 	st.SignInFailures, err = s.pruneBatches(ctx, `DELETE FROM sign_in_failures WHERE id IN (SELECT id FROM sign_in_failures
 		WHERE at <= $1 LIMIT `+itoa(pruneBatch)+`)`, now.Add(-throttleWindow))
+	if err != nil {
+		return st, err
+	}
+	st.WebhookEvents, err = s.pruneBatches(ctx, `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events
+		WHERE status IN ('delivered', 'failed') AND created_at <= $1 LIMIT `+itoa(pruneBatch)+`)`, now.Add(-WebhookKeep))
 	return st, err
 }
 

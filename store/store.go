@@ -32,6 +32,8 @@ type Store struct {
 	maxLag      time.Duration
 	standbyLog  *slog.Logger
 	standbys    *standbys // nil: every read goes to the primary
+	// webhookGuard is where webhook endpoints may be (webhook_guard.go).
+	webhookGuard WebhookGuard
 }
 
 // Option changes how a Store is built.

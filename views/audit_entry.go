@@ -53,6 +53,16 @@ func AuditOperationText(ctx context.Context, op string) string {
 		return T(ctx, "audit.op.sign_in_failed")
 	case store.OpSupportView:
 		return T(ctx, "audit.op.support_view")
+	case store.OpWebhookAdd:
+		return T(ctx, "audit.op.webhook_add")
+	case store.OpWebhookUpdate:
+		return T(ctx, "audit.op.webhook_update")
+	case store.OpWebhookRotate:
+		return T(ctx, "audit.op.webhook_rotate")
+	case store.OpWebhookDelete:
+		return T(ctx, "audit.op.webhook_delete")
+	case store.OpWebhookDisabled:
+		return T(ctx, "audit.op.webhook_disabled")
 	}
 	return op
 }

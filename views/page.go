@@ -18,7 +18,7 @@ import (
 // anti-forgery token and the URLs of the routes are not copied into props.
 type Page struct {
 	Title       string
-	Nav         string // the navigation entry to mark current: overview, near-expiry, recipients, audit, settings
+	Nav         string // the navigation entry to mark current: overview, near-expiry, recipients, webhooks, audit, settings
 	UserEmail   string
 	UserRole    store.Role
 	AccountName string

@@ -155,6 +155,8 @@ func AuditTypeText(ctx context.Context, t store.AuditType) string {
 		return T(ctx, "audit_type.sign_in")
 	case store.AuditSupport:
 		return T(ctx, "audit_type.support")
+	case store.AuditWebhooks:
+		return T(ctx, "audit_type.webhooks")
 	}
 	return string(t)
 }

@@ -43,6 +43,9 @@ type results struct {
 	pgbench                  pgbenchResult
 	renewal                  store.RenewalStats
 	renewalTook              time.Duration
+	renewalHooks             store.RenewalStats // the same pass with a webhook endpoint registered
+	renewalHooksTook         time.Duration
+	hookEvents               int64 // the events that pass wrote
 	exportRows               int64
 	exportTook               time.Duration
 	exportRSSBefore          int64
@@ -369,21 +372,54 @@ func benchRenewal(ctx context.Context, cfg config, res *results, dbURL string, l
 		return err
 	}
 	defer st.Close()
-	var at time.Time
-	if err := st.DB().GetContext(ctx, &at, `SELECT expires_at FROM devices
-		WHERE lapsed_at IS NULL AND deleted_at IS NULL AND waiting_since IS NULL AND expires_at > now()
-		ORDER BY expires_at, id OFFSET $1 - 1 LIMIT 1`, cfg.renewals); err != nil {
-		return fmt.Errorf("the %d-th expiry: %w", cfg.renewals, err)
+	// Two passes of cfg.renewals expiries each: the first with a webhook
+	// endpoint of the account wanting every device event (so each renewal and
+	// lapse writes an event in the pass's transactions), the next without.
+	// The pass with webhooks goes first, on the colder cache.
+	var at []time.Time
+	if err := st.DB().SelectContext(ctx, &at, `SELECT expires_at FROM (SELECT expires_at, row_number() OVER (ORDER BY expires_at, id) AS n FROM devices
+		WHERE lapsed_at IS NULL AND deleted_at IS NULL AND waiting_since IS NULL AND expires_at > now()) x
+		WHERE n IN ($1::bigint, 2 * $1::bigint) ORDER BY n`, cfg.renewals); err != nil || len(at) != 2 {
+		return fmt.Errorf("the %d-th and %d-th expiries: %v", cfg.renewals, 2*cfg.renewals, err)
 	}
-	clocked, err := store.Open(ctx, dbURL, store.WithPoolSize(8), store.WithClock(func() time.Time { return at }))
+	pass := func(at time.Time) (store.RenewalStats, time.Duration, error) {
+		clocked, err := store.Open(ctx, dbURL, store.WithPoolSize(8), store.WithClock(func() time.Time { return at }),
+			store.WithWebhookGuard(store.WebhookGuard{AllowPrivate: true}))
+		if err != nil {
+			return store.RenewalStats{}, 0, err
+		}
+		defer clocked.Close()
+		logf("renewal pass at %s", at.Format(time.RFC3339))
+		t0 := time.Now()
+		stats, err := clocked.RenewalPass(ctx)
+		return stats, time.Since(t0), err
+	}
+	hooks := store.WithWebhookGuard(store.WebhookGuard{AllowPrivate: true})
+	withHooks, err := store.Open(ctx, dbURL, store.WithPoolSize(2), hooks)
 	if err != nil {
 		return err
 	}
-	defer clocked.Close()
-	logf("renewal pass at %s", at.Format(time.RFC3339))
-	t0 := time.Now()
-	res.renewal, err = clocked.RenewalPass(ctx)
-	res.renewalTook = time.Since(t0)
+	defer withHooks.Close()
+	sc := store.Scope{AccountID: large.ID, DC: large.HomeDC}
+	owner := store.SystemActor(largeOwner)
+	// A receiver that is never there: the console's deliverer fails each
+	// attempt at once and retries after its backoff, as for a dead endpoint.
+	e, _, err := withHooks.SaveWebhookEndpoint(ctx, sc, store.WebhookInput{URL: "http://127.0.0.1:9/bench", Enabled: true, Actor: owner,
+		Events: []string{string(store.EventDeviceRenewed), string(store.EventDeviceLapsed)}})
+	if err != nil {
+		return err
+	}
+	if res.renewalHooks, res.renewalHooksTook, err = pass(at[0]); err != nil {
+		return err
+	}
+	if err := st.DB().GetContext(ctx, &res.hookEvents, `SELECT count(*) FROM webhook_events WHERE endpoint_id = $1`, e.ID); err != nil {
+		return err
+	}
+	logf("renewal with webhooks: %+v in %s, %d events", res.renewalHooks, res.renewalHooksTook, res.hookEvents)
+	if _, err := withHooks.DeleteWebhookEndpoint(ctx, sc, store.WebhookRef{ID: e.ID, Actor: owner}); err != nil {
+		return err
+	}
+	res.renewal, res.renewalTook, err = pass(at[1])
 	logf("renewal: %+v in %s", res.renewal, res.renewalTook)
 	return err
 }

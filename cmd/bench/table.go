@@ -65,6 +65,11 @@ func (r *results) table(cfg config) string {
 	w("| Renewal worker: %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s) | | | ≥ 20,000/s | %s |\n",
 		num(float64(cfg.renewals)), num(rate), num(float64(r.renewal.Renewed)), num(float64(r.renewal.Lapsed)), r.renewalTook.Round(time.Millisecond),
 		yes(rate >= renewalsTarget))
+	hooksRate := float64(r.renewalHooks.Renewed) / r.renewalHooksTook.Seconds()
+	slower := 100 * (1 - hooksRate/rate)
+	w("| Renewal worker with a webhook endpoint (renewed, lapsed): %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s; %s events written) | | | ≤ 20 %% slower than without | %s (%.0f %% slower) |\n",
+		num(float64(cfg.renewals)), num(hooksRate), num(float64(r.renewalHooks.Renewed)), num(float64(r.renewalHooks.Lapsed)),
+		r.renewalHooksTook.Round(time.Millisecond), num(float64(r.hookEvents)), yes(slower <= 20), slower)
 	exportRate := float64(r.exportRows) / r.exportTook.Seconds()
 	w("| CSV export of %s devices of one product | %s rows/s (%s) | console RSS %s before, peak %s during | | ≥ 100,000 rows/s, flat memory | %s |\n",
 		num(float64(r.exportRows)), num(exportRate), r.exportTook.Round(time.Millisecond), mib(r.exportRSSBefore), mib(r.exportRSSPeak),

@@ -137,6 +137,9 @@ type serveSettings struct {
 	proxies       []*net.IPNet  // may set X-Forwarded-For (CONSOLE_TRUSTED_PROXIES)
 	replicas      []string      // standbys for reads (DATABASE_REPLICA_URL)
 	maxLag        time.Duration // how far behind one may be and still serve them
+	// webhooksPrivate lets webhook endpoints be at private, loopback and
+	// link-local addresses (docs/webhooks.md, "Safety").
+	webhooksPrivate bool
 }
 
 // durationEnv reads a duration from the environment, or def when unset.
@@ -180,6 +183,9 @@ func parseServeSettings(args []string, stderr io.Writer) (serveSettings, error) 
 		return s, err
 	}
 	fs.DurationVar(&s.maxLag, "replica-max-lag", maxLag, "a standby further behind the primary than this serves no reads until it catches up [CONSOLE_REPLICA_MAX_LAG]")
+	allowPrivate := envOr("CONSOLE_WEBHOOKS_ALLOW_PRIVATE", "false")
+	fs.BoolVar(&s.webhooksPrivate, "webhooks-allow-private", allowPrivate == "true" || allowPrivate == "1",
+		"let webhook endpoints be at private, loopback, link-local and other reserved addresses (the operator's own network); off by default [CONSOLE_WEBHOOKS_ALLOW_PRIVATE]")
 	proxies := fs.String("trusted-proxies", envOr("CONSOLE_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of the load balancers allowed to set X-Forwarded-For; empty: the connection's peer is the client [CONSOLE_TRUSTED_PROXIES]")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: console serve [flags]\n\nflags:")

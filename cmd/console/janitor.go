@@ -25,8 +25,8 @@ func janitor(ctx context.Context, st *store.Store, idle, lifetime, interval time
 			return
 		case err != nil:
 			log.Error("pruning sessions and sign-in failures failed; retrying at the next interval", "err", err)
-		case stats.Sessions+stats.SignInFailures > 0:
-			log.Info("pruned", "sessions", stats.Sessions, "sign_in_failures", stats.SignInFailures)
+		case stats.Sessions+stats.SignInFailures+stats.WebhookEvents > 0:
+			log.Info("pruned", "sessions", stats.Sessions, "sign_in_failures", stats.SignInFailures, "webhook_events", stats.WebhookEvents)
 		}
 		select {
 		case <-ctx.Done():

@@ -11,10 +11,20 @@ import (
 	"strings"
 
 	"activation-console/cmd/console/mailer"
+	"activation-console/cmd/console/webhooks"
 	"activation-console/handlers"
 	"activation-console/store"
 	mailviews "activation-console/views/mail"
 )
+
+// newWebhookDeliverer builds the webhook outbox's deliverer; the owner's
+// mail about an endpoint it disables goes through the mail outbox.
+func newWebhookDeliverer(cfg serveSettings, st *store.Store, log *slog.Logger) *webhooks.Deliverer {
+	if cfg.webhooksPrivate {
+		log.Warn("webhook endpoints may be at private and loopback addresses (CONSOLE_WEBHOOKS_ALLOW_PRIVATE)")
+	}
+	return &webhooks.Deliverer{Store: st, Log: log, Render: mailviews.NewRenderer(cfg.publicURL, handlers.Reverse()).WebhookDisabled}
+}
 
 // checkMailSettings refuses SMTP settings that cannot work, before the
 // console starts, and fills in the public URL's default.

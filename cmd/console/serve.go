@@ -51,7 +51,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(s.errs, nil))
-	var opts []store.Option
+	opts := []store.Option{store.WithWebhookGuard(store.WebhookGuard{AllowPrivate: cfg.webhooksPrivate})}
 	if len(cfg.replicas) > 0 {
 		opts = append(opts, store.WithStandbys(cfg.replicas, cfg.maxLag, log))
 	}
@@ -94,7 +94,8 @@ func runServe(ctx context.Context, s streams, args []string) error {
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	var worker sync.WaitGroup
 	worker.Go(func() { renewalWorker(workerCtx, db.store, cfg.dcs, cfg.renewInterval, log, h.ObserveRenewalPass) })
-	worker.Go(func() { sender.Run(workerCtx) }) // resource alert mails: digest and deliver (docs/alerts.md, "How they travel")
+	worker.Go(func() { sender.Run(workerCtx) })                                  // resource alert mails: digest and deliver (docs/alerts.md, "How they travel")
+	worker.Go(func() { newWebhookDeliverer(cfg, db.store, log).Run(workerCtx) }) // webhook events (docs/webhooks.md, "Delivery")
 	worker.Go(func() { janitor(workerCtx, db.store, cfg.sessionIdle, cfg.sessionLife, janitorInterval, log) })
 
 	printWelcome(s, ln.Addr(), signIns)
@@ -120,7 +121,7 @@ func runServe(ctx context.Context, s streams, args []string) error {
 		err = errors.Join(err, fmt.Errorf("draining requests: %w", shutdownErr))
 	}
 	worker.Wait()
-	log.Info("renewal worker and mail sender stopped at a safe point")
+	log.Info("renewal worker, mail sender and webhook deliverer stopped at a safe point")
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

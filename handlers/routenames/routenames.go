@@ -81,3 +81,16 @@ const (
 	DisableMember      = "member.disable"
 	EnableMember       = "member.enable"
 )
+
+// Webhooks (docs/webhooks.md): the page, and the changes to an endpoint (param: endpoint id).
+const (
+	Webhooks          = "webhooks"
+	AddWebhook        = "webhooks.add"
+	EditWebhook       = "webhook.edit"
+	UpdateWebhook     = "webhook.update"
+	SetWebhookEnabled = "webhook.enabled"
+	RotateWebhook     = "webhook.rotate"
+	TestWebhook       = "webhook.test"
+	DeleteWebhook     = "webhook.delete"
+	RedeliverWebhook  = "webhook.redeliver" // params: endpoint id, event id
+)
