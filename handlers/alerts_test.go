@@ -242,15 +242,16 @@ func TestDeliveryLog_SaysWhatBecameOfEachMail(t *testing.T) {
 		}
 		return id
 	}
-	sent, retrying, unknown := queue("sent"), queue("retrying"), queue("unknown")
+	sent, logged, retrying, unknown := queue("sent"), queue("logged"), queue("retrying"), queue("unknown")
 	queued := queue("queued")
 	if _, err := f.st.ClaimMail(f.ctx, "tok", 10); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []int64{sent, unknown} {
+	for _, id := range []int64{sent, logged, unknown} {
 		f.st.MarkMailSending(f.ctx, id, "tok")
 	}
 	f.st.MarkMailSent(f.ctx, sent, "tok")
+	f.st.MarkMailLogged(f.ctx, logged, "tok")
 	f.st.RetryMail(f.ctx, retrying, "tok", "451 4.3.0 try again later")
 	f.st.MarkMailUnknown(f.ctx, unknown, "tok", "the mail server's answer was lost: EOF")
 	f.st.ReleaseMail(f.ctx, []int64{queued}, "tok")
@@ -263,6 +264,7 @@ func TestDeliveryLog_SaysWhatBecameOfEachMail(t *testing.T) {
 	})
 	for subject, prefix := range map[string]string{
 		"Alert sent":     "Sent ",
+		"Alert logged":   "Written to the log ",
 		"Alert retrying": "Retrying Attempt 1 failed: 451 4.3.0 try again later. Next try",
 		"Alert unknown":  "Not confirmed The mail server's answer was lost, so it may or may not have arrived.",
 		"Alert queued":   "Queued",
@@ -270,6 +272,9 @@ func TestDeliveryLog_SaysWhatBecameOfEachMail(t *testing.T) {
 		if !strings.HasPrefix(got[subject], prefix) {
 			t.Errorf("%s: status %q, want %q…", subject, got[subject], prefix)
 		}
+	}
+	if got := got["Alert logged"]; !strings.Contains(got, "nobody received it") || strings.Contains(got, "Sent") {
+		t.Errorf("a mail only written to the log reads %q; it must say that nobody received it", got)
 	}
 	if n := doc.Find("#deliveries th[scope=col]").Length(); n != 4 {
 		t.Errorf("%d column headers", n)

@@ -60,6 +60,26 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		}
 	}
 	f.webhook = f.addWebhook(t)
+	// A mail written to the log for want of a mail server, so that the
+	// delivery log's words for it are swept too (its subject is data).
+	var acct int64
+	if err := db.GetContext(f.ctx, &acct, `SELECT account_id FROM users WHERE role = 'owner' AND lower(email) = lower($1)`, f.people[0].Email); err != nil {
+		t.Fatal(err)
+	}
+	mail, err := f.st.QueueMail(f.ctx, store.OutgoingMail{AccountID: acct, Kind: store.MailKindTest, DedupeKey: "sweep-logged",
+		Recipients: []string{f.people[0].Email}, Mail: store.Mail{Subject: f.people[0].Email, Text: "t", HTML: "h"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.ClaimMail(f.ctx, "sweep", 10); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.st.MarkMailSending(f.ctx, mail, "sweep"); !ok || err != nil {
+		t.Fatalf("sending the sweep's mail: %v %v", ok, err)
+	}
+	if err := f.st.MarkMailLogged(f.ctx, mail, "sweep"); err != nil {
+		t.Fatal(err)
+	}
 	// The data a page may show as it is, in any language.
 	f.data = map[string]bool{}
 	var values []string

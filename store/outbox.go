@@ -11,7 +11,8 @@ package store
 //  2. MarkMailSending: claimed -> sending, committed before the first SMTP
 //     command of the message, and only by the holder of the token.
 //  3. The SMTP transaction, with a Message-ID derived from the dedupe key.
-//  4. MarkMailSent, or RetryMail when the server's answer proves it did not
+//  4. MarkMailSent (MarkMailLogged when there is no mail server and the
+//     mail was only written to the log), or RetryMail when the server's answer proves it did not
 //     take the message (then it is safe to send again), or MarkMailUnknown
 //     when the answer was lost (the connection broke after the message's
 //     final dot).
@@ -45,6 +46,7 @@ const (
 	MailClaimed = "claimed"
 	MailSending = "sending"
 	MailSent    = "sent"
+	MailLogged  = "logged" // written to the console's log: no mail server is configured
 	MailFailed  = "failed"
 	MailUnknown = "unknown"
 )
@@ -194,8 +196,20 @@ func (s *Store) MarkMailSending(ctx context.Context, id int64, token string) (bo
 // MarkMailSent records that the server accepted the mail. It holds also for
 // a row RecoverMail had given up as unknown: the sender's word is better.
 func (s *Store) MarkMailSent(ctx context.Context, id int64, token string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $3, last_error = NULL
-		WHERE id = $1 AND claim_token = $2 AND status IN ('sending', 'unknown')`, id, token, s.Now())
+	return s.markMailDone(ctx, id, token, MailSent)
+}
+
+// MarkMailLogged records that the mail was written to the console's log
+// instead of being sent, because no mail server is configured: nobody
+// received it, and the delivery log says so.
+func (s *Store) MarkMailLogged(ctx context.Context, id int64, token string) error {
+	return s.markMailDone(ctx, id, token, MailLogged)
+}
+
+// markMailDone ends a mail's delivery in status sent or logged.
+func (s *Store) markMailDone(ctx context.Context, id int64, token, status string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET status = $4, sent_at = $3, last_error = NULL
+		WHERE id = $1 AND claim_token = $2 AND status IN ('sending', 'unknown')`, id, token, s.Now(), status)
 	return err
 }
 

@@ -20,6 +20,7 @@ func TestAlerts_SetTheThresholdAndSendATestAlert(t *testing.T) {
 		j.waitVisible("#alert-threshold-input")
 
 		j.setField("#alert-threshold-input", "-5")
+		j.expectRefusal(422, "/eu-frankfurt/recipients/threshold")
 		j.click(`#alert-threshold button[type=submit]`)
 		j.waitVisible("#alert-threshold-error")
 		if got := j.textOf("#alert-threshold-error"); got != j.say("alerts.threshold_range") {

@@ -111,6 +111,7 @@ func TestAssign_TooManyShowsTheErrorAtTheQuantityAndAssignsNothing(t *testing.T)
 		j.click("#assign-products button.pick")
 		j.waitVisible("#assign-quantity")
 		j.typeInto("#assign-quantity", "151")
+		j.expectRefusal(422, "/eu-frankfurt/assign")
 		j.click(`#assign-form button[type=submit]`)
 		j.waitVisible("#assign-quantity-error")
 		if got := j.textOf("#assign-quantity-error"); !strings.Contains(got, "150") {

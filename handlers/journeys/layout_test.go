@@ -44,6 +44,9 @@ func TestLayout_EveryPageFitsTheWindowInBothLanguages(t *testing.T) {
 				{"not-found", "/eu-frankfurt/no-such-page"},
 				{"product", productPath(j.thermo)},
 			} {
+				if p.name == "not-found" {
+					j.expectRefusal(404, p.path)
+				}
 				j.visit(p.path)
 				j.fits(lang, p.name)
 			}

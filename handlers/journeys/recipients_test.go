@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"activation-console/store"
 	"activation-console/views"
 )
@@ -24,6 +26,7 @@ func TestRecipients_AddABadThenAGoodAddressAndRemoveIt(t *testing.T) {
 
 		j.typeInto("#recipient-name", "Night shift")
 		j.typeInto("#recipient-email", "night-shift.acme.example")
+		j.expectRefusal(422, "/eu-frankfurt/recipients")
 		j.click(`.recipient-add button[type=submit]`)
 		j.waitVisible("#recipient-email-error")
 		if got := j.textOf("#recipient-email-error"); !strings.Contains(got, j.say("err.not_an_email", "Address", `"night-shift.acme.example"`)) {
@@ -69,6 +72,32 @@ func TestRecipients_AddABadThenAGoodAddressAndRemoveIt(t *testing.T) {
 		j.waitCount("#recipients tbody tr", 1)
 		if got := j.textsOf("#recipients tbody tr td:nth-child(2)"); strings.Join(got, ",") != ownerEmail {
 			t.Errorf("after removing, the recipients are %q", got)
+		}
+	})
+}
+
+// TestRecipients_ASwapCopiesNoInlineStyle adds a recipient while the list
+// carries a style set from script, as a browser extension, a password
+// manager or the browser's own tools set one. htmx, while settling a swap,
+// copies the old element's "settle" attributes onto its replacement; with
+// "style" among them (its default) it writes a style attribute, which the
+// Content-Security-Policy blocks and the browser reports as a violation.
+// The console settles classes only (views/layout.go, htmxConfig).
+func TestRecipients_ASwapCopiesNoInlineStyle(t *testing.T) {
+	eachLanguage(t, func(t *testing.T, lang store.Language) {
+		j := start(t, lang)
+		j.signInOwner()
+		j.visit("/eu-frankfurt/recipients")
+		j.waitVisible("#recipient-email")
+		// CSSOM writes are allowed by the policy; only style attributes
+		// written as markup or with setAttribute are not.
+		eval[chromedp.Void](j, `document.getElementById("recipients").style.outline = "1px solid transparent"`)
+		j.typeInto("#recipient-email", "night-shift@acme.example")
+		j.click(`.recipient-add button[type=submit]`)
+		j.waitCount("#recipients tbody tr", 2)
+		j.flush()
+		if got := eval[string](j, `document.getElementById("recipients").getAttribute("style") || ""`); got != "" {
+			t.Errorf("the new list took over the old one's style %q", got)
 		}
 	})
 }

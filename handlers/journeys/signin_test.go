@@ -67,6 +67,7 @@ func TestSignIn_WrongPasswordIsRefusedWithAMessage(t *testing.T) {
 
 		j.typeInto("#email", ownerEmail)
 		j.typeInto("#password", "not the password")
+		j.expectRefusal(422, "/signin")
 		j.clickAndLoad(`form[action="/signin"] button[type=submit]`)
 		if got := j.textOf(".form-error"); got != j.say("signin.bad_credentials") {
 			t.Errorf("after a wrong password the page says %q", got)

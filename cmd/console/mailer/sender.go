@@ -71,7 +71,7 @@ type Sender struct {
 
 // Stats counts what one round did.
 type Stats struct {
-	Digests, Sent, Retried, Failed, Unknown, Recovered int
+	Digests, Sent, Logged, Retried, Failed, Unknown, Recovered int
 }
 
 func (s *Sender) init() {
@@ -110,7 +110,7 @@ func (s *Sender) Run(ctx context.Context) {
 		case err != nil:
 			s.Log.Error("mail sender round failed; trying again shortly", "err", err)
 		case st != Stats{}:
-			s.Log.Info("mail sender", "digests", st.Digests, "sent", st.Sent, "retrying", st.Retried, "failed", st.Failed,
+			s.Log.Info("mail sender", "digests", st.Digests, "sent", st.Sent, "logged", st.Logged, "retrying", st.Retried, "failed", st.Failed,
 				"unknown", st.Unknown, "recovered", st.Recovered)
 		}
 		select {
@@ -190,6 +190,12 @@ func (s *Sender) deliver(ctx context.Context, mails []store.OutboxMail, st *Stat
 		}
 		var refused *Refused
 		switch {
+		case sendErr == nil && writesToLog(s.Transport):
+			// Nobody received it: the delivery log must not say "Sent".
+			if err := s.Store.MarkMailLogged(mark, m.ID, s.token); err != nil {
+				return false, err
+			}
+			st.Logged++
 		case sendErr == nil:
 			if err := s.Store.MarkMailSent(mark, m.ID, s.token); err != nil {
 				return false, err
@@ -257,6 +263,15 @@ type Log struct{ Logger *slog.Logger }
 
 // Open never fails.
 func (l Log) Open(context.Context) (Conn, error) { return logConn(l), nil }
+
+// writesToLog marks Log: a mail it takes is recorded as logged, not sent.
+func (Log) writesToLog() {}
+
+// writesToLog tells whether t only writes mails to the log.
+func writesToLog(t Transport) bool {
+	_, ok := t.(interface{ writesToLog() })
+	return ok
+}
 
 type logConn Log
 

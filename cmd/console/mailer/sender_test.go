@@ -245,7 +245,10 @@ func TestSender_StopsBetweenMailsAndGivesTheRestBack(t *testing.T) {
 	}
 }
 
-func TestSender_WithoutSMTPWritesTheTextToTheLog(t *testing.T) {
+// TestSender_WithoutSMTPWritesTheTextToTheLogAndSaysSo: a mail only written
+// to the log was received by nobody, so it is recorded as logged, not sent
+// (the delivery log shows which).
+func TestSender_WithoutSMTPWritesTheTextToTheLogAndSaysSo(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.queue(t, "log")
@@ -253,13 +256,30 @@ func TestSender_WithoutSMTPWritesTheTextToTheLog(t *testing.T) {
 	lg := slog.New(slog.NewTextHandler(&buf, nil))
 	s := f.sender()
 	s.Transport, s.Log = Log{Logger: lg}, lg
-	if st, err := s.RunOnce(f.ctx); err != nil || st.Sent != 1 {
-		t.Fatalf("round %+v (%v)", st, err)
+	if st, err := s.RunOnce(f.ctx); err != nil || st.Logged != 1 || st.Sent != 0 {
+		t.Fatalf("round %+v (%v), want one mail logged and none sent", st, err)
 	}
 	if out := buf.String(); !strings.Contains(out, `text="text log"`) || !strings.Contains(out, "no SMTP_URL") {
 		t.Errorf("log: %s", out)
 	}
-	if row := f.row(t, id); row.Status != store.MailSent {
-		t.Errorf("status %s", row.Status)
+	if row := f.row(t, id); row.Status != store.MailLogged || row.SentAt == nil || row.LastError != nil {
+		t.Errorf("after writing it to the log: status %s, written at %v, error %v; want logged", row.Status, row.SentAt, row.LastError)
+	}
+}
+
+// TestSender_WithSMTPRecordsTheMailSent is the other path: the mail server
+// accepted the mail.
+func TestSender_WithSMTPRecordsTheMailSent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.queue(t, "smtp")
+	if st, err := f.sender().RunOnce(f.ctx); err != nil || st.Sent != 1 || st.Logged != 0 {
+		t.Fatalf("round %+v (%v), want one mail sent and none logged", st, err)
+	}
+	if got := f.smtp.WaitFor(t, 1); len(got) != 1 || got[0].Subject != "Test smtp" {
+		t.Errorf("the server received %+v", got)
+	}
+	if row := f.row(t, id); row.Status != store.MailSent || row.SentAt == nil {
+		t.Errorf("after the server took it: status %s, sent at %v; want sent", row.Status, row.SentAt)
 	}
 }
