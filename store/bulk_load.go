@@ -59,15 +59,15 @@ func (s *Store) Vacuum(ctx context.Context, tables string) error {
 	return err
 }
 
-// TriggersOff turns off, for the rest of a loader's transaction, the
-// triggers of every table it writes: the foreign-key checks and the
-// statement triggers that keep the maintained counts (expiry_counts.go).
-// Only a superuser may (session_replication_role); it reports whether it
-// did. A foreign-key check costs a query per row and key (seven for a device
-// and its first activation), most of a bulk load's time. A loader that got
-// true owes what the triggers would have done for the devices it inserted
-// and their activations: AfterTriggersOff, before it writes anything else.
-func TriggersOff(ctx context.Context, tx *sqlx.Tx) (bool, error) {
+// ForeignKeysOff turns off, for the rest of a loader's transaction, the
+// foreign-key checks of every table it writes, when the connection may (a
+// superuser: session_replication_role = replica), and reports whether it
+// did. A check is a query per row and key (seven for a device and its first
+// activation), most of a bulk load's time. The ledger's own triggers (the
+// maintained counts, the guards of its history) fire ALWAYS (migration
+// 00017), so they still do. A loader that got true owes the checks:
+// CheckForeignKeys, before it commits.
+func ForeignKeysOff(ctx context.Context, tx *sqlx.Tx) (bool, error) {
 	var super bool
 	if err := tx.GetContext(ctx, &super, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`); err != nil || !super {
 		return false, err
@@ -76,15 +76,12 @@ func TriggersOff(ctx context.Context, tx *sqlx.Tx) (bool, error) {
 	return err == nil, err
 }
 
-// AfterTriggersOff does, set-based and once, what the triggers TriggersOff
-// turned off would have done for the devices whose ids deviceIDs (a query)
-// returns and for their activations, then turns the triggers back on: it
-// checks every foreign key of those rows (an error names the first row that
-// refers to nothing), takes the locks the checks would have taken on the
-// rows they refer to, and appends the devices' expiry counts and the
-// activations' consumption days, exactly the rows the statement triggers
-// would have appended (migration 00008).
-func AfterTriggersOff(ctx context.Context, tx *sqlx.Tx, deviceIDs string) error {
+// CheckForeignKeys checks, set-based and once, every foreign key of the
+// devices whose ids deviceIDs (a query) returns and of their activations (an
+// error names the first row that refers to nothing), takes the locks the
+// per-row checks would have taken on the rows they refer to, and turns the
+// checks back on.
+func CheckForeignKeys(ctx context.Context, tx *sqlx.Tx, deviceIDs string) error {
 	var orphan string
 	err := tx.GetContext(ctx, &orphan, `SELECT format('device %s refers to a missing account, data center or product', d.id)
 		FROM devices d WHERE d.id IN (`+deviceIDs+`) AND (NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = d.account_id)
@@ -109,17 +106,6 @@ func AfterTriggersOff(ctx context.Context, tx *sqlx.Tx, deviceIDs string) error 
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM data_centers ORDER BY code FOR KEY SHARE`); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO expiry_counts (account_id, dc, product_id, day, devices)
-		SELECT account_id, dc, coalesce(product_id, 0), day, sum(n) FROM (
-			SELECT account_id, dc, product_id, (expires_at AT TIME ZONE 'UTC')::date AS day, 1 AS n FROM devices
-			WHERE id IN (`+deviceIDs+`) AND expires_at IS NOT NULL AND lapsed_at IS NULL AND deleted_at IS NULL) x
-		GROUP BY GROUPING SETS ((account_id, dc, product_id, day), (account_id, dc, day)) HAVING sum(n) <> 0`); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO consumption_days (product_id, day, codes)
-		SELECT product_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM activations WHERE device_id IN (`+deviceIDs+`) GROUP BY 1, 2`); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `SET LOCAL session_replication_role = origin`)

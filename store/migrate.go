@@ -22,7 +22,10 @@ func (s *Store) migratorOn(db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
+	// Migrations are numbered when work starts and may land out of order
+	// (00017 before 00016): a database that has a later one still gets an
+	// earlier one that arrives after it.
+	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 }
 
 // untimed is a small pool on the store's database without its statement and
