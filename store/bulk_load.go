@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 
@@ -55,5 +56,58 @@ func (s *Store) Vacuum(ctx context.Context, tables string) error {
 		return errors.New("store: the driver cannot run VACUUM")
 	}
 	_, err = exec.ExecContext(ctx, `VACUUM (ANALYZE) `+tables, nil)
+	return err
+}
+
+// ForeignKeysOff turns off, for the rest of a loader's transaction, the
+// foreign-key checks of every table it writes, when the connection may (a
+// superuser: session_replication_role = replica), and reports whether it
+// did. A check is a query per row and key (seven for a device and its first
+// activation), most of a bulk load's time. The ledger's own triggers (the
+// maintained counts, the guards of its history) fire ALWAYS (migration
+// 00017), so they still do. A loader that got true owes the checks:
+// CheckForeignKeys, before it commits.
+func ForeignKeysOff(ctx context.Context, tx *sqlx.Tx) (bool, error) {
+	var super bool
+	if err := tx.GetContext(ctx, &super, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`); err != nil || !super {
+		return false, err
+	}
+	_, err := tx.ExecContext(ctx, `SET LOCAL session_replication_role = replica`)
+	return err == nil, err
+}
+
+// CheckForeignKeys checks, set-based and once, every foreign key of the
+// devices whose ids deviceIDs (a query) returns and of their activations (an
+// error names the first row that refers to nothing), takes the locks the
+// per-row checks would have taken on the rows they refer to, and turns the
+// checks back on.
+func CheckForeignKeys(ctx context.Context, tx *sqlx.Tx, deviceIDs string) error {
+	var orphan string
+	err := tx.GetContext(ctx, &orphan, `SELECT format('device %s refers to a missing account, data center or product', d.id)
+		FROM devices d WHERE d.id IN (`+deviceIDs+`) AND (NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = d.account_id)
+			OR NOT EXISTS (SELECT 1 FROM data_centers c WHERE c.code = d.dc)
+			OR NOT EXISTS (SELECT 1 FROM products p WHERE p.id = d.product_id)
+			OR (d.last_connect_dc IS NOT NULL AND NOT EXISTS (SELECT 1 FROM data_centers c WHERE c.code = d.last_connect_dc)))
+		UNION ALL
+		SELECT format('activation %s refers to a missing account, product or device', a.id)
+		FROM activations a WHERE a.device_id IN (`+deviceIDs+`) AND (NOT EXISTS (SELECT 1 FROM accounts x WHERE x.id = a.account_id)
+			OR NOT EXISTS (SELECT 1 FROM products p WHERE p.id = a.product_id))
+		LIMIT 1`)
+	switch {
+	case err == nil:
+		return errors.New("store: bulk load: " + orphan)
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	// The locks the checks take (FOR KEY SHARE), on the rows that already
+	// existed: the products and devices are the loader's own, still uncommitted.
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id IN (SELECT account_id FROM devices WHERE id IN (`+deviceIDs+`))
+			ORDER BY id FOR KEY SHARE`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM data_centers ORDER BY code FOR KEY SHARE`); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `SET LOCAL session_replication_role = origin`)
 	return err
 }

@@ -8,8 +8,11 @@ import (
 )
 
 // ExportPageSize is how many rows a CSV export reads with one query, unless
-// WithExportPageSize says otherwise.
-const ExportPageSize = 2000
+// WithExportPageSize says otherwise. Each page is a statement planned and
+// started afresh: 10,000 rows a page cost PostgreSQL 3.2 us of CPU a row
+// in a product's export, 2,000 a page 3.8-5.0 us. A page of Device rows is
+// a few megabytes, whatever the export's size.
+const ExportPageSize = 10_000
 
 // WithExportPageSize sets the rows a CSV export reads with one query (tests
 // use a few, to cross pages).

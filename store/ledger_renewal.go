@@ -112,11 +112,17 @@ type renewalProduct struct {
 func (s *Store) renewBatch(ctx context.Context, now time.Time, part, parts int, dcs []string) (RenewalStats, error) {
 	var st RenewalStats
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The batch is the first renewalBatch devices of its part of the queue
+		// (devices_due_order, migration 00017). The part is written as an
+		// inequality, which means product_id % parts = part: the planner guesses
+		// an equality on an expression without statistics at 1 in 200, and then
+		// sorted every due device for each batch, thinking the part's devices
+		// far apart in the queue; an inequality it guesses at 1 in 3.
 		var due []dueDevice
 		if err := tx.SelectContext(ctx, &due, `SELECT d.id, d.product_id, d.expires_at
 			FROM devices d
 			WHERE d.expires_at <= $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.waiting_since IS NULL
-				AND d.product_id % $4 = $3 AND ($5::text[] IS NULL OR d.dc = ANY($5))
+				AND (d.product_id + $4 - $3) % $4 < 1 AND ($5::text[] IS NULL OR d.dc = ANY($5))
 			ORDER BY d.expires_at, d.id LIMIT $2
 			FOR UPDATE OF d SKIP LOCKED`, now, renewalBatch, part, parts, pq.StringArray(dcs)); err != nil {
 			return err
@@ -192,30 +198,41 @@ func (s *Store) renewBatch(ctx context.Context, now time.Time, part, parts int, 
 	return st, err
 }
 
-// renewDevices spends one code per device in bulk: each product's counters
-// once, one activation per device starting at its old expiry (or now, when a
-// late pass would otherwise start an activation already over), and the
-// devices' mirror of it.
+// renewDevices spends one code per device in bulk: one activation per
+// device starting at its old expiry (or now, when a late pass would
+// otherwise start an activation already over), the devices' mirror of it,
+// and each product's counters once.
+//
+// The activations go first, in a statement of their own: their foreign-key
+// checks (a device, a product and an account per row) find the devices and
+// products this batch locked FOR UPDATE and return at once. Run after the
+// devices and products were rewritten, each check locked the new version of
+// the row instead: a WAL record and a dirtied page per renewal and key.
 func renewDevices(ctx context.Context, tx *sqlx.Tx, deviceIDs, productIDs []int64, from []time.Time, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE products p SET available = p.available - c.n, consumed = p.consumed + c.n
-		FROM (SELECT id, count(*) AS n FROM unnest($1::bigint[]) AS id GROUP BY id) c WHERE p.id = c.id`, pq.Array(productIDs))
-	if err != nil {
+	args := []any{pq.Array(deviceIDs), pq.Array(productIDs), pq.Array(from), now}
+	if _, err := tx.ExecContext(ctx, `WITH `+renewalStarts+`
+		INSERT INTO activations (account_id, product_id, device_id, kind, activated_at, expires_at, created_at)
+		SELECT account_id, product_id, device_id, 'renewal', start, start + validity, $4 FROM r`, args...); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `WITH r AS (
-			SELECT r.device_id, p.account_id, p.id AS product_id, k.validity,
-				CASE WHEN r.old_expiry + k.validity > $4 THEN r.old_expiry ELSE $4 END AS start
-			FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS r(device_id, product_id, old_expiry)
-			JOIN products p ON p.id = r.product_id JOIN packages k ON k.id = p.package_id
-		), a AS (
-			INSERT INTO activations (account_id, product_id, device_id, kind, activated_at, expires_at, created_at)
-			SELECT account_id, product_id, device_id, 'renewal', start, start + validity, $4 FROM r
-			RETURNING device_id, activated_at, expires_at
-		)
-		UPDATE devices d SET activated_at = a.activated_at, expires_at = a.expires_at, last_kind = 'renewal', activations = d.activations + 1
-		FROM a WHERE d.id = a.device_id`, pq.Array(deviceIDs), pq.Array(productIDs), pq.Array(from), now)
-	if err != nil {
+	// The same starts, so each device mirrors the activation just written.
+	if _, err := tx.ExecContext(ctx, `WITH `+renewalStarts+`
+		UPDATE devices d SET activated_at = r.start, expires_at = r.start + r.validity, last_kind = 'renewal', activations = d.activations + 1
+		FROM r WHERE d.id = r.device_id`, args...); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE products p SET available = p.available - c.n, consumed = p.consumed + c.n
+		FROM (SELECT id, count(*) AS n FROM unnest($1::bigint[]) AS id GROUP BY id) c WHERE p.id = c.id`, pq.Array(productIDs)); err != nil {
 		return err
 	}
 	return emitDeviceEvents(ctx, tx, EventDeviceRenewed, deviceIDs, now)
 }
+
+// renewalStarts is r, each renewed device ($1) of its product ($2) with its
+// new activation's start (from its old expiry $3, or now $4) and validity.
+const renewalStarts = `r AS (
+		SELECT r.device_id, p.account_id, p.id AS product_id, k.validity,
+			CASE WHEN r.old_expiry + k.validity > $4 THEN r.old_expiry ELSE $4 END AS start
+		FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS r(device_id, product_id, old_expiry)
+		JOIN products p ON p.id = r.product_id JOIN packages k ON k.id = p.package_id
+	)`

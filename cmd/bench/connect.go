@@ -111,7 +111,7 @@ func runDevices(ctx context.Context, a *api, dc string, clients int, d time.Dura
 	return r
 }
 
-// pgbenchResult is pgbench -N on the same server.
+// pgbenchResult is a pgbench run on the same server.
 type pgbenchResult struct {
 	tps      float64
 	p99      time.Duration
@@ -134,22 +134,30 @@ func findPgbench() string {
 
 // runPgbench initialises a pgbench database and runs the simple-update
 // script without the teller and branch updates (-N), clients at once.
-func runPgbench(ctx context.Context, dbURL string, scale, clients int, d time.Duration, dir string, log io.Writer) (pgbenchResult, error) {
-	bin := findPgbench()
-	init := exec.CommandContext(ctx, bin, "-i", "-q", "-s", strconv.Itoa(scale), dbURL)
+// initPgbench runs pgbench -i on dbURL.
+func initPgbench(ctx context.Context, dbURL string, scale int, log io.Writer) error {
+	init := exec.CommandContext(ctx, findPgbench(), "-i", "-q", "-s", strconv.Itoa(scale), dbURL)
 	init.Stdout, init.Stderr = log, log
 	if err := init.Run(); err != nil {
-		return pgbenchResult{}, fmt.Errorf("pgbench -i: %w", err)
+		return fmt.Errorf("pgbench -i: %w", err)
 	}
+	return nil
+}
+
+// runPgbench runs pgbench in mode (-N: the simple update, -S: select only)
+// on a database pgbench -i made, on the server the console uses, with its
+// settings (printed in the table's heading).
+func runPgbench(ctx context.Context, dbURL, mode string, clients int, d time.Duration, dir string, log io.Writer) (pgbenchResult, error) {
+	bin := findPgbench()
 	prefix := filepath.Join(dir, "pgbench")
-	args := []string{"-N", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())), "-l", "--log-prefix", prefix, dbURL}
+	args := []string{mode, "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())), "-l", "--log-prefix", prefix, dbURL}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, log
 	if err := cmd.Run(); err != nil {
 		return pgbenchResult{}, fmt.Errorf("pgbench: %w\n%s", err, out.String())
 	}
-	r := pgbenchResult{duration: d, command: fmt.Sprintf("pgbench -N -c %d -j 2 -T %d", clients, int(d.Seconds()))}
+	r := pgbenchResult{duration: d, command: fmt.Sprintf("pgbench %s -c %d -j 2 -T %d", mode, clients, int(d.Seconds()))}
 	m := tpsLine.FindStringSubmatch(out.String())
 	if m == nil {
 		return r, fmt.Errorf("pgbench printed no tps:\n%s", out.String())

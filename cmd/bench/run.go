@@ -40,7 +40,8 @@ type results struct {
 	many, hot, scarce, valid connectResult
 	scarceCodes              int
 	scarceConsumed           int64
-	pgbench                  pgbenchResult
+	pgbench, pgbenchSelect   pgbenchResult
+	renewalWAL               int64 // bytes of WAL the renewal pass wrote
 	renewal                  store.RenewalStats
 	renewalTook              time.Duration
 	renewalHooks             store.RenewalStats // the same pass with a webhook endpoint registered
@@ -138,8 +139,15 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer dropDatabase(cfg.adminURL, name+"_pgbench")
+		if err := initPgbench(ctx, pgURL, cfg.scale, stderr); err != nil {
+			return err
+		}
 		logf("pgbench -N -c %d on the same server", cfg.clients)
-		if res.pgbench, err = runPgbench(ctx, pgURL, cfg.scale, cfg.clients, cfg.connectTime, dir, stderr); err != nil {
+		if res.pgbench, err = runPgbench(ctx, pgURL, "-N", cfg.clients, cfg.connectTime, dir, stderr); err != nil {
+			return err
+		}
+		logf("pgbench -S -c %d on the same server", cfg.clients)
+		if res.pgbenchSelect, err = runPgbench(ctx, pgURL, "-S", cfg.clients, cfg.connectTime, dir, stderr); err != nil {
 			return err
 		}
 	}
@@ -419,7 +427,17 @@ func benchRenewal(ctx context.Context, cfg config, res *results, dbURL string, l
 	if _, err := withHooks.DeleteWebhookEndpoint(ctx, sc, store.WebhookRef{ID: e.ID, Actor: owner}); err != nil {
 		return err
 	}
-	res.renewal, res.renewalTook, err = pass(at[1])
-	logf("renewal: %+v in %s", res.renewal, res.renewalTook)
-	return err
+	var lsn string
+	if err := st.DB().GetContext(ctx, &lsn, `SELECT pg_current_wal_lsn()::text`); err != nil {
+		return err
+	}
+	if res.renewal, res.renewalTook, err = pass(at[1]); err != nil {
+		return err
+	}
+	// The WAL it wrote (the server's, so other work on it counts too).
+	if err := st.DB().GetContext(ctx, &res.renewalWAL, `SELECT pg_current_wal_lsn() - $1::pg_lsn`, lsn); err != nil {
+		return err
+	}
+	logf("renewal: %+v in %s, %d bytes of WAL", res.renewal, res.renewalTook, res.renewalWAL)
+	return nil
 }

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/lib/pq"
 
 	"activation-console/store/storetest"
 )
@@ -32,7 +32,13 @@ type facts struct {
 	loadEnd  string
 	started  time.Time
 	database string // the server measured, without credentials
+	settings string // the server's settings that decide the figures
 }
+
+// serverSettings are the settings printed with the results: the console, its
+// renewals and seed, and pgbench all run on the server with these.
+var serverSettings = []string{"shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem", "max_wal_size",
+	"checkpoint_timeout", "wal_compression", "synchronous_commit", "fsync", "full_page_writes", "random_page_cost", "jit", "max_connections"}
 
 func machineFacts(ctx context.Context, adminURL string) (facts, error) {
 	f := facts{cores: runtime.NumCPU(), started: time.Now(), load: loadAverage(), database: redact(adminURL)}
@@ -48,7 +54,11 @@ func machineFacts(ctx context.Context, adminURL string) (facts, error) {
 		return f, err
 	}
 	defer db.Close()
-	err = db.QueryRowContext(ctx, `SELECT split_part(version(), ' on ', 1)`).Scan(&f.server)
+	if err := db.QueryRowContext(ctx, `SELECT split_part(version(), ' on ', 1)`).Scan(&f.server); err != nil {
+		return f, err
+	}
+	err = db.QueryRowContext(ctx, `SELECT string_agg(format('%s %s', name, current_setting(name)), ', ' ORDER BY array_position($1, name))
+		FROM pg_settings WHERE name = ANY($1)`, pq.Array(serverSettings)).Scan(&f.settings)
 	return f, err
 }
 
