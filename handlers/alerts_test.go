@@ -28,8 +28,8 @@ import (
 func alertConsole(t *testing.T, mailServer string) (*consoleFixture, *mailtest.Server, *mailer.Sender) {
 	t.Helper()
 	f := newConsole(t)
-	f.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		PublicURL: "https://console.example.com", MailServer: mailServer}))
+	f.srv = newServer(t, handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PublicURL: "https://console.example.com", MailServer: mailServer})
 	srv := mailtest.Start(t, mailtest.Plain)
 	s := &mailer.Sender{Store: f.st, Transport: mailer.SMTP{Settings: mailer.SMTPSettings{Host: srv.Host, Port: srv.Port, TLS: mailer.TLSOff}},
 		Render: mail.NewRenderer("https://console.example.com", handlers.Reverse()).Alert, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}

@@ -58,7 +58,7 @@ func TestAPI_RevokedTokenStopsWorkingOnEveryInstanceWithinFiveSeconds(t *testing
 	f := newAPI(t)
 	f.product(t, "PK-1", 0)
 	// A second instance of the console on the same database, with its own token cache.
-	other := handlers.NewServer(handlers.New(handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	other := newServer(t, handlers.Config{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	instances := map[string]*echo.Echo{"first": f.srv, "second": other}
 	call := func(srv *echo.Echo) int {
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/products/PK-1", nil)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -223,8 +224,25 @@ func (h *Handler) writeAPIError(c echo.Context, err error) {
 	h.writeJSONError(c, status, body)
 }
 
+// The longest message and field name an error body carries (docs/openapi.json,
+// "Error"): a message quotes what the client sent, which may be up to the
+// body limit or a long URL, and an answer need not repeat it in full.
+const (
+	maxErrorMessage = 500
+	maxErrorField   = 64
+)
+
+// clip cuts s to at most max characters, the last of them "…" when it cut.
+func clip(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max-1]) + "…"
+}
+
 // writeJSONError sends an error body; a HEAD request gets the status alone.
 func (h *Handler) writeJSONError(c echo.Context, status int, body apiErrorBody) {
+	body.Message, body.Field = clip(body.Message, maxErrorMessage), clip(body.Field, maxErrorField)
 	var err error
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(status)

@@ -48,7 +48,7 @@ func newAPI(t *testing.T) *apiFixture {
 	st := base.Store
 	logs := &lockedBuffer{}
 	f := &apiFixture{st: st, clock: base.Clock, ctx: base.Ctx, logs: logs, token: base.Token, account: base.Account,
-		srv: handlers.NewServer(handlers.New(handlers.Config{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil))}))}
+		srv: newServer(t, handlers.Config{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil))})}
 	if f.account.ID != 1 { // a fresh database; the tests name the account by id 1
 		t.Fatalf("account id %d, want 1", f.account.ID)
 	}

@@ -39,7 +39,7 @@ func newExportFixture(t *testing.T, cfg handlers.Config) *exportFixture {
 	}
 	cfg.Store = f.st
 	cfg.Logger = slog.New(slog.NewTextHandler(f.logs, nil))
-	srv := handlers.NewServer(handlers.New(cfg))
+	srv := newServer(t, cfg)
 	b := (&consoleFixture{st: f.st, clock: f.clock, srv: srv, account: f.account, ctx: f.ctx}).signIn(t, "owner@acme.example", ownerPassword)
 	ts := httptest.NewUnstartedServer(srv)
 	ts.Listener = smallSendBuffers{ts.Listener}
@@ -234,11 +234,11 @@ func TestCSVExport_EndsAtItsTimeLimitEvenWhenTheClientStalls(t *testing.T) {
 func TestDeadline_CSVOnARouteThatDoesNotExportKeepsTheDeadline(t *testing.T) {
 	f := newConsole(t)
 	keys := [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}
-	normal := handlers.NewServer(handlers.New(handlers.Config{Store: f.st, SessionKeys: keys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	normal := newServer(t, handlers.Config{Store: f.st, SessionKeys: keys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b := (&consoleFixture{st: f.st, clock: f.clock, srv: normal, account: f.account, ctx: f.ctx}).owner(t)
 	// The same sessions on a server whose request deadline has always passed.
-	b.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, SessionKeys: keys, RequestTimeout: time.Nanosecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	b.srv = newServer(t, handlers.Config{Store: f.st, SessionKeys: keys, RequestTimeout: time.Nanosecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, path := range []string{"/eu-frankfurt/settings?format=csv", "/eu-frankfurt/recipients?format=csv", "/eu-frankfurt/assign?format=csv"} {
 		if rec := b.do(http.MethodGet, path, nil, false); rec.Code != http.StatusServiceUnavailable {
 			t.Errorf("GET %s: status %d, want 503 (past the request deadline)", path, rec.Code)

@@ -14,8 +14,8 @@ import (
 // requests naming it with a precise error.
 func TestDataCenters_AnInstanceServesOnlyItsOwn(t *testing.T) {
 	f := newAPI(t)
-	f.srv = handlers.NewServer(handlers.New(handlers.Config{Store: f.st, DataCenters: []string{"eu-frankfurt"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	f.srv = newServer(t, handlers.Config{Store: f.st, DataCenters: []string{"eu-frankfurt"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b := (&consoleFixture{st: f.st, clock: f.clock, srv: f.srv, account: f.account, ctx: f.ctx}).signIn(t, "owner@acme.example", ownerPassword)
 
 	rec, doc := b.get("/eu-frankfurt/licenses", false)
@@ -33,8 +33,8 @@ func TestDataCenters_AnInstanceServesOnlyItsOwn(t *testing.T) {
 
 	// An instance that does not serve the account's home data center sends
 	// the person home to one it serves, not to a 404.
-	shanghai := handlers.NewServer(handlers.New(handlers.Config{Store: f.st, DataCenters: []string{"cn-shanghai"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	shanghai := newServer(t, handlers.Config{Store: f.st, DataCenters: []string{"cn-shanghai"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	sb := (&consoleFixture{st: f.st, clock: f.clock, srv: shanghai, account: f.account, ctx: f.ctx}).signIn(t, "owner@acme.example", ownerPassword)
 	if rec := sb.do(http.MethodGet, "/", nil, false); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/cn-shanghai/licenses" {
 		t.Errorf("GET / on a cn-shanghai instance: %d to %q, want /cn-shanghai/licenses", rec.Code, rec.Header().Get("Location"))

@@ -54,7 +54,7 @@ func newFaultAPI(t *testing.T, lock, request time.Duration) (*apiFixture, *sql.D
 	base, locker := faultFixture(t, lock, storetest.WithToken("access layer"))
 	logs := &lockedBuffer{}
 	f := &apiFixture{st: base.Store, clock: base.Clock, ctx: base.Ctx, logs: logs, noVerify: true, token: base.Token, account: base.Account,
-		srv: handlers.NewServer(handlers.New(handlers.Config{Store: base.Store, Logger: slog.New(slog.NewTextHandler(logs, nil)), RequestTimeout: request}))}
+		srv: newServer(t, handlers.Config{Store: base.Store, Logger: slog.New(slog.NewTextHandler(logs, nil)), RequestTimeout: request})}
 	return f, locker
 }
 

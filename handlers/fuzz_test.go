@@ -28,6 +28,7 @@ func FuzzAPI_JSONBodies(f *testing.F) {
 	}
 	fx := newAPIFuzzFixture(f)
 	f.Fuzz(func(t *testing.T, path, body string) {
+		fx.use(t)
 		switch path {
 		case "/api/v1/devices/connect", "/api/v1/purchases", "/api/v1/products":
 		default:
@@ -51,6 +52,7 @@ func FuzzAPI_PathsAndQueries(f *testing.F) {
 	}
 	fx := newAPIFuzzFixture(f)
 	f.Fuzz(func(t *testing.T, a, b string) {
+		fx.use(t)
 		for _, target := range []struct{ method, path string }{
 			{http.MethodGet, "/api/v1/products/" + url.PathEscape(a)},
 			{http.MethodGet, "/api/v1/products/" + url.PathEscape(a) + "/devices/" + url.PathEscape(b)},
@@ -150,6 +152,7 @@ func FuzzRequestID_AnswersOnlyAWellFormedID(f *testing.F) {
 	}
 	fx := newAPIFuzzFixture(f)
 	f.Fuzz(func(t *testing.T, id string) {
+		fx.use(t)
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/products/PK-none", nil)
 		req.Header["X-Request-Id"] = []string{id}
 		req.Header.Set("Authorization", "Bearer "+fx.token)

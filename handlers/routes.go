@@ -34,6 +34,9 @@ func NewServer(h *Handler) *echo.Echo {
 	// Prometheus metrics (metrics.go): no account data, not signed in.
 	e.GET("/metrics", h.serveMetrics).Name = routenames.Metrics
 
+	// The API's contract (docs/api.md, "The contract"): no account data, so
+	// no token; registered before the group, whose catch-all would ask for one.
+	e.GET("/api/v1/openapi.json", h.openAPI).Name = routenames.APIOpenAPI
 	// The platform API (docs/api.md): bearer service tokens.
 	api := e.Group("/api/v1", h.requireToken)
 	api.POST("/products", h.apiCreateProduct).Name = routenames.APICreateProduct

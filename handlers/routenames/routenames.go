@@ -24,6 +24,7 @@ const (
 	APIConnect       = "api.device.connect"
 	APIDevice        = "api.device"
 	APIDeleteDevice  = "api.device.delete"
+	APIOpenAPI       = "api.openapi" // the API's OpenAPI document (docs/api.md, "The contract")
 )
 
 // Assets.
