@@ -113,19 +113,28 @@ func (s *Store) Forecast(ctx context.Context, sc Scope, q ForecastQuery) (Foreca
 	now := s.Now()
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	days := 7 * q.Weeks
-	products, err := s.forecastInputs(ctx, sc, q.ProductID, start, days)
+	products, err := s.forecastProducts(ctx, sc, q.ProductID, start)
 	if err != nil {
 		return Forecast{}, err
 	}
 	if q.ProductID != 0 && len(products) == 0 {
 		return Forecast{}, notFoundErr(CodeUnknownProduct, "err.no_product")
 	}
-	return forecastOf(products, start, q.Weeks), nil
+	key, print := forecastKey(sc, q, start), forecastPrint(products)
+	if f, ok := s.forecasts.get(key, print, now); ok {
+		return f, nil
+	}
+	if err := s.forecastInputs(ctx, sc, products, start, days); err != nil {
+		return Forecast{}, err
+	}
+	f := forecastOf(products, start, q.Weeks)
+	s.forecasts.put(key, print, now, f)
+	return f, nil
 }
 
-// forecastInputs reads the inputs of the scope's live products (of one when
-// productID > 0), by name, for days days from start.
-func (s *Store) forecastInputs(ctx context.Context, sc Scope, productID int64, start time.Time, days int) ([]*forecastProduct, error) {
+// forecastProducts reads the scope's live products (the one of productID
+// when it is not 0), by name, with their codes, switch and validity.
+func (s *Store) forecastProducts(ctx context.Context, sc Scope, productID int64, start time.Time) ([]*forecastProduct, error) {
 	var rows []struct {
 		ID         int64  `db:"id"`
 		Name       string `db:"name"`
@@ -142,16 +151,25 @@ func (s *Store) forecastInputs(ctx context.Context, sc Scope, productID int64, s
 		ORDER BY p.name, p.id`, append(sc.args(), start, productID)...); err != nil {
 		return nil, err
 	}
-	byID := make(map[int64]*forecastProduct, len(rows))
 	out := make([]*forecastProduct, len(rows))
-	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		out[i] = &forecastProduct{ForecastProduct: ForecastProduct{ID: r.ID, Name: r.Name, ProductKey: r.ProductKey},
 			autoRenew: r.AutoRenew, available: r.Available, validity: r.Validity}
-		byID[r.ID], ids[i] = out[i], r.ID
 	}
-	if len(ids) == 0 {
-		return out, nil
+	return out, nil
+}
+
+// forecastInputs reads what the products' forecast rests on, for days days
+// from start: their devices by the day their codes expire, the blacklisted
+// ones among them, and their first connects of the rate window.
+func (s *Store) forecastInputs(ctx context.Context, sc Scope, products []*forecastProduct, start time.Time, days int) error {
+	if len(products) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*forecastProduct, len(products))
+	ids := make([]int64, len(products))
+	for i, p := range products {
+		byID[p.ID], ids[i] = p, p.ID
 	}
 	end := start.AddDate(0, 0, days)
 	// Live devices whose codes expire before the horizon's end, by product
@@ -160,7 +178,7 @@ func (s *Store) forecastInputs(ctx context.Context, sc Scope, productID int64, s
 	if err := s.forecastDays(ctx, byID, func(p *forecastProduct, d dayCount) { p.expiring = append(p.expiring, d) },
 		`SELECT e.product_id, greatest(e.day - $2::date, 0) AS day, sum(e.devices) AS n FROM expiry_counts e
 		WHERE e.product_id = ANY($1) AND e.day < $3::date GROUP BY 1, 2 HAVING sum(e.devices) <> 0`, pq.Array(ids), start, end); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.forecastDays(ctx, byID, func(p *forecastProduct, d dayCount) { p.blacklist = append(p.blacklist, d) },
 		// A blacklist entry's device: by the key (product_id, device_key),
@@ -171,22 +189,22 @@ func (s *Store) forecastInputs(ctx context.Context, sc Scope, productID int64, s
 				AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at < $3 LIMIT 1) d
 		WHERE b.account_id = $4 AND b.product_id = ANY($1)
 		GROUP BY 1, 2`, pq.Array(ids), start, end, sc.AccountID); err != nil {
-		return nil, err
+		return err
 	}
 	first := map[int64]int64{}
 	rs, err := s.db.QueryxContext(ctx, `SELECT c.product_id, sum(c.first_codes) FROM consumption_days c
 		WHERE c.product_id = ANY($1) AND c.day >= $2::date - `+itoa(ForecastRateDays)+` AND c.day < $2::date GROUP BY 1`,
 		pq.Array(ids), start)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := addProductCounts(rs, first); err != nil {
-		return nil, err
+		return err
 	}
 	for id, n := range first {
 		byID[id].firstCodes = n
 	}
-	return out, nil
+	return nil
 }
 
 // forecastDays reads (product id, day, count) rows and hands each to add.

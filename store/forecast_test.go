@@ -367,3 +367,41 @@ func TestForecast_EmptyAccount(t *testing.T) {
 		t.Error("a horizon beyond ForecastMaxWeeks was accepted")
 	}
 }
+
+func TestForecast_KeptAMinuteUnlessItsProductsChange(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	f.connect(t, "dev-2")
+	f.clock.Advance(days(300)) // their codes end in 65 days
+	wont := func(fc store.Forecast) (n int64) {
+		for _, w := range fc.Weeks {
+			n += w.WontRenew
+		}
+		return n
+	}
+	first := f.forecast(t, f.scope(), store.ForecastQuery{})
+	if first.Available != 4 || wont(first) != 0 {
+		t.Fatalf("available %d, won't renew %d; want 4 and 0", first.Available, wont(first))
+	}
+	// A blacklisted device changes no product's figures: the forecast is
+	// kept until ForecastCacheTTL has passed.
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"},
+		Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); wont(got) != 0 {
+		t.Errorf("the kept forecast changed at once: won't renew %d", wont(got))
+	}
+	f.clock.Advance(store.ForecastCacheTTL)
+	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); wont(got) != 1 {
+		t.Errorf("after ForecastCacheTTL the forecast has %d devices that won't renew, want the blacklisted one", wont(got))
+	}
+	// A code taken changes the product's figures: made again at once.
+	f.connect(t, "dev-3")
+	got := f.forecast(t, f.scope(), store.ForecastQuery{})
+	if got.Available != 3 {
+		t.Errorf("after a connect the forecast has %d codes, want 3", got.Available)
+	}
+	sameForecast(t, "after a connect", got, expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+}

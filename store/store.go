@@ -25,6 +25,7 @@ type Store struct {
 	connector   *pq.Connector // the database, without the timeouts: for migrations
 	hashing     *hashGate     // bounds concurrent password hashing (password_hashing.go)
 	exportPage  int           // rows per query of a CSV export (export.go)
+	forecasts   forecastCache // the forecasts this instance made lately (forecast_cache.go)
 }
 
 // Option changes how a Store is built.
