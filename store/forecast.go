@@ -46,10 +46,10 @@ func (w ForecastWeek) Codes() int64 { return w.WillRenew + w.New }
 // ForecastProduct is a product of the forecast and the day its codes run
 // out (zero when they last beyond the horizon).
 type ForecastProduct struct {
-	ID         int64
-	Name       string
-	ProductKey string
-	RunsOut    time.Time
+	ID         int64     `db:"id"`
+	Name       string    `db:"name"`
+	ProductKey string    `db:"product_key"`
+	RunsOut    time.Time `db:"-"`
 }
 
 // Forecast is the forecast of a scope (or of one product of it).
@@ -224,4 +224,13 @@ func (s *Store) forecastDays(ctx context.Context, byID map[int64]*forecastProduc
 		add(byID[id], d)
 	}
 	return rows.Err()
+}
+
+// ForecastProducts lists the scope's live products by name: the choices of
+// the forecast's product filter.
+func (s *Store) ForecastProducts(ctx context.Context, sc Scope) ([]ForecastProduct, error) {
+	var out []ForecastProduct
+	err := s.db.SelectContext(ctx, &out, `SELECT p.id, p.name, p.product_key FROM products p
+		WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL ORDER BY p.name, p.id`, sc.args()...)
+	return out, err
 }
