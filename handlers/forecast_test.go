@@ -191,7 +191,7 @@ func TestForecast_EmptyAccountAndChinese(t *testing.T) {
 	if got := text(doc.Find("#forecast-chart h2")); got != "激活码与续费：未来 26 周" {
 		t.Errorf("Chinese title %q", got)
 	}
-	if got := text(doc.Find("#forecast-chart .chart-summary")); !strings.HasPrefix(got, "激活码将在 2026年12月29日 起的一周内用完") {
+	if got := text(doc.Find("#forecast-chart .chart-summary")); !strings.HasPrefix(got, "激活码将在 2026年12月29日起的一周内用完") {
 		t.Errorf("Chinese summary %q", got)
 	}
 	rec := zh.do(http.MethodGet, "/eu-frankfurt/licenses/forecast.csv", nil, false)
