@@ -15,24 +15,35 @@ import (
 
 // forecastView reads the chart's filter and the forecast it shows. A
 // product that is not one of the scope's is refused next to the filter,
-// and the chart shows every product.
+// and the chart shows every product. The forecast of every product names
+// them all, so the filter's choices cost a read only when one is chosen.
 func (h *Handler) forecastView(c echo.Context, sc store.Scope) (views.ForecastView, error) {
 	ctx := c.Request().Context()
 	v := views.ForecastView{Errors: views.NewFormErrors("product")}
-	products, err := h.store.ForecastProducts(ctx, sc)
-	if err != nil {
-		return v, err
-	}
-	v.Products = products
 	if raw := queryText(c, "product"); raw != "" {
-		id, _ := strconv.ParseInt(raw, 10, 64)
-		v.ProductID = id
-		if _, ok := v.Product(); !ok {
-			v.ProductID = 0
+		if id, err := strconv.ParseInt(raw, 10, 64); err == nil && id > 0 {
+			v.ProductID = id
+		} else {
 			v.Errors.Set("product", views.T(ctx, "forecast.unknown_product"))
 		}
 	}
-	v.Forecast, err = h.store.Forecast(ctx, sc, store.ForecastQuery{ProductID: v.ProductID})
+	var err error
+	if v.ProductID != 0 {
+		v.Forecast, err = h.store.Forecast(ctx, sc, store.ForecastQuery{ProductID: v.ProductID})
+		if se, ok := store.AsError(err); ok && se.Kind == store.KindNotFound {
+			v.ProductID, err = 0, nil
+			v.Errors.Set("product", views.T(ctx, "forecast.unknown_product"))
+		}
+		if err != nil {
+			return v, err
+		}
+	}
+	if v.ProductID == 0 {
+		v.Forecast, err = h.store.Forecast(ctx, sc, store.ForecastQuery{})
+		v.Products = v.Forecast.Products
+		return v, err
+	}
+	v.Products, err = h.store.ForecastProducts(ctx, sc)
 	return v, err
 }
 

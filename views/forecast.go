@@ -70,7 +70,7 @@ func (v ForecastView) Chart(ctx context.Context) Chart {
 		return c
 	}
 	c.Summary = forecastSummary(ctx, v, short)
-	c.Note = T(ctx, "forecast.note", "PerWeek", Num(f.FirstCodes*7/store.ForecastRateDays), "Days", store.ForecastRateDays)
+	c.Note = T(ctx, "forecast.note", "PerWeek", Num((f.FirstCodes*7+store.ForecastRateDays/2)/store.ForecastRateDays), "Days", store.ForecastRateDays)
 	return c
 }
 
