@@ -43,8 +43,8 @@ func newForecastConsole(t *testing.T) *forecastConsole {
 	return f
 }
 
-// chartRows reads the chart's table: a row of cells per week.
-func chartRows(doc *goquery.Document) [][]string {
+// forecastRows reads the chart's table: a row of cells per week.
+func forecastRows(doc *goquery.Document) [][]string {
 	var rows [][]string
 	doc.Find("#forecast-chart .chart-table tbody tr").Each(func(_ int, tr *goquery.Selection) {
 		var row []string
@@ -74,7 +74,7 @@ func TestForecast_OverviewShowsWhenTheCodesRunOut(t *testing.T) {
 	}
 	// The table: a row per week; the fifth (29 Dec) has the meter's six
 	// renewals and the marker; the meter's codes are gone from then on.
-	rows := chartRows(doc)
+	rows := forecastRows(doc)
 	if len(rows) != 26 {
 		t.Fatalf("%d weeks in the table, want 26", len(rows))
 	}
