@@ -27,6 +27,7 @@ var accessMatrix = map[string][6]string{
 	"POST /account/password":                            {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/licenses":                                 {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/licenses/history":                         {"ok", "ok", "ok", "ok", "ok", "in"},
+	"GET /:dc/licenses/forecast.csv":                    {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/licenses/unassigned":                      {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/assign":                                   {"ok", "ok", "ok", "ok", "ok", "in"}, // viewers get a notice
 	"POST /:dc/assign":                                  {"ok", "ok", "403", "ok", "403", "in"},

@@ -33,7 +33,7 @@ func TestAssign_InChinese(t *testing.T) {
 	if got := text(doc.Find("h1")); got != "激活码概览" {
 		t.Errorf("heading %q", got)
 	}
-	if got := doc.Find("title").Text(); got != "激活码概览 · 激活码管理" {
+	if got := doc.Find("head title").Text(); got != "激活码概览 · 激活码管理" {
 		t.Errorf("title %q", got)
 	}
 	if got := text(doc.Find(`.tabs a[aria-current=page]`)); got != "产品激活码" {

@@ -168,6 +168,8 @@ func (f *sweepFixture) ownerPages(t *testing.T) []sweepPage {
 		{method: http.MethodGet, path: "/eu-frankfurt/products/" + pid + "?status=lapsed"},
 		{method: http.MethodGet, path: "/eu-frankfurt/products/" + pid + "?status=waiting"},
 		{method: http.MethodGet, path: "/eu-frankfurt/products/" + pid + "?from=2020-13-01"},
+		{method: http.MethodGet, path: "/eu-frankfurt/licenses?product=" + pid},    // the chart of one product
+		{method: http.MethodGet, path: "/eu-frankfurt/licenses?product=999999999"}, // refused: the chart of all, a message
 		{method: http.MethodGet, path: "/eu-frankfurt/near-expiry?outlook=at_risk"},
 		{method: http.MethodGet, path: "/eu-frankfurt/near-expiry?from=nonsense"},
 		{method: http.MethodGet, path: "/eu-frankfurt/licenses/history?from=2026-02-30"},

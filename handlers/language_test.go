@@ -14,7 +14,7 @@ func lang(t *testing.T, b *browser, path string) (string, string) {
 	t.Helper()
 	_, doc := b.get(path, false)
 	l, _ := doc.Find("html").Attr("lang")
-	return l, doc.Find("title").Text()
+	return l, doc.Find("head title").Text()
 }
 
 func TestLanguage_AcceptLanguageDecidesUntilAPersonChooses(t *testing.T) {

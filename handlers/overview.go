@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/url"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -22,6 +23,25 @@ func (h *Handler) overview(c echo.Context) error {
 		q.keep.Set("q", q.filter.Search)
 	}
 	p := h.page(c, views.T(c.Request().Context(), "overview.title"), "overview")
+	// The chart of codes against renewals: its filter swaps it alone; the
+	// whole page reads it before the list, so that a refused product makes
+	// the answer a 422 like any refused filter.
+	var forecast *views.ForecastView
+	if !wantsCSV(c) && (!isPartial(c) || c.Request().Header.Get("HX-Target") == "forecast") {
+		v, err := h.forecastView(c, sc)
+		if err != nil {
+			return err
+		}
+		if msg := v.Errors.For("product"); msg != "" {
+			q.errs.Set("product", msg)
+		} else if v.ProductID != 0 {
+			q.keep.Set("product", strconv.FormatInt(v.ProductID, 10))
+		}
+		if isPartial(c) {
+			return h.render(c, q.status(), p, views.ForecastSection(v), nil)
+		}
+		forecast = &v
+	}
 	return listPage(h, c, list[store.ProductCodesFilter, store.ProductCodes]{query: q, page: p, path: h.url(c, routenames.Overview),
 		csv: func(f store.ProductCodesFilter) error { return h.productCodesCSV(c, sc, f) },
 		read: func(ctx context.Context, f store.ProductCodesFilter, page store.PageRequest) (store.Page[store.ProductCodes], error) {
@@ -33,6 +53,7 @@ func (h *Handler) overview(c echo.Context) error {
 			// The figures are not part of the results: read only for the whole page.
 			return views.ProductCodesResults(l), later(func() (templ.Component, error) {
 				head, err := h.licenseHead(c, p, views.TabProductCodes)
+				head.Forecast = forecast
 				return views.Overview(head, l), err
 			})
 		}})

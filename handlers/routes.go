@@ -79,6 +79,8 @@ func NewServer(h *Handler) *echo.Echo {
 	// Pages 1-3: overview, product codes, assignment history, assigning.
 	h.exporting(dc.GET("/licenses", h.overview, h.limitExports)).Name = routenames.Overview
 	h.exporting(dc.GET("/licenses/history", h.assignmentHistory, h.limitExports)).Name = routenames.AssignmentHistory
+	// The overview's chart as CSV: 26 rows from the counters, none of the list exports' limits.
+	dc.GET("/licenses/forecast.csv", h.forecastCSV).Name = routenames.ForecastCSV
 	dc.GET("/licenses/unassigned", h.unassignedDialog).Name = routenames.Unassigned
 	dc.GET("/assign", h.assignForm).Name = routenames.AssignForm // viewers get a notice why they cannot assign
 	dc.POST("/assign", h.assign, h.requireManage).Name = routenames.Assign

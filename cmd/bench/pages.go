@@ -81,7 +81,10 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 	}
 	overview, product, near := reverse(dc, routenames.Overview), reverse(dc, routenames.ProductDetails, big), reverse(dc, routenames.NearExpiry)
 	pages := []page{
-		{name: "Overview (figures + product list)", path: overview, route: routenames.Overview},
+		{name: "Overview (figures + chart + product list)", path: overview, route: routenames.Overview},
+		// The chart of codes against renewals alone: its CSV reads the forecast and nothing else.
+		{name: "Overview chart: codes against renewals (its CSV)", path: reverse(dc, routenames.ForecastCSV), route: routenames.ForecastCSV},
+		{name: "Overview, chart of the largest product", path: overview + q("product", fmt.Sprint(big)), route: routenames.Overview},
 		{name: "Product list, next page (htmx)", path: overview + q("after", codes.Next), htmx: true, route: routenames.Overview},
 		{name: "Product list, search (htmx)", path: overview + q("q", "meter"), htmx: true, route: routenames.Overview},
 		{name: "Product details, first page", path: product, route: routenames.ProductDetails},

@@ -52,6 +52,7 @@ const (
 const (
 	Overview           = "overview"          // license overview: product activation codes
 	AssignmentHistory  = "history"           // the overview's assignment history tab
+	ForecastCSV        = "forecast.csv"      // the overview's chart of codes against renewals, as CSV
 	Unassigned         = "unassigned"        // dialog: unassigned codes per package
 	AssignForm         = "assign.form"       // dialog: assign codes
 	Assign             = "assign"            // its form's target
