@@ -3,7 +3,8 @@ package store
 // The product page's consumption history (docs/pages.md, "4. A product's
 // details"): per calendar month of the last ConsumptionMonths, the codes
 // the product's first activations and its renewals consumed, and the codes
-// assigned to it in all by the month's end. The months are UTC months, as
+// assigned to it in all by the month's end; and the day the forecast
+// (forecast.go) sees its codes run out. The months are UTC months, as
 // consumption_days keeps UTC days: a month is about thirty of its rows, and
 // no request reads the activations one by one. The assignments of a product
 // are few (one row each).
@@ -36,7 +37,8 @@ const ConsumptionForecastWeeks = 52
 // ProductConsumption is a product's consumption history and the forecast's
 // day its codes run out (docs/renewal.md, "The forecast").
 type ProductConsumption struct {
-	Months []ConsumptionMonth // ConsumptionMonths of them, oldest first
+	Product Product
+	Months  []ConsumptionMonth // ConsumptionMonths of them, oldest first
 	// RunsOut is the day (UTC) the forecast's renewals and first connects
 	// need more codes than the product has left; zero when its codes last
 	// to Horizon, the forecast's last day.
@@ -91,7 +93,18 @@ func (s *Store) ProductConsumption(ctx context.Context, sc Scope, id int64) (Pro
 	if err != nil {
 		return ProductConsumption{}, err
 	}
-	return s.productConsumption(ctx, s.db, p)
+	out, err := s.productConsumption(ctx, s.db, p)
+	if err != nil {
+		return ProductConsumption{}, err
+	}
+	// The run-out day is the forecast's, not a model of this page's own.
+	f, err := s.Forecast(ctx, sc, ForecastQuery{ProductID: p.ID, Weeks: ConsumptionForecastWeeks})
+	if err != nil {
+		return ProductConsumption{}, err
+	}
+	out.RunsOut, out.Horizon = f.RunsOut, f.Start.AddDate(0, 0, 7*ConsumptionForecastWeeks-1)
+	out.Available, out.RecentFirst, out.RateDays = f.Available, f.FirstCodes, ForecastRateDays
+	return out, nil
 }
 
 // productConsumption reads the history of p, a product of the scope. One
@@ -119,7 +132,7 @@ func (s *Store) productConsumption(ctx context.Context, q sqlx.QueryerContext, p
 	if err != nil {
 		return ProductConsumption{}, err
 	}
-	out := ProductConsumption{Months: make([]ConsumptionMonth, ConsumptionMonths)}
+	out := ProductConsumption{Product: p, Months: make([]ConsumptionMonth, ConsumptionMonths)}
 	index := make(map[time.Time]int, ConsumptionMonths)
 	for i := range out.Months {
 		out.Months[i].Start = start.AddDate(0, i, 0)

@@ -81,3 +81,8 @@ const (
 	DisableMember      = "member.disable"
 	EnableMember       = "member.enable"
 )
+
+// The product page's consumption chart as CSV (docs/pages.md, "4. A product's
+// details"); param: product id. Apart from the block above, whose alignment
+// a longer name would change throughout.
+const ProductConsumptionCSV = "product.consumption.csv"
