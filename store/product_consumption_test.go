@@ -28,8 +28,9 @@ func recountConsumption(t *testing.T, f *fixture, productID int64, months []stor
 	return out
 }
 
-// checkConsumption compares the product's history with a recount, and its
-// months with the calendar: ConsumptionMonths of them, the current one last.
+// checkConsumption compares the product's history with a recount, its
+// months with the calendar (ConsumptionMonths of them, the current one
+// last), and its run-out day with the forecast's.
 func checkConsumption(t *testing.T, f *fixture, sc store.Scope, productID int64, when string) store.ProductConsumption {
 	t.Helper()
 	got, err := f.st.ProductConsumption(f.ctx, sc, productID)
@@ -42,6 +43,18 @@ func checkConsumption(t *testing.T, f *fixture, sc store.Scope, productID int64,
 	now := f.st.Now().UTC()
 	if last := got.Months[len(got.Months)-1].Start; last != time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC) {
 		t.Errorf("%s: the last month starts %v, want the month of %v", when, last, now)
+	}
+	// The run-out day and the assumption's figures are the forecast's.
+	forecast, err := f.st.Forecast(f.ctx, sc, store.ForecastQuery{ProductID: productID, Weeks: store.ConsumptionForecastWeeks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.RunsOut.Equal(forecast.RunsOut) || got.Available != forecast.Available || got.RecentFirst != forecast.FirstCodes {
+		t.Errorf("%s: runs out %v with %d codes and %d first activations; the forecast says %v, %d and %d", when,
+			got.RunsOut, got.Available, got.RecentFirst, forecast.RunsOut, forecast.Available, forecast.FirstCodes)
+	}
+	if want := forecast.Start.AddDate(0, 0, 7*store.ConsumptionForecastWeeks-1); !got.Horizon.Equal(want) {
+		t.Errorf("%s: the horizon is %v, want the forecast's last day %v", when, got.Horizon, want)
 	}
 	for i, want := range recountConsumption(t, f, productID, got.Months) {
 		if got.Months[i] != want {
@@ -69,7 +82,10 @@ func TestProductConsumption_EqualsTheActivationsAndAssignmentsPerMonth(t *testin
 	// Mid-February, another.
 	f.clock.Advance(days(45))
 	f.connect(t, "dk-3")
-	checkConsumption(t, f, f.scope(), f.product.ID, "after the first connects")
+	// One code left, and new devices coming at four in the last 90 days: it runs out within the horizon.
+	if got := checkConsumption(t, f, f.scope(), f.product.ID, "after the first connects"); got.RunsOut.IsZero() {
+		t.Error("after the first connects the codes last beyond the horizon; want a run-out day")
+	}
 	// A year on (February 2027) the pass renews one (with the last code) and
 	// lapses three; four more codes, one renewed by hand, a new device.
 	f.clock.Advance(days(366))
