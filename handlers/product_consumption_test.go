@@ -14,8 +14,8 @@ import (
 	"activation-console/store/storetest"
 )
 
-// chartRows are the rows of the consumption chart's table, cell by cell.
-func chartRows(doc *goquery.Document) [][]string {
+// consumptionRows are the rows of the consumption chart's table, cell by cell.
+func consumptionRows(doc *goquery.Document) [][]string {
 	var out [][]string
 	doc.Find("#consumption-chart table tbody tr").Each(func(_ int, tr *goquery.Selection) {
 		row := []string{text(tr.Find("th"))}
@@ -72,7 +72,7 @@ func TestProductConsumption_TheChartOnTheProductPage(t *testing.T) {
 			t.Errorf("legend %q lacks %q", legend, want)
 		}
 	}
-	rows := chartRows(doc)
+	rows := consumptionRows(doc)
 	if len(rows) != 24 {
 		t.Fatalf("%d rows in the table, want 24", len(rows))
 	}
@@ -130,7 +130,7 @@ func TestProductConsumption_InChinese(t *testing.T) {
 	if got := text(chart.Find("h2")); got != "每月消耗的激活码" {
 		t.Errorf("title %q", got)
 	}
-	if got := chartRows(doc); len(got) != 24 || strings.Join(got[23], " ") != "2026年1月 1 0 1 20" {
+	if got := consumptionRows(doc); len(got) != 24 || strings.Join(got[23], " ") != "2026年1月 1 0 1 20" {
 		t.Errorf("table rows %q", got)
 	}
 	if summary := text(chart.Find(".chart-summary")); !strings.Contains(summary, "最近 24 个月，本产品共消耗 1 个激活码") {
