@@ -33,6 +33,7 @@ var accessMatrix = map[string][6]string{
 	"POST /:dc/assign":                                  {"ok", "ok", "403", "ok", "403", "in"},
 	"GET /:dc/products/:id":                             {"ok", "ok", "ok", "ok", "ok", "in"},
 	"POST /:dc/products/:id/auto-renew":                 {"ok", "ok", "403", "ok", "403", "in"},
+	"GET /:dc/products/:id/consumption.csv":             {"ok", "ok", "ok", "ok", "ok", "in"},
 	"GET /:dc/products/:id/blacklist":                   {"ok", "ok", "ok", "ok", "ok", "in"},
 	"POST /:dc/products/:id/blacklist":                  {"ok", "ok", "403", "ok", "403", "in"},
 	"POST /:dc/products/:id/blacklist/remove":           {"ok", "ok", "403", "ok", "403", "in"},

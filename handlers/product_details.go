@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"activation-console/handlers/routenames"
@@ -14,8 +15,9 @@ import (
 )
 
 // productDetails is a product's page (docs/pages.md, "4. A product's details"): its
-// figures, package, Automatic Renewal card and devices, read at once; its device
-// list is also the htmx fragment of search and paging, and a CSV export.
+// figures, package, Automatic Renewal card and devices, read at once, and its
+// consumption chart; its device list is also the htmx fragment of search and
+// paging, and a CSV export.
 func (h *Handler) productDetails(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -41,7 +43,12 @@ func (h *Handler) productDetails(c echo.Context) error {
 	page := views.ProductDetails{Product: d.Product, Package: d.Package, CanManage: v.canManage(), Devices: l,
 		AssignURL: views.AssignURL(p, id, path),
 		Renewal:   views.RenewalCard{ProductID: id, Figures: d.Renewal, CanManage: v.canManage()}}
-	return h.render(c, q.status(), p, views.ProductPage(page), views.DeviceResults(l))
+	return h.render(c, q.status(), p, later(func() (templ.Component, error) {
+		// The consumption chart is the whole page's; search and paging swap the device list alone.
+		var err error
+		page.Consumption, err = h.store.ProductConsumption(c.Request().Context(), sc, id)
+		return views.ProductPage(page), err
+	}), views.DeviceResults(l))
 }
 
 // scopedProduct is the product of the :id path parameter, when the viewer's

@@ -87,6 +87,7 @@ func NewServer(h *Handler) *echo.Echo {
 	// Pages 4 and 6: a product, its devices, its automatic renewal.
 	h.exporting(dc.GET("/products/:id", h.productDetails, h.limitExports)).Name = routenames.ProductDetails
 	dc.POST("/products/:id/auto-renew", h.setAutoRenew, h.requireManage).Name = routenames.ProductAutoRenew
+	dc.GET("/products/:id/consumption.csv", h.productConsumptionCSV).Name = routenames.ProductConsumptionCSV
 	dc.GET("/products/:id/blacklist", h.blacklistDialog).Name = routenames.Blacklist
 	dc.POST("/products/:id/blacklist", h.blacklistAdd, h.requireManage).Name = routenames.BlacklistAdd
 	dc.POST("/products/:id/blacklist/remove", h.blacklistRemove, h.requireManage).Name = routenames.BlacklistRemove

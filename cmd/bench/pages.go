@@ -89,6 +89,8 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 		{name: "Product list, search (htmx)", path: overview + q("q", "meter"), htmx: true, route: routenames.Overview},
 		{name: "Product details, first page", path: product, route: routenames.ProductDetails},
 		{name: fmt.Sprintf("Product details, page %s", num(float64(depth))), path: product + q("after", cursor), route: routenames.ProductDetails},
+		// The reads of the product page's consumption chart alone (history and forecast), as its CSV.
+		{name: "Product consumption chart (its CSV)", path: reverse(dc, routenames.ProductConsumptionCSV, big), route: routenames.ProductConsumptionCSV},
 		{name: "Near-expiry", path: near, route: routenames.NearExpiry},
 		{name: "Near-expiry, product search", path: near + q("product", "water"), route: routenames.NearExpiry},
 		{name: "Near-expiry, DK search (" + dk + ")", path: near + q("dk", dk), route: routenames.NearExpiry},

@@ -96,3 +96,8 @@ const (
 	DeleteWebhook     = "webhook.delete"
 	RedeliverWebhook  = "webhook.redeliver" // params: endpoint id, event id
 )
+
+// The product page's consumption chart as CSV (docs/pages.md, "4. A product's
+// details"); param: product id. Apart from the block above, whose alignment
+// a longer name would change throughout.
+const ProductConsumptionCSV = "product.consumption.csv"
