@@ -25,6 +25,7 @@ func TestWebhooks_RegisterAnEndpointAndSendATestEvent(t *testing.T) {
 		j.screenshot("40-webhooks.png")
 
 		j.typeInto("#webhook-url", "http://169.254.169.254/latest/meta-data")
+		j.expectRefusal(422, "/eu-frankfurt/webhooks")
 		j.clickAndLoad(`#webhook-form button[type=submit]`)
 		j.waitVisible("#webhook-url-error")
 		if got := j.textOf("#webhook-url-error"); !strings.Contains(got, "169.254.169.254") {
