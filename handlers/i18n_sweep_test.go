@@ -402,7 +402,7 @@ func TestPages_InChinese_HaveNoEnglishWords(t *testing.T) {
 	b := f.signInAs(t, store.RoleOwner, "zh-CN,zh;q=0.9")
 	report := map[string][]string{}
 	kept := []string{"ProductKey", "DeviceKey", "CSV", "UTC", "English", "ID", "API", "OTA", "MB", "SMTP_URL",
-		"Webhook", "Webhooks", "URL", "HTTP", "https", "whsec", "https://hooks.example.com/activation"}
+		"Webhook", "Webhooks", "URL", "HTTP", "http", "https", "whsec", "https://hooks.example.com/activation"}
 	anon := newBrowser(t, f.srv)
 	anon.lang = "zh-CN"
 	pages := append([]sweepPage{{method: http.MethodGet, path: "/signin"},
