@@ -354,7 +354,7 @@ func TestNearExpiryDevices_FirstPageReadsTheExpiryIndex(t *testing.T) {
 	}
 	text := strings.Join(plan, "\n")
 	// The devices' scan must stop after about a page, not read the window or the account.
-	scan := regexp.MustCompile(`Index (Only )?Scan using devices_(account_expiry|product_expiry|due) on devices d .*actual time=\S+ rows=(\d+)`).FindStringSubmatch(text)
+	scan := regexp.MustCompile(`Index (Only )?Scan using devices_(account_expiry|product_expiry|due_order) on devices d .*actual time=\S+ rows=(\d+)`).FindStringSubmatch(text)
 	if scan == nil {
 		t.Fatalf("plan does not read an expiry index:\n%s", text)
 	}
