@@ -3,10 +3,12 @@ package handlers_test
 import (
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -14,6 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+	"github.com/pb33f/libopenapi/orderedmap"
 
 	"activation-console/docs"
 	"activation-console/handlers"
@@ -155,8 +159,19 @@ func TestContract_ExamplesMatchTheirSchemas(t *testing.T) {
 			t.Errorf("%s: the example %s does not match its schema: %s", where, b, describe(errs))
 		}
 	}
+	items := map[string]*v3.PathItem{}
 	for path, item := range c.model.Paths.PathItems.FromOldest() {
-		for method, op := range item.GetOperations().FromOldest() {
+		items[path] = item
+	}
+	for name, item := range c.model.Webhooks.FromOldest() { // the webhooks' bodies (docs/webhooks.md, "Events"), each with an example
+		items["webhook "+name] = item
+		if item.Post == nil || item.Post.RequestBody == nil || item.Post.RequestBody.Content.GetOrZero("application/json") == nil ||
+			orderedmap.Len(item.Post.RequestBody.Content.GetOrZero("application/json").Examples) == 0 {
+			t.Errorf("webhook %s has no example of its body", name)
+		}
+	}
+	for _, path := range slices.Sorted(maps.Keys(items)) {
+		for method, op := range items[path].GetOperations().FromOldest() {
 			where := strings.ToUpper(method) + " " + path
 			if op.RequestBody != nil {
 				for mt, m := range op.RequestBody.Content.FromOldest() {

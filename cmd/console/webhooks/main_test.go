@@ -22,7 +22,9 @@ import (
 func TestMain(m *testing.M) { storetest.Main(m) }
 
 // receiver is a webhook endpoint in the test process: it records every
-// request and answers with what answer says (200 when nil).
+// request, checks it against the webhooks' contract in docs/openapi.json
+// (a violation fails the test), and answers with what answer says (200
+// when nil).
 type receiver struct {
 	*httptest.Server
 	mu     sync.Mutex
@@ -40,8 +42,12 @@ type received struct {
 
 func newReceiver(t *testing.T) *receiver {
 	rc := &receiver{}
+	contract := loadHookContract(t)
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		for _, v := range contract.violations(r.Header, body) {
+			t.Errorf("contract (docs/openapi.json, webhooks): %s", v)
+		}
 		var ev struct {
 			Type string         `json:"type"`
 			Data map[string]any `json:"data"`
