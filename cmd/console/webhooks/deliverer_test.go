@@ -299,6 +299,95 @@ func TestRun_KeepsDeliveringWhileOneEndpointHangs(t *testing.T) {
 	<-done
 }
 
+// The hot path (docs/webhooks.md, "Delivery"): while one account's
+// endpoint hangs with every request it may have in flight, that account's
+// devices still connect (the ledger only writes the outbox) and another
+// account's endpoint gets each of its events, all before the hanging
+// requests are answered. Nothing here is timed: the hanging requests end
+// only when the test releases them, after everything else has completed.
+func TestHotPath_AHangingEndpointHoldsNeitherConnectsNorOtherAccountsDeliveries(t *testing.T) {
+	f := newFixture(t, 100)
+	slow := newReceiver(t)
+	hanging, release := make(chan struct{}, 100), make(chan struct{})
+	slow.answer = func(int, received) (int, time.Duration) {
+		hanging <- struct{}{}
+		<-release
+		return http.StatusOK, 0
+	}
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	f.endpointBy(t, store.SystemActor(storetest.OwnerEmail), slow.URL+"/acme", store.EventDeviceActivated)
+	beta := f.AddAccount(t, "Beta", "owner@beta.example")
+	f.AddProduct(t, beta.ID, "PK-B", "Lamp", 100)
+	fast := make(chan string, 100)
+	f.rc.answer = func(_ int, r received) (int, time.Duration) {
+		fast <- fmt.Sprint(r.Data["device_key"])
+		return http.StatusOK, 0
+	}
+	if _, _, err := f.Store.SaveWebhookEndpoint(f.ctx, store.Scope{AccountID: beta.ID, DC: storetest.HomeDC}, store.WebhookInput{
+		URL: f.rc.URL + "/beta", Events: []string{string(store.EventDeviceActivated)}, Enabled: true,
+		Actor: store.SystemActor("owner@beta.example")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		f.connect(t, fmt.Sprintf("DK-A%d", i)) // Acme's events come first in the queue
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := f.deliverer()
+	d.Concurrency = 4
+	d.Poll = 10 * time.Millisecond
+	d.Timeout = time.Hour // a hanging request stays in flight until the test releases it
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	for range store.WebhookEndpointInFlight {
+		<-hanging // Acme's endpoint now holds all it may
+	}
+
+	// Acme's devices connect while its endpoint hangs; their events wait.
+	for i := 10; i < 20; i++ {
+		r, err := f.Store.Connect(f.ctx, "PK-1", fmt.Sprintf("DK-A%d", i), storetest.HomeDC)
+		if err != nil || r.Result != store.ResultActivated {
+			t.Fatalf("connect DK-A%d while the endpoint hangs: %+v, %v", i, r, err)
+		}
+	}
+	// Beta's devices connect, and its endpoint gets each event.
+	want := map[string]bool{}
+	for i := range 10 {
+		dk := fmt.Sprintf("DK-B%d", i)
+		want[dk] = true
+		if r, err := f.Store.Connect(f.ctx, "PK-B", dk, storetest.HomeDC); err != nil || r.Result != store.ResultActivated {
+			t.Fatalf("connect %s: %+v, %v", dk, r, err)
+		}
+	}
+	for len(want) > 0 {
+		dk := <-fast
+		if !want[dk] {
+			t.Fatalf("Beta's endpoint got %s, not one of its devices' events", dk)
+		}
+		delete(want, dk)
+	}
+	if n := len(slow.requests()); n != store.WebhookEndpointInFlight {
+		t.Fatalf("the hanging endpoint got %d requests, want its %d in flight and no more", n, store.WebhookEndpointInFlight)
+	}
+	var pending int
+	if err := f.Store.DB().GetContext(f.ctx, &pending, `SELECT count(*) FROM webhook_events WHERE account_id = $1 AND status = 'pending'`,
+		f.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if pending != 20-store.WebhookEndpointInFlight {
+		t.Fatalf("%d of Acme's events wait, want %d", pending, 20-store.WebhookEndpointInFlight)
+	}
+	// Only now are the hanging requests answered.
+	released = true
+	close(release)
+	cancel()
+	<-done
+}
+
 func TestDisable_AfterADayOfFailures_TellsTheOwner(t *testing.T) {
 	f := newFixture(t, 5)
 	e, _ := f.endpoint(t, store.EventDeviceActivated)
