@@ -69,3 +69,35 @@ func TestAuditLog_InChinese_EntriesInChinese_OldEntriesAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// A webhook endpoint's registration and change read in Chinese with the
+// facts of the English description: the endpoint, how many events it
+// wants, and whether it is enabled.
+func TestAuditLog_InChinese_AWebhookEntrySaysItsEventsAndState(t *testing.T) {
+	f := newConsole(t)
+	sc, owner := store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt"}, store.Actor{Name: "owner@acme.example"}
+	e, _, err := f.st.SaveWebhookEndpoint(f.ctx, sc, store.WebhookInput{URL: "https://93.184.215.14/hooks",
+		Events: []string{string(store.EventDeviceActivated), string(store.EventDeviceLapsed)}, Enabled: true, Actor: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.st.SaveWebhookEndpoint(f.ctx, sc, store.WebhookInput{ID: e.ID, URL: e.URL,
+		Events: []string{string(store.EventDeviceLapsed)}, Enabled: false, Actor: owner}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.owner(t)
+	for lang, wants := range map[string][]string{
+		"zh-CN": {"注册了 Webhook 端点 https://93.184.215.14/hooks，订阅 2 个事件；已启用", "修改了 Webhook 端点 https://93.184.215.14/hooks：1 个事件；已停用"},
+		"en": {"registered webhook endpoint https://93.184.215.14/hooks for 2 events; enabled",
+			"changed webhook endpoint https://93.184.215.14/hooks: 1 event; disabled"},
+	} {
+		b.lang = lang
+		_, doc := b.get("/eu-frankfurt/audit", false)
+		rows := auditTable(doc)
+		for _, want := range wants {
+			if !strings.Contains(rows, want) {
+				t.Errorf("in %s, the log does not say %q:\n%s", lang, want, rows)
+			}
+		}
+	}
+}

@@ -178,14 +178,20 @@ func (s *Store) SaveWebhookEndpoint(ctx context.Context, sc Scope, in WebhookInp
 		}
 		return s.audit(ctx, tx, sc.AccountID, in.Actor, AuditWebhooks, op,
 			fmt.Sprintf("%s webhook endpoint %s (%s) for %d events", map[bool]string{true: "registered", false: "changed"}[in.ID == 0], u, state, len(events)),
-			webhookClause(msg, out))
+			webhookClauses(msg, out)...)
 	})
 	return out, secret, err
 }
 
-func webhookClause(id string, e WebhookEndpoint) AuditClause {
-	c := clause(id, "URL", e.URL).counting(int64(len(e.Events)))
-	return c
+// webhookClauses word a registration or change for the audit log: the
+// endpoint and how many events it wants, then whether it is enabled, the
+// facts of the English description.
+func webhookClauses(id string, e WebhookEndpoint) []AuditClause {
+	state := clause("audit.entry.webhook_state_disabled")
+	if e.Enabled {
+		state = clause("audit.entry.webhook_state_enabled")
+	}
+	return []AuditClause{clause(id, "URL", e.URL).counting(int64(len(e.Events))), state}
 }
 
 // WebhookRef names an endpoint of the account, and who acts on it.
