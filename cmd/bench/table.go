@@ -70,11 +70,15 @@ func (r *results) table(cfg config) string {
 	w("| Renewal worker: %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s) | %s bytes of WAL per expiry | | ≥ 20,000/s | %s |\n",
 		num(float64(cfg.renewals)), num(rate), num(float64(r.renewal.Renewed)), num(float64(r.renewal.Lapsed)), r.renewalTook.Round(time.Millisecond),
 		num(float64(r.renewalWAL)/float64(handled)), yes(rate >= renewalsTarget))
+	// Both rows are the better of two passes over windows of as many
+	// expiries (benchRenewal); their mixes of renewals and lapses differ, so
+	// they compare by time per device handled.
 	hooksRate := float64(r.renewalHooks.Renewed) / r.renewalHooksTook.Seconds()
-	slower := 100 * (1 - hooksRate/rate)
-	w("| Renewal worker with a webhook endpoint (renewed, lapsed): %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s; %s events written) | | | ≤ 20 %% slower than without | %s (%.0f %% slower) |\n",
+	slower := 100 * (float64(perDevice(r.renewalHooksTook, r.renewalHooks))/float64(perDevice(r.renewalTook, r.renewal)) - 1)
+	w("| Renewal worker with a webhook endpoint (renewed, lapsed): %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s; %s events written) | %s per device handled, against %s without | | ≤ 20 %% slower than without | %s (%.0f %% slower) |\n",
 		num(float64(cfg.renewals)), num(hooksRate), num(float64(r.renewalHooks.Renewed)), num(float64(r.renewalHooks.Lapsed)),
-		r.renewalHooksTook.Round(time.Millisecond), num(float64(r.hookEvents)), yes(slower <= 20), slower)
+		r.renewalHooksTook.Round(time.Millisecond), num(float64(r.hookEvents)),
+		perDevice(r.renewalHooksTook, r.renewalHooks), perDevice(r.renewalTook, r.renewal), yes(slower <= 20), slower)
 	exportRate := float64(r.exportRows) / r.exportTook.Seconds()
 	w("| CSV export of %s devices of one product | %s rows/s (%s) | console RSS %s before, peak %s during | | ≥ 300,000 rows/s, flat memory | %s |\n",
 		num(float64(r.exportRows)), num(exportRate), r.exportTook.Round(time.Millisecond), mib(r.exportRSSBefore), mib(r.exportRSSPeak),
