@@ -382,9 +382,9 @@ func benchRenewal(ctx context.Context, cfg config, res *results, dbURL string, l
 	}
 	defer st.Close()
 	// Four passes of cfg.renewals expiries each, over consecutive windows of
-	// the expiry order: with a webhook endpoint of the account wanting every
-	// device event (so each renewal and lapse writes an event in the pass's
-	// transactions), without, without, with. The order is symmetric, so what
+	// the expiry order: with a webhook endpoint of the account wanting
+	// renewals and lapses (so each device the pass handles writes an event in
+	// the pass's transactions), without, without, with. The order is symmetric, so what
 	// drifts from window to window (the cache warms; products spend their
 	// codes, so later windows lapse more and renew less) weighs on both sides
 	// alike, and each side counts its better pass. The table compares them
