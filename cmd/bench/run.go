@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lib/pq"
+
 	"activation-console/handlers/routenames"
 	"activation-console/store"
 	"activation-console/store/demo"
@@ -157,7 +159,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 	if phase("renewal") {
-		if err := benchRenewal(ctx, cfg, res, dbURL, large, logf); err != nil {
+		if err := benchRenewal(ctx, cfg, res, dbURL, logf); err != nil {
 			return err
 		}
 	}
@@ -373,16 +375,17 @@ func benchExport(ctx context.Context, res *results, st *store.Store, srv *server
 }
 
 // benchRenewal runs the renewal pass at the moment when exactly cfg.renewals
-// devices of the large account have expired and none was handled yet, with
-// and without a webhook endpoint, each twice.
-func benchRenewal(ctx context.Context, cfg config, res *results, dbURL string, large store.Account, logf func(string, ...any)) error {
+// live devices (of every account: the large one's and the exported
+// product's) have expired and none was handled yet, with and without
+// webhook endpoints, each twice.
+func benchRenewal(ctx context.Context, cfg config, res *results, dbURL string, logf func(string, ...any)) error {
 	st, err := store.Open(ctx, dbURL, store.WithPoolSize(8))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	// Four passes of cfg.renewals expiries each, over consecutive windows of
-	// the expiry order: with a webhook endpoint of the account wanting
+	// the expiry order: with a webhook endpoint of each account wanting
 	// renewals and lapses (so each device the pass handles writes an event in
 	// the pass's transactions), without, without, with. The order is symmetric, so what
 	// drifts from window to window (the cache warms; products spend their
@@ -414,33 +417,46 @@ func benchRenewal(ctx context.Context, cfg config, res *results, dbURL string, l
 		return err
 	}
 	defer withHooks.Close()
-	sc := store.Scope{AccountID: large.ID, DC: large.HomeDC}
-	owner := store.SystemActor(largeOwner)
+	// Every account whose devices the passes handle gets an endpoint (a
+	// window of the expiry order spans the accounts), so that each device
+	// handled writes an event.
+	var scopes []store.Scope
+	if err := st.DB().SelectContext(ctx, &scopes, `SELECT a.id AS accountid, a.home_dc AS dc FROM accounts a
+		WHERE EXISTS (SELECT 1 FROM devices d WHERE d.account_id = a.id) ORDER BY a.id`); err != nil {
+		return err
+	}
+	actor := store.SystemActor("bench")
 	hooked := func(at time.Time) error {
 		// A receiver that is never there: the console's deliverer fails each
 		// attempt at once and retries after its backoff, as for a dead endpoint.
-		e, _, err := withHooks.SaveWebhookEndpoint(ctx, sc, store.WebhookInput{URL: "http://127.0.0.1:9/bench", Enabled: true, Actor: owner,
-			Events: []string{string(store.EventDeviceRenewed), string(store.EventDeviceLapsed)}})
-		if err != nil {
-			return err
+		var ids []int64
+		for _, sc := range scopes {
+			e, _, err := withHooks.SaveWebhookEndpoint(ctx, sc, store.WebhookInput{URL: "http://127.0.0.1:9/bench", Enabled: true, Actor: actor,
+				Events: []string{string(store.EventDeviceRenewed), string(store.EventDeviceLapsed)}})
+			if err != nil {
+				return err
+			}
+			ids = append(ids, e.ID)
 		}
 		stats, took, err := pass(at)
 		if err != nil {
 			return err
 		}
 		var events int64
-		if err := st.DB().GetContext(ctx, &events, `SELECT count(*) FROM webhook_events WHERE endpoint_id = $1`, e.ID); err != nil {
+		if err := st.DB().GetContext(ctx, &events, `SELECT count(*) FROM webhook_events WHERE endpoint_id = ANY($1)`, pq.Array(ids)); err != nil {
 			return err
 		}
 		logf("renewal with webhooks: %+v in %s, %d events", stats, took, events)
 		if res.renewalHooksTook == 0 || perDevice(took, stats) < perDevice(res.renewalHooksTook, res.renewalHooks) {
 			res.renewalHooks, res.renewalHooksTook, res.hookEvents = stats, took, events
 		}
-		if _, err := withHooks.DeleteWebhookEndpoint(ctx, sc, store.WebhookRef{ID: e.ID, Actor: owner}); err != nil {
-			return err
+		for i, id := range ids {
+			if _, err := withHooks.DeleteWebhookEndpoint(ctx, scopes[i], store.WebhookRef{ID: id, Actor: actor}); err != nil {
+				return err
+			}
 		}
-		// Its events went with it: the space they leave is reclaimed now, not
-		// by an autovacuum in the middle of the next pass.
+		// Their events went with them: the space they leave is reclaimed now,
+		// not by an autovacuum in the middle of the next pass.
 		_, err = st.DB().ExecContext(ctx, `VACUUM webhook_events`)
 		return err
 	}
