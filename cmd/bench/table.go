@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"activation-console/store"
 )
 
 // The performance targets (docs/running.md, "Benchmarks"; issue 16), on
@@ -37,6 +39,11 @@ func (r *results) table(cfg config) string {
 		num(float64(r.seed.Products)), num(float64(r.seed.Devices)), num(float64(r.seed.Waiting)), num(float64(r.seed.Lapsed)),
 		num(float64(r.seed.Activations)), num(float64(r.seed.Blacklisted)), num(float64(r.seed.Assignments)), r.bigProduct)
 	w("Server settings (the console, its renewals and seed, and pgbench all ran with them): %s.\n\n", r.settings)
+	if sb := r.standby; len(sb.pages) > 0 {
+		w("Standby (the rows \"reads on the standby\"): a streaming standby of that server, made in the same run with pg_basebackup (%.1f GB copied in %s) "+
+			"and run by %s on this machine, read by a second `console serve` with DATABASE_REPLICA_URL on it; its settings: %s.\n\n",
+			float64(sb.copied)/1e9, sb.backupTook.Round(time.Second), sb.programs, sb.settings)
+	}
 	w("| Measure | Result | Beside it | Ratio | Target | Met |\n| --- | --- | --- | --- | --- | --- |\n")
 	if r.seedTook > 0 {
 		w("| Seed: %s devices, %s products (`console seed`) | %s | (one product of %s devices: %s) | | ≤ 120 s | %s |\n",
@@ -65,6 +72,7 @@ func (r *results) table(cfg config) string {
 	oversold := r.scarce.activated != r.scarceCodes || r.scarceConsumed != int64(r.scarceCodes) || len(r.violations) > 0
 	w("| Oversell: %d clients, %s connects for %d codes; then `console verify` | %d activated, %d refused; product consumed %d; %d ledger violations | | | zero oversell | %s |\n",
 		cfg.clients, num(float64(r.scarce.requests)), r.scarceCodes, r.scarce.activated, r.scarce.refused, r.scarceConsumed, len(r.violations), yes(!oversold))
+	r.standbyRows(w, cfg)
 	rate := float64(r.renewal.Renewed) / r.renewalTook.Seconds()
 	handled := max(1, r.renewal.Renewed+r.renewal.Lapsed+r.renewal.Swept)
 	w("| Renewal worker: %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s) | %s bytes of WAL per expiry | | ≥ 20,000/s | %s |\n",
@@ -83,4 +91,45 @@ func (r *results) table(cfg config) string {
 	w("| Console resident memory under the page and connect load | peak %s (pages %s, connect %s) | | | ≤ 150 MB | %s |\n",
 		mib(peak), mib(r.rssPages), mib(r.rssConnect), yes(peak <= residentTargetMiB*1000*1000/1024))
 	return b.String()
+}
+
+// standbyRows are the rows of the standby phase: each page and the valid
+// connects read on the standby, beside the same without it, and the
+// standby's lag and the console's fallbacks during those runs; or why there
+// was no standby.
+func (r *results) standbyRows(w func(string, ...any), cfg config) {
+	sb := r.standby
+	if sb.skipped != "" {
+		w("| Pages and valid connects with their reads on a streaming standby | **skipped**: %s | | | | **no** |\n", strings.ReplaceAll(sb.skipped, "|", "\\|"))
+		return
+	}
+	if len(sb.pages) == 0 {
+		return
+	}
+	for _, p := range sb.pages {
+		s, q := p.standby, p.primary
+		ratio := float64(s.p99) / float64(max(q.p99, time.Microsecond))
+		w("| Page: %s (reads on the standby) | p50 %s, p99 %s (client p99 %s, /metrics p99 ≈ %s; %d requests, %d errors) | without the standby: p50 %s, p99 %s | %.2fx | p99 ≤ 50 ms | %s |\n",
+			s.name, ms(s.p50), ms(s.p99), ms(s.clientP99), ms(time.Duration(s.metricsP99*float64(time.Second))), s.requests, s.errors,
+			ms(q.p50), ms(q.p99), ratio, yes(s.p99 <= pageP99Target && s.errors == 0))
+	}
+	v, pv := sb.valid, sb.primaryValid
+	ofSelect := v.rps / r.pgbenchSelect.tps
+	met, target := "", "≥ 0.5x pgbench -S"
+	if r.pgbenchSelect.tps > 0 {
+		met = fmt.Sprintf("%s (%.2fx pgbench -S)", yes(ofSelect >= validRatioTarget && v.errors == 0), ofSelect)
+	} else {
+		target, met = "no errors", yes(v.errors == 0)
+	}
+	w("| Connect API, %d clients, devices whose code is valid (reads on the standby) | %s req/s, p99 %s (%s valid, %d errors) | without the standby: %s req/s, p99 %s | %.2fx | %s | %s |\n",
+		cfg.clients, num(v.rps), ms(v.p99), num(float64(v.valid)), v.errors, num(pv.rps), ms(pv.p99), v.rps/max(pv.rps, 1e-9), target, met)
+	var falls []string
+	total := 0.0
+	for _, reason := range []string{store.FallbackDown, store.FallbackNotStandby, store.FallbackLag, store.FallbackOwnWrites} {
+		falls = append(falls, fmt.Sprintf("%s %s", reason, num(sb.fallbacks[reason])))
+		total += sb.fallbacks[reason]
+	}
+	w("| The standby during those runs | replay lag at most %s (%s bytes of WAL behind at most; the console's `console_db_standby_lag_seconds` at most %s) | %s transactions on the standby | | reads on the standby, none falling back | %s (fallbacks to the primary: %s) |\n",
+		ms(sb.lag.replay), num(float64(sb.lag.bytes)), ms(time.Duration(sb.lag.console*float64(time.Second))), num(float64(sb.transactions)),
+		yes(total == 0 && sb.transactions > 0), strings.Join(falls, ", "))
 }
