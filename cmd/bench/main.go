@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -85,3 +86,6 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	}
 	return cfg, nil
 }
+
+// ran tells whether the measurement name is among the phases to run.
+func (c config) ran(name string) bool { return strings.Contains(","+c.phases+",", ","+name+",") }

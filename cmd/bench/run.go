@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"activation-console/handlers/routenames"
@@ -125,7 +124,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	mem := watchMemory(srv.pid)
 	defer close(mem.stop)
 
-	phase := func(name string) bool { return strings.Contains(","+cfg.phases+",", ","+name+",") }
+	phase := cfg.ran
 	if phase("pages") {
 		if err := benchPages(ctx, cfg, res, st, srv, dbURL, keys, large, mem, logf); err != nil {
 			return err

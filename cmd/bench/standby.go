@@ -266,7 +266,7 @@ func replicationBlocker(walLevel string, maxSenders, senders int, hbaFile string
 		example = fmt.Sprintf("host replication %s %s trust", user, host)
 	}
 	return fmt.Sprintf("the server's pg_hba.conf (%s) has no line that lets a replication connection of %s in %s; "+
-		"a line such as `%s` (or your authentication method) and a reload would", hbaFile, user, from, example)
+		"to allow one, add a line such as `%s` (or with your authentication method) and reload the server", hbaFile, user, from, example)
 }
 
 // standby is a running streaming standby of the measured server.
@@ -620,9 +620,18 @@ func benchStandby(ctx context.Context, cfg config, res *results, st *store.Store
 	}
 	defer srv2.stop()
 
-	pages, _, err := largeAccountPages(ctx, st, large.ID, large.HomeDC)
-	if err != nil {
-		return err
+	// The pages the pages phase measured, the very same paths (its deep
+	// page's cursor), else the list anew.
+	var pages []page
+	primaryOf := map[string]pageResult{}
+	for _, p := range res.pages {
+		pages = append(pages, p.page)
+		primaryOf[p.path] = p
+	}
+	if len(pages) == 0 {
+		if pages, _, err = largeAccountPages(ctx, st, large.ID, large.HomeDC); err != nil {
+			return err
+		}
 	}
 	sign := func(base string) ([]*browser, error) {
 		users := make([]*browser, cfg.users)
@@ -638,11 +647,7 @@ func benchStandby(ctx context.Context, cfg config, res *results, st *store.Store
 		return err
 	}
 	var onPrimary []*browser
-	primaryOf := map[string]pageResult{}
-	for _, p := range res.pages {
-		primaryOf[p.name] = p
-	}
-	if len(primaryOf) < len(pages) {
+	if len(res.pages) == 0 {
 		if onPrimary, err = sign(srv.base); err != nil {
 			return err
 		}
@@ -672,7 +677,7 @@ func benchStandby(ctx context.Context, cfg config, res *results, st *store.Store
 			stopLag()
 			return err
 		}
-		prim, ok := primaryOf[p.name]
+		prim, ok := primaryOf[p.path]
 		if !ok {
 			if prim, err = measureOn(ctx, onPrimary, srv.base, p, cfg.pageTime); err != nil {
 				stopLag()

@@ -31,6 +31,7 @@ func yes(ok bool) string {
 
 // table renders the results as one Markdown table with its heading.
 func (r *results) table(cfg config) string {
+	ran := cfg.ran
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("Measured %s on %s: %d cores, %s memory, %s; load average %s at the start, %s at the end.\n",
@@ -56,6 +57,33 @@ func (r *results) table(cfg config) string {
 			p.name, ms(p.p50), ms(p.p99), ms(p.clientP99), ms(time.Duration(p.metricsP99*float64(time.Second))), p.requests,
 			ms(p.sqlP50), ms(p.sqlP99), p.statements, ratio, yes(p.p99 <= pageP99Target && ratio <= pageRatioTarget))
 	}
+	if ran("connect") {
+		r.connectRows(w, cfg)
+	} else {
+		w("| `console verify` after the run | %d ledger violations | | | none | %s |\n", len(r.violations), yes(len(r.violations) == 0))
+	}
+	if ran("standby") {
+		r.standbyRows(w, cfg)
+	}
+	if ran("renewal") {
+		r.renewalRows(w, cfg)
+	}
+	if ran("export") {
+		exportRate := float64(r.exportRows) / r.exportTook.Seconds()
+		w("| CSV export of %s devices of one product | %s rows/s (%s) | console RSS %s before, peak %s during | | ≥ 300,000 rows/s, flat memory | %s |\n",
+			num(float64(r.exportRows)), num(exportRate), r.exportTook.Round(time.Millisecond), mib(r.exportRSSBefore), mib(r.exportRSSPeak),
+			yes(exportRate >= exportRateTarget && r.exportRSSPeak-r.exportRSSBefore < 50*1024))
+	}
+	if ran("pages") || ran("connect") {
+		peak := max(r.rssPages, r.rssConnect)
+		w("| Console resident memory under the page and connect load | peak %s (pages %s, connect %s) | | | ≤ 150 MB | %s |\n",
+			mib(peak), mib(r.rssPages), mib(r.rssConnect), yes(peak <= residentTargetMiB*1000*1000/1024))
+	}
+	return b.String()
+}
+
+// connectRows are the connect API's rows beside pgbench, and the oversell check.
+func (r *results) connectRows(w func(string, ...any), cfg config) {
 	pg := fmt.Sprintf("`%s`: %s tps, p99 %s", r.pgbench.command, num(r.pgbench.tps), ms(r.pgbench.p99))
 	manyRatio, hotRatio := r.many.rps/r.pgbench.tps, r.hot.rps/r.pgbench.tps
 	w("| Connect API, %d clients, new devices over many products | %s req/s, p99 %s (%s activated, %s refused, %d errors) | %s | %.2fx | ≥ 0.5x pgbench | %s |\n",
@@ -72,7 +100,10 @@ func (r *results) table(cfg config) string {
 	oversold := r.scarce.activated != r.scarceCodes || r.scarceConsumed != int64(r.scarceCodes) || len(r.violations) > 0
 	w("| Oversell: %d clients, %s connects for %d codes; then `console verify` | %d activated, %d refused; product consumed %d; %d ledger violations | | | zero oversell | %s |\n",
 		cfg.clients, num(float64(r.scarce.requests)), r.scarceCodes, r.scarce.activated, r.scarce.refused, r.scarceConsumed, len(r.violations), yes(!oversold))
-	r.standbyRows(w, cfg)
+}
+
+// renewalRows are the renewal worker's rows, without and with webhooks.
+func (r *results) renewalRows(w func(string, ...any), cfg config) {
 	rate := float64(r.renewal.Renewed) / r.renewalTook.Seconds()
 	handled := max(1, r.renewal.Renewed+r.renewal.Lapsed+r.renewal.Swept)
 	w("| Renewal worker: %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s) | %s bytes of WAL per expiry | | ≥ 20,000/s | %s |\n",
@@ -83,14 +114,6 @@ func (r *results) table(cfg config) string {
 	w("| Renewal worker with a webhook endpoint (renewed, lapsed): %s simultaneous expiries | %s renewals/s (%s renewed, %s lapsed in %s; %s events written) | | | ≤ 20 %% slower than without | %s (%.0f %% slower) |\n",
 		num(float64(cfg.renewals)), num(hooksRate), num(float64(r.renewalHooks.Renewed)), num(float64(r.renewalHooks.Lapsed)),
 		r.renewalHooksTook.Round(time.Millisecond), num(float64(r.hookEvents)), yes(slower <= 20), slower)
-	exportRate := float64(r.exportRows) / r.exportTook.Seconds()
-	w("| CSV export of %s devices of one product | %s rows/s (%s) | console RSS %s before, peak %s during | | ≥ 300,000 rows/s, flat memory | %s |\n",
-		num(float64(r.exportRows)), num(exportRate), r.exportTook.Round(time.Millisecond), mib(r.exportRSSBefore), mib(r.exportRSSPeak),
-		yes(exportRate >= exportRateTarget && r.exportRSSPeak-r.exportRSSBefore < 50*1024))
-	peak := max(r.rssPages, r.rssConnect)
-	w("| Console resident memory under the page and connect load | peak %s (pages %s, connect %s) | | | ≤ 150 MB | %s |\n",
-		mib(peak), mib(r.rssPages), mib(r.rssConnect), yes(peak <= residentTargetMiB*1000*1000/1024))
-	return b.String()
 }
 
 // standbyRows are the rows of the standby phase: each page and the valid
