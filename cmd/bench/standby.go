@@ -629,7 +629,7 @@ func benchStandby(ctx context.Context, cfg config, res *results, st *store.Store
 		primaryOf[p.path] = p
 	}
 	if len(pages) == 0 {
-		if pages, _, err = largeAccountPages(ctx, st, large.ID, large.HomeDC); err != nil {
+		if pages, res.bigProduct, err = largeAccountPages(ctx, st, large.ID, large.HomeDC); err != nil {
 			return err
 		}
 	}
