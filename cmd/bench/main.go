@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -74,7 +75,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.reuse, "reuse", "", "measure a database an earlier run kept (--keep) instead of seeding a new one")
 	fs.StringVar(&cfg.out, "out", "", "also write the table to this file")
 	fs.StringVar(&cfg.plans, "plans", filepath.Join(os.TempDir(), "console-bench-plans.txt"), "write the slowest statement's plan of each page here")
-	fs.StringVar(&cfg.phases, "phases", "pages,connect,export,renewal", "the measurements to run, comma-separated")
+	fs.StringVar(&cfg.phases, "phases", "pages,connect,standby,export,renewal", "the measurements to run, comma-separated (standby: the pages and valid connects again with their reads on a streaming standby of the server)")
 	quick := fs.Bool("quick", false, "a smoke run on a small data set (20,000 devices, short runs)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -85,3 +86,6 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	}
 	return cfg, nil
 }
+
+// ran tells whether the measurement name is among the phases to run.
+func (c config) ran(name string) bool { return strings.Contains(","+c.phases+",", ","+name+",") }

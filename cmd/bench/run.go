@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -54,6 +53,7 @@ type results struct {
 	exportRSSBefore          int64
 	exportRSSPeak            int64
 	rssPages, rssConnect     int64
+	standby                  standbyResult
 	violations               []string
 }
 
@@ -126,7 +126,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	mem := watchMemory(srv.pid)
 	defer close(mem.stop)
 
-	phase := func(name string) bool { return strings.Contains(","+cfg.phases+",", ","+name+",") }
+	phase := cfg.ran
 	if phase("pages") {
 		if err := benchPages(ctx, cfg, res, st, srv, dbURL, keys, large, mem, logf); err != nil {
 			return err
@@ -150,6 +150,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		logf("pgbench -S -c %d on the same server", cfg.clients)
 		if res.pgbenchSelect, err = runPgbench(ctx, pgURL, "-S", cfg.clients, cfg.connectTime, dir, stderr); err != nil {
+			return err
+		}
+	}
+	if phase("standby") {
+		if err := benchStandby(ctx, cfg, res, st, srv, cli, keysEnv, name, token, large, logf); err != nil {
 			return err
 		}
 	}
@@ -313,13 +318,8 @@ func benchConnect(ctx context.Context, cfg config, res *results, st *store.Store
 	logf("connect: %d clients, new devices of one product, %s", cfg.clients, cfg.connectTime)
 	res.hot = runConnects(ctx, a, large.HomeDC, []string{"bench-hot-" + runID}, cfg.clients, cfg.connectTime, "hot-"+runID, 0)
 	// The commonest connect of all: a device whose code is valid, across the account.
-	var known []struct {
-		PK string `db:"product_key"`
-		DK string `db:"device_key"`
-	}
-	if err := st.DB().SelectContext(ctx, &known, `SELECT p.product_key, d.device_key FROM devices d JOIN products p ON p.id = d.product_id
-		WHERE d.account_id = $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > now() + interval '1 day'
-		ORDER BY d.id DESC LIMIT 50000`, large.ID); err != nil {
+	known, err := validDevices(ctx, st, large.ID)
+	if err != nil {
 		return err
 	}
 	logf("connect: %d clients, %d devices with valid codes, %s", cfg.clients, len(known), cfg.connectTime)
@@ -338,6 +338,27 @@ func benchConnect(ctx context.Context, cfg config, res *results, st *store.Store
 	logf("connect: many %.0f/s, hot %.0f/s; scarce: %d activated of %d codes, consumed %d",
 		res.many.rps, res.hot.rps, res.scarce.activated, res.scarceCodes, p.Consumed)
 	return nil
+}
+
+// knownDevice is a device the platform connects again.
+type knownDevice struct {
+	PK string `db:"product_key"`
+	DK string `db:"device_key"`
+}
+
+// validDevices are up to 50,000 devices of the account whose codes are
+// valid for a day more, the newest first.
+func validDevices(ctx context.Context, st *store.Store, accountID int64) ([]knownDevice, error) {
+	var known []knownDevice
+	if err := st.DB().SelectContext(ctx, &known, `SELECT p.product_key, d.device_key FROM devices d JOIN products p ON p.id = d.product_id
+		WHERE d.account_id = $1 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > now() + interval '1 day'
+		ORDER BY d.id DESC LIMIT 50000`, accountID); err != nil {
+		return nil, err
+	}
+	if len(known) == 0 {
+		return nil, errNoValidDevices
+	}
+	return known, nil
 }
 
 // benchExport downloads the device list of the one-product account as CSV.

@@ -38,7 +38,7 @@ type facts struct {
 // serverSettings are the settings printed with the results: the console, its
 // renewals and seed, and pgbench all run on the server with these.
 var serverSettings = []string{"shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem", "max_wal_size",
-	"checkpoint_timeout", "wal_compression", "synchronous_commit", "fsync", "full_page_writes", "random_page_cost", "jit", "max_connections"}
+	"checkpoint_timeout", "wal_compression", "synchronous_commit", "fsync", "full_page_writes", "random_page_cost", "jit", "max_connections", "wal_level", "max_wal_senders"}
 
 func machineFacts(ctx context.Context, adminURL string) (facts, error) {
 	f := facts{cores: runtime.NumCPU(), started: time.Now(), load: loadAverage(), database: redact(adminURL)}
@@ -106,6 +106,7 @@ type consoleCLI struct {
 	env     []string
 	dataDir string
 	log     io.Writer
+	logName string // the file in $TMPDIR a started server logs to; "" console-bench-serve.log
 }
 
 func buildConsole(ctx context.Context, dir string) (string, error) {
@@ -164,8 +165,8 @@ func (c consoleCLI) startServer(ctx context.Context, keysEnv string) (*server, e
 	cmd := exec.Command(c.bin, "serve", "--addr", addr, "--data-dir", c.dataDir, "--renew-interval", "1h")
 	cmd.Env = append(os.Environ(), append(c.env, "CONSOLE_SESSION_KEYS="+keysEnv)...)
 	// The console's own log (requests, alert mails written to the log) goes to
-	// $TMPDIR/console-bench-serve.log, kept after the run.
-	logFile, err := os.Create(filepath.Join(os.TempDir(), "console-bench-serve.log"))
+	// $TMPDIR/console-bench-serve.log (or logName), kept after the run.
+	logFile, err := os.Create(filepath.Join(os.TempDir(), orDefault(c.logName, "console-bench-serve.log")))
 	if err != nil {
 		return nil, err
 	}
