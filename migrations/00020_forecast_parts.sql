@@ -19,7 +19,7 @@ CREATE TABLE forecast_parts (
     fresh       bigint NOT NULL,   -- its counter rows not yet folded, then
     first_codes bigint NOT NULL,
     runs_out    integer NOT NULL,  -- the day its codes run out; -1: beyond the horizon
-    weeks       bigint[] NOT NULL  -- per week: will renew, won't renew, new, left, short
+    weeks       bigint[] NOT NULL  -- per week: will renew, won't renew, new (the codes left and short follow)
 );
 
 -- +goose Down

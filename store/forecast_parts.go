@@ -30,8 +30,10 @@ import (
 	"github.com/lib/pq"
 )
 
-// partFields is how many figures a part keeps per week (forecast_parts.weeks).
-const partFields = 5
+// partFields is how many figures a part keeps per week (forecast_parts.weeks):
+// will renew, won't renew, new. The codes left and short follow from them
+// and the product's codes (partOf).
+const partFields = 3
 
 // freshCounts counts, per product p.id, the rows appended to its counters since they were last folded.
 const freshCounts = `(SELECT count(*) FROM expiry_counts e WHERE e.product_id = p.id AND NOT e.compacted)
@@ -50,33 +52,39 @@ func (s *Store) forecastParts(ctx context.Context, sc Scope, products []*forecas
 		ids[i], available[i], autoRenew[i], validity[i] = p.ID, p.available, p.autoRenew, int64(p.validity)
 	}
 	// One statement, one snapshot: a part and the fresh rows it is compared
-	// with are seen at the same moment.
-	rows, err := s.db.QueryxContext(ctx, `SELECT f.product_id, f.runs_out, f.first_codes, f.weeks
+	// with are seen at the same moment. The fresh rows are counted in one
+	// pass over the unfolded rows (few: the renewal pass folds them), not a
+	// look-up per product (MATERIALIZED: not once per product either).
+	rows, err := s.db.QueryxContext(ctx, `WITH fe AS MATERIALIZED (
+			SELECT product_id, count(*) AS n FROM expiry_counts WHERE NOT compacted AND account_id = $6 AND dc = $7 GROUP BY 1
+		), fc AS MATERIALIZED (
+			SELECT product_id, count(*) AS n FROM consumption_days WHERE NOT compacted GROUP BY 1
+		)
+		SELECT f.product_id, f.runs_out, f.first_codes, f.weeks
 		FROM unnest($1::bigint[], $2::bigint[], $3::boolean[], $4::int[]) AS p(id, available, auto_renew, validity)
 		JOIN forecast_parts f ON f.product_id = p.id
+		LEFT JOIN fe ON fe.product_id = p.id LEFT JOIN fc ON fc.product_id = p.id
 		WHERE f.start = $5::date AND f.available = p.available AND f.auto_renew = p.auto_renew AND f.validity = p.validity
-			AND f.fresh = `+freshCounts,
-		pq.Array(ids), pq.Array(available), pq.Array(autoRenew), pq.Array(validity), start)
+			AND f.fresh = coalesce(fe.n, 0) + coalesce(fc.n, 0)`,
+		pq.Array(ids), pq.Array(available), pq.Array(autoRenew), pq.Array(validity), start, sc.AccountID, sc.DC)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	byID := make(map[int64]*forecastProduct, n)
+	for _, p := range products {
+		byID[p.ID] = p
+	}
 	for rows.Next() {
 		var id int64
 		var part forecastPart
-		var weeks pq.Int64Array
+		var weeks []byte // the array's text, read here: pq's reader takes longer than the query
 		if err := rows.Scan(&id, &part.runsOut, &part.firstCodes, &weeks); err != nil {
 			return nil, err
 		}
-		if len(weeks) != partFields*ForecastWeeks {
-			continue // not a part of this horizon: made again
-		}
-		part.weeks = make([]ForecastWeek, ForecastWeeks)
-		for w := range part.weeks {
-			x := weeks[partFields*w:]
-			part.weeks[w] = ForecastWeek{WillRenew: x[0], WontRenew: x[1], New: x[2], Left: x[3], Short: x[4]}
-		}
-		parts[id] = part
+		if part.weeks = partOf(weeks, byID[id].available); part.weeks != nil {
+			parts[id] = part
+		} // else not a part of this horizon: made again
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -154,7 +162,7 @@ func partWeeks(part forecastPart) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for w, x := range part.weeks {
-		for k, n := range []int64{x.WillRenew, x.WontRenew, x.New, x.Left, x.Short} {
+		for k, n := range []int64{x.WillRenew, x.WontRenew, x.New} {
 			if w > 0 || k > 0 {
 				b.WriteByte(',')
 			}
@@ -163,6 +171,46 @@ func partWeeks(part forecastPart) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// partOf reads a part's weeks from forecast_parts.weeks (an array's text,
+// "{will,wont,new,...}"), working out the codes left at the end of each
+// week and those short in it from the product's available codes, as
+// simulate does: what the weeks took so far, against the codes. It is nil
+// unless the array holds ForecastWeeks weeks.
+func partOf(text []byte, available int64) []ForecastWeek {
+	nums := make([]int64, 0, partFields*ForecastWeeks)
+	var n int64
+	neg, in := false, false
+	for _, c := range text {
+		switch {
+		case c >= '0' && c <= '9':
+			n, in = n*10+int64(c-'0'), true
+		case c == '-':
+			neg = true
+		case c == ',' || c == '}':
+			if in {
+				if neg {
+					n = -n
+				}
+				nums = append(nums, n)
+			}
+			n, neg, in = 0, false, false
+		}
+	}
+	if len(nums) != partFields*ForecastWeeks {
+		return nil
+	}
+	weeks := make([]ForecastWeek, ForecastWeeks)
+	var used, short int64
+	for w := range weeks {
+		x := nums[partFields*w:]
+		used += x[0] + x[2]
+		now := max(used-available, 0)
+		weeks[w] = ForecastWeek{WillRenew: x[0], WontRenew: x[1], New: x[2], Left: max(available-used, 0), Short: now - short}
+		short = now
+	}
+	return weeks
 }
 
 // forgetForecastParts deletes the products' parts, under expiryCountsLock

@@ -181,6 +181,8 @@ func TestForecast_SeededAccountEqualsTheDevicesAndTheLists(t *testing.T) {
 	got := f.forecast(t, f.scope(), store.ForecastQuery{})
 	want := expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks)
 	sameForecast(t, "whole account", got, want)
+	// Made from the counters, then read from the kept parts: the same.
+	sameForecast(t, "whole account, from the kept parts", f.forecast(t, f.scope(), store.ForecastQuery{}), want)
 	if got.RunsOut.IsZero() || got.ProductsShort == 0 {
 		t.Fatalf("the seed has products short of codes, the forecast says none: %+v", got)
 	}
@@ -417,17 +419,17 @@ func TestForecast_ReadsTheKeptPartsWhileTheyAreCurrent(t *testing.T) {
 	f.connect(t, "dev-1")
 	first := f.forecast(t, f.scope(), store.ForecastQuery{})
 	// A kept part is read as it is, as long as what it rests on is unchanged ...
-	if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[4] = weeks[4] + 1000 WHERE product_id = $1`, f.product.ID); err != nil {
+	if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000 WHERE product_id = $1`, f.product.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); got.Weeks[0].Left != first.Weeks[0].Left+1000 {
-		t.Fatalf("left in the first week %d, want the kept part's %d", got.Weeks[0].Left, first.Weeks[0].Left+1000)
+	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); got.Weeks[0].WillRenew != first.Weeks[0].WillRenew+1000 {
+		t.Fatalf("will renew in the first week %d, want the kept part's %d", got.Weeks[0].WillRenew, first.Weeks[0].WillRenew+1000)
 	}
 	// ... and made again when it is not: another count of unfolded counter
 	// rows, other codes, another switch or package, another day.
 	for _, change := range []string{"fresh = fresh + 1", "available = available + 1", "auto_renew = NOT auto_renew",
 		"validity = validity + 1", "start = start - 1"} {
-		if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[4] = weeks[4] + 1000, `+change+` WHERE product_id = $1`, f.product.ID); err != nil {
+		if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000, `+change+` WHERE product_id = $1`, f.product.ID); err != nil {
 			t.Fatal(err)
 		}
 		sameForecast(t, change, f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
