@@ -43,17 +43,6 @@ func newForecastConsole(t *testing.T) *forecastConsole {
 	return f
 }
 
-// forecastRows reads the chart's table: a row of cells per week.
-func forecastRows(doc *goquery.Document) [][]string {
-	var rows [][]string
-	doc.Find("#forecast-chart .chart-table tbody tr").Each(func(_ int, tr *goquery.Selection) {
-		var row []string
-		tr.Find("th, td").Each(func(_ int, c *goquery.Selection) { row = append(row, text(c)) })
-		rows = append(rows, row)
-	})
-	return rows
-}
-
 func TestForecast_OverviewShowsWhenTheCodesRunOut(t *testing.T) {
 	f := newForecastConsole(t)
 	b := f.owner(t)
@@ -74,7 +63,7 @@ func TestForecast_OverviewShowsWhenTheCodesRunOut(t *testing.T) {
 	}
 	// The table: a row per week; the fifth (29 Dec) has the meter's six
 	// renewals and the marker; the meter's codes are gone from then on.
-	rows := forecastRows(doc)
+	rows := chartTable(doc, "forecast-chart")
 	if len(rows) != 26 {
 		t.Fatalf("%d weeks in the table, want 26", len(rows))
 	}

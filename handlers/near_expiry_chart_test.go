@@ -45,17 +45,6 @@ func newChartConsole(t *testing.T) (*nearConsole, *browser) {
 	return f, f.owner(t)
 }
 
-// chartRows are the rows of a chart's data table, cells joined by " | ".
-func chartRows(doc *goquery.Document, id string) []string {
-	var rows []string
-	doc.Find("#" + id + " details table tbody tr").Each(func(_ int, tr *goquery.Selection) {
-		var cells []string
-		tr.Children().Each(func(_ int, c *goquery.Selection) { cells = append(cells, text(c)) })
-		rows = append(rows, strings.Join(cells, " | "))
-	})
-	return rows
-}
-
 func TestNearExpiryChart_ShowsEachDayByOutlook(t *testing.T) {
 	t.Parallel()
 	_, b := newChartConsole(t)
@@ -79,7 +68,10 @@ func TestNearExpiryChart_ShowsEachDayByOutlook(t *testing.T) {
 		t.Errorf("disclosure %q", got)
 	}
 	// Today in Shanghai is 12 December (19:00); 31 days from it.
-	rows := chartRows(doc, "near-expiry-chart")
+	var rows []string // cells joined by " | "
+	for _, cells := range chartTable(doc, "near-expiry-chart") {
+		rows = append(rows, strings.Join(cells, " | "))
+	}
 	if len(rows) != 31 || rows[0] != "12 Dec | 0 | 0 | 0 | 0" || rows[30] != "11 Jan | 0 | 0 | 0 | 0" {
 		t.Fatalf("%d rows, first %q, last %q", len(rows), rows[0], rows[len(rows)-1])
 	}
@@ -154,7 +146,7 @@ func TestNearExpiryChart_InChinese(t *testing.T) {
 	if got := text(chart.Find(".chart-summary")); !strings.HasPrefix(got, "未来 30 天内有 4 台设备的激活码到期") || !strings.Contains(got, "2027年1月1日（2 台）") {
 		t.Errorf("summary %q", got)
 	}
-	if rows := chartRows(doc, "near-expiry-chart"); rows[20] != "1月1日 | 1 | 0 | 1 | 2" {
+	if rows := chartTable(doc, "near-expiry-chart"); strings.Join(rows[20], " | ") != "1月1日 | 1 | 0 | 1 | 2" {
 		t.Errorf("the row of 1 January %q", rows[20])
 	}
 	href, _ := chart.Find("a.chart-csv").Attr("href")

@@ -14,17 +14,6 @@ import (
 	"activation-console/store/storetest"
 )
 
-// consumptionRows are the rows of the consumption chart's table, cell by cell.
-func consumptionRows(doc *goquery.Document) [][]string {
-	var out [][]string
-	doc.Find("#consumption-chart table tbody tr").Each(func(_ int, tr *goquery.Selection) {
-		row := []string{text(tr.Find("th"))}
-		tr.Find("td").Each(func(_ int, td *goquery.Selection) { row = append(row, text(td)) })
-		out = append(out, row)
-	})
-	return out
-}
-
 func TestProductConsumption_TheChartOnTheProductPage(t *testing.T) {
 	f := newProductConsole(t, 5)
 	// January 2026: two first activations. A year on (February 2027) the
@@ -72,7 +61,7 @@ func TestProductConsumption_TheChartOnTheProductPage(t *testing.T) {
 			t.Errorf("legend %q lacks %q", legend, want)
 		}
 	}
-	rows := consumptionRows(doc)
+	rows := chartTable(doc, "consumption-chart")
 	if len(rows) != 24 {
 		t.Fatalf("%d rows in the table, want 24", len(rows))
 	}
@@ -130,7 +119,7 @@ func TestProductConsumption_InChinese(t *testing.T) {
 	if got := text(chart.Find("h2")); got != "每月消耗的激活码" {
 		t.Errorf("title %q", got)
 	}
-	if got := consumptionRows(doc); len(got) != 24 || strings.Join(got[23], " ") != "2026年1月 1 0 1 20" {
+	if got := chartTable(doc, "consumption-chart"); len(got) != 24 || strings.Join(got[23], " ") != "2026年1月 1 0 1 20" {
 		t.Errorf("table rows %q", got)
 	}
 	if summary := text(chart.Find(".chart-summary")); !strings.Contains(summary, "最近 24 个月，本产品共消耗 1 个激活码") {

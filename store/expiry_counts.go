@@ -85,7 +85,8 @@ const expiryCountsLock = 727006
 
 // compactExpiryCounts folds the rows that statements appended to
 // expiry_counts and consumption_days into one row per key, so that reads sum
-// about one row a day.
+// about one row a day, and deletes the forecast parts of the products it
+// folds (forecast_parts.go), which counted their unfolded rows.
 // Rows appended while it runs stay for the next time.
 func (s *Store) compactExpiryCounts(ctx context.Context) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -105,6 +106,8 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 			), gone AS (
 				DELETE FROM expiry_counts e USING k WHERE e.product_id = k.product_id AND e.day = k.day
 				RETURNING e.account_id, e.dc, e.product_id, e.day, e.devices
+			), parts AS (
+				DELETE FROM forecast_parts f WHERE f.product_id IN (SELECT product_id FROM k)
 			)
 			INSERT INTO expiry_counts (account_id, dc, product_id, day, devices, compacted)
 			SELECT account_id, dc, product_id, day, sum(devices), true FROM gone
@@ -117,6 +120,8 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 			), gone AS (
 				DELETE FROM consumption_days c USING k WHERE c.product_id = k.product_id AND c.day = k.day
 				RETURNING c.product_id, c.day, c.codes, c.first_codes
+			), parts AS (
+				DELETE FROM forecast_parts f WHERE f.product_id IN (SELECT product_id FROM k)
 			)
 			INSERT INTO consumption_days (product_id, day, codes, first_codes, compacted)
 			SELECT product_id, day, sum(codes), sum(first_codes), true FROM gone GROUP BY product_id, day`)

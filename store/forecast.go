@@ -7,13 +7,16 @@ package store
 // codes serve only its own devices. It reads the maintained counters, never
 // the devices one by one: expiry_counts (live devices per product and UTC
 // day), consumption_days (first connects per product and day), the
-// products' counters and the blacklisted devices, which are few.
+// products' counters and the blacklisted devices, which are few. The
+// overview's forecast adds up the products' parts kept in forecast_parts,
+// made again from the counters when they change (forecast_parts.go).
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -120,15 +123,21 @@ func (s *Store) Forecast(ctx context.Context, sc Scope, q ForecastQuery) (Foreca
 	if q.ProductID != 0 && len(products) == 0 {
 		return Forecast{}, notFoundErr(CodeUnknownProduct, "err.no_product")
 	}
-	key, print := forecastKey(sc, q, start), forecastPrint(products)
-	if f, ok := s.forecasts.get(key, print, now); ok {
-		return f, nil
+	if q.Weeks != ForecastWeeks {
+		// Another horizon (a product page's): one product's days, read as they are.
+		if err := forecastInputs(ctx, s.db, sc, products, start, days); err != nil {
+			return Forecast{}, err
+		}
+		return forecastOf(products, start, q.Weeks), nil
 	}
-	if err := s.forecastInputs(ctx, sc, products, start, days); err != nil {
+	parts, err := s.forecastParts(ctx, sc, products, start)
+	if err != nil {
 		return Forecast{}, err
 	}
-	f := forecastOf(products, start, q.Weeks)
-	s.forecasts.put(key, print, now, f)
+	f := newForecast(start, q.Weeks)
+	for _, p := range products {
+		f.add(p, parts[p.ID])
+	}
 	return f, nil
 }
 
@@ -162,7 +171,7 @@ func (s *Store) forecastProducts(ctx context.Context, sc Scope, productID int64,
 // forecastInputs reads what the products' forecast rests on, for days days
 // from start: their devices by the day their codes expire, the blacklisted
 // ones among them, and their first connects of the rate window.
-func (s *Store) forecastInputs(ctx context.Context, sc Scope, products []*forecastProduct, start time.Time, days int) error {
+func forecastInputs(ctx context.Context, q sqlx.QueryerContext, sc Scope, products []*forecastProduct, start time.Time, days int) error {
 	if len(products) == 0 {
 		return nil
 	}
@@ -175,12 +184,12 @@ func (s *Store) forecastInputs(ctx context.Context, sc Scope, products []*foreca
 	// Live devices whose codes expire before the horizon's end, by product
 	// and day; those already expired that the renewal worker has not
 	// reached yet are due today.
-	if err := s.forecastDays(ctx, byID, func(p *forecastProduct, d dayCount) { p.expiring = append(p.expiring, d) },
+	if err := forecastDays(ctx, q, byID, func(p *forecastProduct, d dayCount) { p.expiring = append(p.expiring, d) },
 		`SELECT e.product_id, greatest(e.day - $2::date, 0) AS day, sum(e.devices) AS n FROM expiry_counts e
 		WHERE e.product_id = ANY($1) AND e.day < $3::date GROUP BY 1, 2 HAVING sum(e.devices) <> 0`, pq.Array(ids), start, end); err != nil {
 		return err
 	}
-	if err := s.forecastDays(ctx, byID, func(p *forecastProduct, d dayCount) { p.blacklist = append(p.blacklist, d) },
+	if err := forecastDays(ctx, q, byID, func(p *forecastProduct, d dayCount) { p.blacklist = append(p.blacklist, d) },
 		// A blacklist entry's device: by the key (product_id, device_key),
 		// never a scan of the devices (LIMIT keeps the planner to it).
 		`SELECT b.product_id, greatest((d.expires_at AT TIME ZONE 'UTC')::date - $2::date, 0) AS day, count(*) AS n
@@ -192,7 +201,7 @@ func (s *Store) forecastInputs(ctx context.Context, sc Scope, products []*foreca
 		return err
 	}
 	first := map[int64]int64{}
-	rs, err := s.db.QueryxContext(ctx, `SELECT c.product_id, sum(c.first_codes) FROM consumption_days c
+	rs, err := q.QueryxContext(ctx, `SELECT c.product_id, sum(c.first_codes) FROM consumption_days c
 		WHERE c.product_id = ANY($1) AND c.day >= $2::date - `+itoa(ForecastRateDays)+` AND c.day < $2::date GROUP BY 1`,
 		pq.Array(ids), start)
 	if err != nil {
@@ -208,9 +217,9 @@ func (s *Store) forecastInputs(ctx context.Context, sc Scope, products []*foreca
 }
 
 // forecastDays reads (product id, day, count) rows and hands each to add.
-func (s *Store) forecastDays(ctx context.Context, byID map[int64]*forecastProduct, add func(*forecastProduct, dayCount),
+func forecastDays(ctx context.Context, q sqlx.QueryerContext, byID map[int64]*forecastProduct, add func(*forecastProduct, dayCount),
 	query string, args ...any) error {
-	rows, err := s.db.QueryxContext(ctx, query, args...)
+	rows, err := q.QueryxContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

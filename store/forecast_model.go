@@ -3,44 +3,77 @@ package store
 import "time"
 
 // forecastOf runs the forecast's model (docs/renewal.md, "The forecast")
-// over the products' inputs, a day at a time, each product against its own
-// codes, and adds the products up week by week.
+// over the products' inputs, each product against its own codes, and adds
+// the products up week by week.
 func forecastOf(products []*forecastProduct, start time.Time, weeks int) Forecast {
-	days := 7 * weeks
+	f := newForecast(start, weeks)
+	for _, p := range products {
+		f.add(p, p.part(weeks))
+	}
+	return f
+}
+
+// newForecast is a forecast of weeks weeks from start without any product.
+func newForecast(start time.Time, weeks int) Forecast {
 	f := Forecast{Start: start, Weeks: make([]ForecastWeek, weeks), RunsOutWeek: -1}
 	for w := range f.Weeks {
 		f.Weeks[w].Start = start.AddDate(0, 0, 7*w)
 	}
-	will, wont := make([]int64, days), make([]int64, days)
-	for _, p := range products {
-		clear(will)
-		clear(wont)
-		for _, e := range p.expiring {
-			if p.autoRenew {
-				will[e.day] += e.n
-			} else {
-				wont[e.day] += e.n
-			}
-		}
-		if p.autoRenew { // with the switch off, the blacklisted are among wont already
-			for _, b := range p.blacklist {
-				will[b.day] -= b.n
-				wont[b.day] += b.n
-			}
-		}
-		runsOut := p.simulate(will, wont, f.Weeks)
-		f.Available += p.available
-		f.FirstCodes += p.firstCodes
-		if runsOut >= 0 {
-			p.RunsOut = start.AddDate(0, 0, runsOut)
-			f.ProductsShort++
-			if f.RunsOut.IsZero() || p.RunsOut.Before(f.RunsOut) {
-				f.RunsOut, f.RunsOutWeek, f.RunsOutProduct = p.RunsOut, runsOut/7, p.ForecastProduct
-			}
-		}
-		f.Products = append(f.Products, p.ForecastProduct)
-	}
 	return f
+}
+
+// forecastPart is a product's share of a forecast: its figures per week
+// (Start left zero), the day its codes run out (-1: beyond the horizon),
+// and its first connects of the rate window.
+type forecastPart struct {
+	weeks      []ForecastWeek
+	runsOut    int
+	firstCodes int64
+}
+
+// part runs the model over the product's inputs, a day at a time.
+func (p *forecastProduct) part(weeks int) forecastPart {
+	days := 7 * weeks
+	will, wont := make([]int64, days), make([]int64, days)
+	for _, e := range p.expiring {
+		if p.autoRenew {
+			will[e.day] += e.n
+		} else {
+			wont[e.day] += e.n
+		}
+	}
+	if p.autoRenew { // with the switch off, the blacklisted are among wont already
+		for _, b := range p.blacklist {
+			will[b.day] -= b.n
+			wont[b.day] += b.n
+		}
+	}
+	part := forecastPart{weeks: make([]ForecastWeek, weeks), firstCodes: p.firstCodes}
+	part.runsOut = p.simulate(will, wont, part.weeks)
+	return part
+}
+
+// add adds a product's part to the forecast.
+func (f *Forecast) add(p *forecastProduct, part forecastPart) {
+	for w := range f.Weeks {
+		x, y := &f.Weeks[w], part.weeks[w]
+		x.WillRenew += y.WillRenew
+		x.WontRenew += y.WontRenew
+		x.New += y.New
+		x.Left += y.Left
+		x.Short += y.Short
+	}
+	f.Available += p.available
+	f.FirstCodes += part.firstCodes
+	fp := p.ForecastProduct
+	if part.runsOut >= 0 {
+		fp.RunsOut = f.Start.AddDate(0, 0, part.runsOut)
+		f.ProductsShort++
+		if f.RunsOut.IsZero() || fp.RunsOut.Before(f.RunsOut) {
+			f.RunsOut, f.RunsOutWeek, f.RunsOutProduct = fp.RunsOut, part.runsOut/7, fp
+		}
+	}
+	f.Products = append(f.Products, fp)
 }
 
 // simulate walks the product's days, adding its figures to weeks, and

@@ -181,6 +181,8 @@ func TestForecast_SeededAccountEqualsTheDevicesAndTheLists(t *testing.T) {
 	got := f.forecast(t, f.scope(), store.ForecastQuery{})
 	want := expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks)
 	sameForecast(t, "whole account", got, want)
+	// Made from the counters, then read from the kept parts: the same.
+	sameForecast(t, "whole account, from the kept parts", f.forecast(t, f.scope(), store.ForecastQuery{}), want)
 	if got.RunsOut.IsZero() || got.ProductsShort == 0 {
 		t.Fatalf("the seed has products short of codes, the forecast says none: %+v", got)
 	}
@@ -368,40 +370,68 @@ func TestForecast_EmptyAccount(t *testing.T) {
 	}
 }
 
-func TestForecast_KeptAMinuteUnlessItsProductsChange(t *testing.T) {
+func TestForecast_MadeAgainWhenWhatItRestsOnChanges(t *testing.T) {
 	f := newFixture(t)
 	f.assign(t, f.product.ID, 6)
 	f.connect(t, "dev-1")
 	f.connect(t, "dev-2")
 	f.clock.Advance(days(300)) // their codes end in 65 days
-	wont := func(fc store.Forecast) (n int64) {
-		for _, w := range fc.Weeks {
-			n += w.WontRenew
-		}
-		return n
+	check := func(what string) store.Forecast {
+		t.Helper()
+		got := f.forecast(t, f.scope(), store.ForecastQuery{})
+		sameForecast(t, what, got, expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+		return got
 	}
-	first := f.forecast(t, f.scope(), store.ForecastQuery{})
-	if first.Available != 4 || wont(first) != 0 {
-		t.Fatalf("available %d, won't renew %d; want 4 and 0", first.Available, wont(first))
+	if got := check("first"); got.Available != 4 {
+		t.Fatalf("available %d, want 4", got.Available)
 	}
-	// A blacklisted device changes no product's figures: the forecast is
-	// kept until ForecastCacheTTL has passed.
+	// Each change shows at once: a device blacklisted (no product figure
+	// changes), a code taken, a device deleted, the counters folded.
 	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"},
 		Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); wont(got) != 0 {
-		t.Errorf("the kept forecast changed at once: won't renew %d", wont(got))
-	}
-	f.clock.Advance(store.ForecastCacheTTL)
-	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); wont(got) != 1 {
-		t.Errorf("after ForecastCacheTTL the forecast has %d devices that won't renew, want the blacklisted one", wont(got))
-	}
-	// A code taken changes the product's figures: made again at once.
+	check("after a device is blacklisted")
 	f.connect(t, "dev-3")
-	got := f.forecast(t, f.scope(), store.ForecastQuery{})
-	if got.Available != 3 {
+	if got := check("after a connect"); got.Available != 3 {
 		t.Errorf("after a connect the forecast has %d codes, want 3", got.Available)
 	}
-	sameForecast(t, "after a connect", got, expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	if err := f.st.CompactExpiryCounts(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after the counters are folded")
+	// A change folded before the next forecast: the part made before it
+	// counted as many unfolded rows (none) as there are after the fold.
+	if err := f.st.DeleteDevice(f.ctx, f.product.ProductKey, "dev-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.CompactExpiryCounts(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a device is deleted and the counters folded")
+	f.clock.Advance(days(1))
+	check("the next day")
+}
+
+func TestForecast_ReadsTheKeptPartsWhileTheyAreCurrent(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	first := f.forecast(t, f.scope(), store.ForecastQuery{})
+	// A kept part is read as it is, as long as what it rests on is unchanged ...
+	if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000 WHERE product_id = $1`, f.product.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); got.Weeks[0].WillRenew != first.Weeks[0].WillRenew+1000 {
+		t.Fatalf("will renew in the first week %d, want the kept part's %d", got.Weeks[0].WillRenew, first.Weeks[0].WillRenew+1000)
+	}
+	// ... and made again when it is not: another count of unfolded counter
+	// rows, other codes, another switch or package, another day.
+	for _, change := range []string{"fresh = fresh + 1", "available = available + 1", "auto_renew = NOT auto_renew",
+		"validity = validity + 1", "start = start - 1"} {
+		if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000, `+change+` WHERE product_id = $1`, f.product.ID); err != nil {
+			t.Fatal(err)
+		}
+		sameForecast(t, change, f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	}
 }

@@ -25,6 +25,13 @@ import (
 // viewer at UTC+8 about a third of the window's devices, at worst (±12 h)
 // half, read from an index, never a device row.
 //
+// A whole account's chart counts the account's devices so, from its own
+// rows of the counters and devices_account_expiry (about thirty rows and a
+// range per piece, whatever the number of products), and counts product by
+// product only the products whose devices do not all renew: switched off,
+// at risk, deleted with devices not yet swept (accountByDay). A member's
+// chart, of some products, counts each of them (productsByDay).
+//
 // The outlook is deviceOutlook's, by product: a product without automatic
 // renewal renews none of its devices; of a product with it, a blacklisted
 // device will not renew (blacklisted devices are few and read one by one)
@@ -87,27 +94,15 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 	for i, p := range products {
 		ids[i] = p.ID
 	}
-	due, err := dueToRenew(ctx, q, ids, now)
+	var due map[int64]int64
+	var err error
+	if sc.ProductIDs == nil {
+		due, err = accountByDay(ctx, q, sc, products, out, pieces, now, end)
+	} else {
+		due, err = productsByDay(ctx, q, products, out, pieces, now, end)
+	}
 	if err != nil {
 		return nil, err
-	}
-	counts, err := pieceCounts(ctx, q, ids, pieces, now, end)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range products {
-		for k, piece := range pieces {
-			n := counts[p.ID][k]
-			day := &out[piece.local]
-			switch {
-			case !p.AutoRenew:
-				day.WontRenew += n
-			case p.Available < due[p.ID]:
-				day.AtRisk += n
-			default:
-				day.WillRenew += n
-			}
-		}
 	}
 	// A blacklisted device of a product that renews will not renew.
 	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, d.expires_at FROM blacklist b
@@ -140,6 +135,179 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 		day.WontRenew++
 	}
 	return out, rows.Err()
+}
+
+// productsByDay adds the products' devices to the days by outlook, product
+// by product, and returns the devices due to renew of each.
+func productsByDay(ctx context.Context, q sqlx.QueryerContext, products []chartProduct, out []ExpiryDay, pieces []windowPiece,
+	now, end time.Time) (map[int64]int64, error) {
+	ids := make([]int64, len(products))
+	for i, p := range products {
+		ids[i] = p.ID
+	}
+	due, err := dueToRenew(ctx, q, ids, now)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := pieceCounts(ctx, q, ids, pieces, now, end)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range products {
+		for k, piece := range pieces {
+			n := counts[p.ID][k]
+			day := &out[piece.local]
+			switch {
+			case !p.AutoRenew:
+				day.WontRenew += n
+			case p.Available < due[p.ID]:
+				day.AtRisk += n
+			default:
+				day.WillRenew += n
+			}
+		}
+	}
+	return due, nil
+}
+
+// accountByDay adds the whole account's devices to the days by outlook:
+// every device of the account from its own counters (the rows with
+// product_id 0, and devices_account_expiry for the pieces of days), all
+// taken to renew, less those of the few products that do not: switched off,
+// at risk (counted product by product), or deleted with devices not yet
+// swept. A product is at risk only if it has fewer codes than its devices
+// whose codes expire by the window's last day, counted from its day
+// counters; for those alone the devices due are counted exactly. It returns
+// the devices due of the products it counted them for, which are all those
+// at risk.
+func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, products []chartProduct, out []ExpiryDay,
+	pieces []windowPiece, now, end time.Time) (map[int64]int64, error) {
+	total, err := accountPieceCounts(ctx, q, sc, pieces, now, end)
+	if err != nil {
+		return nil, err
+	}
+	var on, avail, off []int64
+	for _, p := range products {
+		if p.AutoRenew {
+			on, avail = append(on, p.ID), append(avail, p.Available)
+		} else {
+			off = append(off, p.ID)
+		}
+	}
+	var maybe []int64
+	if err := sqlx.SelectContext(ctx, q, &maybe, `SELECT p.id FROM unnest($1::bigint[], $2::bigint[]) AS p(id, available)
+		WHERE p.available < (SELECT coalesce(sum(e.devices), 0) FROM expiry_counts e WHERE e.product_id = p.id AND e.day <= $3::date)`,
+		pq.Array(on), pq.Array(avail), utcDay(end).Format(time.DateOnly)); err != nil {
+		return nil, err
+	}
+	due := map[int64]int64{}
+	if len(maybe) > 0 {
+		if due, err = dueToRenew(ctx, q, maybe, now); err != nil {
+			return nil, err
+		}
+	}
+	var risky []int64
+	for _, p := range products {
+		if n, ok := due[p.ID]; ok && p.Available < n {
+			risky = append(risky, p.ID)
+		}
+	}
+	var gone []int64 // deleted products whose devices are not all marked deleted yet
+	if err := sqlx.SelectContext(ctx, q, &gone, `SELECT p.id FROM products p
+		WHERE p.account_id = $1 AND p.dc = $2 AND p.deleted_at IS NOT NULL
+			AND EXISTS (SELECT 1 FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL)`,
+		sc.AccountID, sc.DC); err != nil {
+		return nil, err
+	}
+	counts, err := pieceCounts(ctx, q, slices.Concat(off, risky, gone), pieces, now, end)
+	if err != nil {
+		return nil, err
+	}
+	sum := func(ids []int64, k int) (n int64) {
+		for _, id := range ids {
+			n += counts[id][k]
+		}
+		return n
+	}
+	for k, piece := range pieces {
+		day := &out[piece.local]
+		wont, risk := sum(off, k), sum(risky, k)
+		day.WontRenew += wont
+		day.AtRisk += risk
+		day.WillRenew += total[k] - wont - risk - sum(gone, k)
+	}
+	return due, nil
+}
+
+// accountPieceCounts counts the account's live devices whose codes expire
+// in each piece of the window, as pieceCounts does for a product: from the
+// account's rows of expiry_counts and devices_account_expiry.
+func accountPieceCounts(ctx context.Context, q sqlx.QueryerContext, sc Scope, pieces []windowPiece, now, end time.Time) ([]int64, error) {
+	counts := make([]int64, len(pieces))
+	var los, his []time.Time
+	var which []int
+	for k, p := range pieces {
+		if !p.derived {
+			los, his, which = append(los, p.lo), append(his, p.hi), append(which, k)
+		}
+	}
+	rows, err := q.QueryxContext(ctx, `SELECT s.k, (SELECT count(*) FROM devices d WHERE d.account_id = $1 AND d.dc = $2
+			AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at >= s.lo AND d.expires_at < s.hi
+			AND d.expires_at > $5 AND d.expires_at < $6)
+		FROM unnest($3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS s(lo, hi, k)`,
+		sc.AccountID, sc.DC, pq.Array(los), pq.Array(his), now, end)
+	if err != nil {
+		return nil, err
+	}
+	got := map[int64]int64{}
+	if err := addProductCounts(rows, got); err != nil {
+		return nil, err
+	}
+	for k, n := range got {
+		counts[which[k-1]] = n
+	}
+	derivedOf := map[time.Time]int{}
+	var first, last time.Time
+	for k, p := range pieces {
+		if p.derived {
+			derivedOf[p.utcDay] = k
+			if first.IsZero() {
+				first = p.utcDay
+			}
+			last = p.utcDay
+		}
+	}
+	if len(derivedOf) == 0 {
+		return counts, nil
+	}
+	crows, err := q.QueryxContext(ctx, `SELECT day, sum(devices) FROM expiry_counts
+		WHERE product_id = 0 AND account_id = $1 AND dc = $2 AND day >= $3::date AND day <= $4::date GROUP BY day`,
+		sc.AccountID, sc.DC, first.Format(time.DateOnly), last.Format(time.DateOnly))
+	if err != nil {
+		return nil, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var day time.Time
+		var n int64
+		if err := crows.Scan(&day, &n); err != nil {
+			return nil, err
+		}
+		if k, ok := derivedOf[utcDay(day)]; ok {
+			counts[k] += n
+		}
+	}
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	for k, p := range pieces {
+		if !p.derived && !p.utcDay.Before(first) && !p.utcDay.After(last) {
+			if d, ok := derivedOf[p.utcDay]; ok {
+				counts[d] -= counts[k]
+			}
+		}
+	}
+	return counts, nil
 }
 
 // cutWindow lists the local days of the window (now, end) and cuts the

@@ -50,7 +50,16 @@ func chartFixture(t *testing.T) *fixture {
 // outlookCounts counts the list's devices by chart outlook.
 func outlookCounts(t *testing.T, f *fixture, filter store.NearExpiryFilter) (will, risk, wont int64) {
 	t.Helper()
-	page := nearExpiry(t, f, filter, store.PageRequest{})
+	return outlookCountsIn(t, f, f.scope(), filter)
+}
+
+// outlookCountsIn counts the devices of the list of scope sc by chart outlook.
+func outlookCountsIn(t *testing.T, f *fixture, sc store.Scope, filter store.NearExpiryFilter) (will, risk, wont int64) {
+	t.Helper()
+	page, err := f.st.NearExpiryDevices(f.ctx, sc, filter, store.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if page.Next != "" {
 		t.Fatal("more than a page: the test needs fewer devices")
 	}
@@ -115,6 +124,72 @@ func TestNearExpiryByDay_EachDayIsTheListFilteredToThatDay(t *testing.T) {
 			t.Errorf("%s: %d devices in the chart, want 45", zone, total)
 		}
 	}
+}
+
+// sameDays fails unless each day of the chart of scope sc in loc is the list filtered to it.
+func sameDays(t *testing.T, f *fixture, what string, sc store.Scope, loc *time.Location) {
+	t.Helper()
+	days, err := f.st.NearExpiryByDay(f.ctx, sc, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range days {
+		next := time.Date(d.Day.Year(), d.Day.Month(), d.Day.Day()+1, 0, 0, 0, 0, loc)
+		will, risk, wont := outlookCountsIn(t, f, sc, store.NearExpiryFilter{Expires: store.DateRange{From: d.Day, To: next}})
+		if d.WillRenew != will || d.AtRisk != risk || d.WontRenew != wont {
+			t.Errorf("%s, %s %s: chart %d/%d/%d, list %d/%d/%d", what, loc, d.Day.Format(time.DateOnly),
+				d.WillRenew, d.AtRisk, d.WontRenew, will, risk, wont)
+		}
+	}
+}
+
+// A whole account's chart counts the account's devices from its own
+// counters and only the products that do not renew product by product: each
+// of them among many that renew, a product with more devices expiring by the
+// window's last day than codes but enough for those due, a deleted product
+// whose devices are not swept yet; and a member's chart (some products)
+// counts product by product.
+func TestNearExpiryByDay_ThePartsOfAnAccountAmongManyProducts(t *testing.T) {
+	t.Parallel()
+	f := chartFixture(t)
+	now := f.st.Now()
+	for i := range 6 {
+		pk := fmt.Sprintf("PK-MANY-%d", i)
+		p := f.newProduct(t, "eu-frankfurt", pk)
+		f.assign(t, p.ID, 4)
+		for k := range 2 {
+			f.clock.Set(epoch.Add(time.Duration(i+k)*neDay + 7*time.Hour))
+			neConnect(t, f, pk, fmt.Sprintf("many-%d-%d", i, k), "eu-frankfurt")
+		}
+	}
+	// Three codes for two devices: one due in the window, one whose code ends
+	// an hour after it, on its last UTC day. One code is left for the one due.
+	edge := f.newProduct(t, "eu-frankfurt", "PK-EDGE")
+	f.assign(t, edge.ID, 3)
+	f.clock.Set(epoch.Add(9*neDay + 4*time.Hour))
+	neConnect(t, f, "PK-EDGE", "edge-in", "eu-frankfurt")
+	f.clock.Set(epoch.Add(now.Sub(year(epoch)) + 30*neDay + time.Hour))
+	neConnect(t, f, "PK-EDGE", "edge-late", "eu-frankfurt")
+	gone := f.newProduct(t, "eu-frankfurt", "PK-GONE")
+	f.assign(t, gone.ID, 2)
+	f.clock.Set(epoch.Add(11 * neDay))
+	neConnect(t, f, "PK-GONE", "gone-1", "eu-frankfurt")
+	// Deleted, and its devices not marked yet (as if the sweep was cut short).
+	if _, err := f.st.DB().Exec(`UPDATE products SET deleted_at = $2, forfeited = forfeited + available, available = 0 WHERE id = $1`,
+		gone.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(now)
+	for _, zone := range []string{"UTC", "Asia/Shanghai", "America/New_York"} {
+		loc, _ := time.LoadLocation(zone)
+		sameDays(t, f, "the account", f.scope(), loc)
+		sameDays(t, f, "two products", store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt", ProductIDs: []int64{f.product.ID, edge.ID}}, loc)
+	}
+	if _, risk, _ := outlookCounts(t, f, store.NearExpiryFilter{Product: "PK-EDGE"}); risk != 0 {
+		t.Errorf("PK-EDGE has %d devices at risk, want none: its code is for the one due", risk)
+	}
+	f.pass(t)
+	sameDays(t, f, "after the counters are folded", f.scope(), time.UTC)
 }
 
 func TestNearExpiryByDay_AfterTheCountsAreCompacted(t *testing.T) {

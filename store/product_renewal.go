@@ -184,6 +184,10 @@ func (s *Store) SetBlacklisted(ctx context.Context, sc Scope, in BlacklistInput)
 			return err
 		}
 		changed, _ = res.RowsAffected()
+		// The product's forecast part counted the blacklist as it was.
+		if err := forgetForecastParts(ctx, tx, p.ID); err != nil {
+			return err
+		}
 		if !in.Blacklisted {
 			if err := noteAlert(ctx, tx, p.ID, eventRenewalOn, s.Now()); err != nil {
 				return err

@@ -34,7 +34,6 @@ type Store struct {
 	standbys    *standbys // nil: every read goes to the primary
 	// webhookGuard is where webhook endpoints may be (webhook_guard.go).
 	webhookGuard WebhookGuard
-	forecasts    forecastCache // the forecasts this instance made lately (forecast_cache.go)
 }
 
 // Option changes how a Store is built.
