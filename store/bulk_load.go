@@ -11,7 +11,6 @@ import (
 	"errors"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // BulkLoad runs fn in one transaction, committed when fn returns nil, for a
@@ -111,82 +110,4 @@ func CheckForeignKeys(ctx context.Context, tx *sqlx.Tx, deviceIDs string) error 
 	}
 	_, err = tx.ExecContext(ctx, `SET LOCAL session_replication_role = origin`)
 	return err
-}
-
-// IndexesDeferred drops, for the rest of a loader's transaction, the
-// indexes of devices and activations that no foreign key needs (every one
-// but the primary keys), among them the constraints they serve (a device's
-// DeviceKey unique in its product, a device's activations never
-// overlapping), when both tables are empty: a load into empty tables then
-// builds each index once, by sorting, instead of inserting row by row into
-// eleven B-trees and a GiST (most of a large load's time). It locks both
-// tables against every other transaction until the loader's commits, and
-// returns what it dropped; a loader that got them owes the indexes:
-// RestoreIndexes, before it commits. Tables that hold rows keep their
-// indexes, and the tables stay unlocked: nil.
-func IndexesDeferred(ctx context.Context, tx *sqlx.Tx) (*DeferredIndexes, error) {
-	// The lock in a savepoint, given back at once when the tables hold rows:
-	// a load beside a live console must not stop it.
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT defer_indexes; LOCK TABLE devices, activations IN ACCESS EXCLUSIVE MODE`); err != nil {
-		return nil, err
-	}
-	var empty bool
-	if err := tx.GetContext(ctx, &empty, `SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM activations)`); err != nil {
-		return nil, err
-	}
-	if !empty {
-		_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT defer_indexes`)
-		return nil, err
-	}
-	// The definitions as the catalog prints them, so that what comes back is
-	// what the migrations made, names included.
-	var d DeferredIndexes
-	if err := tx.SelectContext(ctx, &d.defs, `SELECT c.relname AS tbl, coalesce(k.conname, i.relname) AS name, k.conname IS NOT NULL AS constraint,
-			coalesce(pg_get_constraintdef(k.oid), pg_get_indexdef(x.indexrelid)) AS def
-		FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
-		LEFT JOIN pg_constraint k ON k.conindid = x.indexrelid AND k.conrelid = x.indrelid
-		WHERE c.oid IN ('devices'::regclass, 'activations'::regclass) AND NOT x.indisprimary
-		ORDER BY 1, 2`); err != nil {
-		return nil, err
-	}
-	for _, ix := range d.defs {
-		q := `DROP INDEX ` + pq.QuoteIdentifier(ix.Name)
-		if ix.Constraint {
-			q = `ALTER TABLE ` + pq.QuoteIdentifier(ix.Table) + ` DROP CONSTRAINT ` + pq.QuoteIdentifier(ix.Name)
-		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return nil, err
-		}
-	}
-	return &d, nil
-}
-
-// DeferredIndexes are the indexes IndexesDeferred dropped.
-type DeferredIndexes struct {
-	defs []struct {
-		Table      string `db:"tbl"`
-		Name       string `db:"name"`
-		Constraint bool   `db:"constraint"`
-		Def        string `db:"def"`
-	}
-}
-
-// RestoreIndexes builds again, each in one pass over the loaded rows, the
-// indexes and constraints IndexesDeferred dropped, as they were: a row
-// that breaks a constraint (two overlapping activations of a device) fails
-// the load.
-func RestoreIndexes(ctx context.Context, tx *sqlx.Tx, d *DeferredIndexes) error {
-	if _, err := tx.ExecContext(ctx, `SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
-		return err
-	}
-	for _, ix := range d.defs {
-		q := ix.Def
-		if ix.Constraint {
-			q = `ALTER TABLE ` + pq.QuoteIdentifier(ix.Table) + ` ADD CONSTRAINT ` + pq.QuoteIdentifier(ix.Name) + ` ` + ix.Def
-		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
 }

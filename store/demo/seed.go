@@ -110,18 +110,7 @@ func Seed(ctx context.Context, s *store.Store, in SeedInput) (SeedReport, error)
 			in.Progress(name, time.Since(t0))
 		}
 	}
-	// Into empty devices and activations tables (a new database), one
-	// transaction that builds their indexes after the rows
-	// (store.IndexesDeferred); else shards side by side, each row into
-	// every index as it goes.
-	var fresh bool
-	if err := s.DB().GetContext(ctx, &fresh, `SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM activations)`); err != nil {
-		return SeedReport{}, err
-	}
 	n := min(seedShards, len(stories))
-	if fresh {
-		n = 1
-	}
 	reports := make([]SeedReport, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -133,7 +122,7 @@ func Seed(ctx context.Context, s *store.Store, in SeedInput) (SeedReport, error)
 		wg.Go(func() {
 			shardTag := fmt.Sprintf("%s-%d", hex.EncodeToString(tag), k+1)
 			label := func(name string, t0 time.Time) { step(fmt.Sprintf("%s [%d/%d]", name, k+1, n), t0) }
-			reports[k], errs[k] = seedShard(ctx, s, acc, share, shardTag, now, fresh, label)
+			reports[k], errs[k] = seedShard(ctx, s, acc, share, shardTag, now, label)
 		})
 	}
 	wg.Wait()
@@ -174,7 +163,7 @@ func Seed(ctx context.Context, s *store.Store, in SeedInput) (SeedReport, error)
 
 // seedShard loads some of the seed's products in one transaction.
 func seedShard(ctx context.Context, s *store.Store, acc store.Account, products []seedProduct, tag string, now time.Time,
-	fresh bool, step func(string, time.Time)) (SeedReport, error) {
+	step func(string, time.Time)) (SeedReport, error) {
 	var rep SeedReport
 	err := s.BulkLoad(ctx, func(tx *sqlx.Tx) error {
 		// As the demo: calendar arithmetic in UTC, no JIT, room to sort; and a
@@ -182,13 +171,6 @@ func seedShard(ctx context.Context, s *store.Store, acc store.Account, products 
 		if _, err := tx.ExecContext(ctx, `SET LOCAL TimeZone = 'UTC'; SET LOCAL jit = off; SET LOCAL work_mem = '128MB';
 			SET LOCAL statement_timeout = 0`); err != nil {
 			return err
-		}
-		var deferred *store.DeferredIndexes
-		if fresh {
-			var err error
-			if deferred, err = store.IndexesDeferred(ctx, tx); err != nil {
-				return err
-			}
 		}
 		t0 := time.Now()
 		if err := insertSeedProducts(ctx, tx, acc, products, now); err != nil {
@@ -208,13 +190,6 @@ func seedShard(ctx context.Context, s *store.Store, acc store.Account, products 
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			step(name, t0)
-		}
-		if deferred != nil {
-			t0 := time.Now()
-			if err := store.RestoreIndexes(ctx, tx, deferred); err != nil {
-				return fmt.Errorf("indexes: %w", err)
-			}
-			step("indexes", t0)
 		}
 		if off {
 			t0 := time.Now()
