@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -67,6 +68,41 @@ const deviceColumns = `d.id, d.product_id, p.product_key, p.name AS product_name
 	d.last_kind, d.activations, d.waiting_since, d.lapsed_at, d.lapse_reason, d.deleted_at,
 	EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key) AS blacklisted,
 	p.auto_renew, p.available`
+
+// deviceScanner reads rows of deviceColumns into Devices without sqlx's
+// reflection, which was half the console's CPU in a million-row export
+// (the CSV exports, export.go). Its fields are reused from row to row.
+type deviceScanner struct {
+	activated, expires, waiting, lapsed, deleted sql.NullTime
+	kind, reason                                 sql.NullString
+}
+
+// scan reads one row of deviceColumns, in their order, into d.
+func (sc *deviceScanner) scan(rows *sql.Rows, d *Device) error {
+	if err := rows.Scan(&d.ID, &d.ProductID, &d.ProductKey, &d.ProductName, &d.DeviceKey, &sc.activated, &sc.expires,
+		&sc.kind, &d.Activations, &sc.waiting, &sc.lapsed, &sc.reason, &sc.deleted, &d.Blacklisted, &d.AutoRenew, &d.Available); err != nil {
+		return err
+	}
+	d.ActivatedAt, d.ExpiresAt = timeOrNil(sc.activated), timeOrNil(sc.expires)
+	d.WaitingSince, d.LapsedAt, d.DeletedAt = timeOrNil(sc.waiting), timeOrNil(sc.lapsed), timeOrNil(sc.deleted)
+	d.LastKind, d.LapseReason = nil, nil
+	if sc.kind.Valid {
+		k := ActivationKind(sc.kind.String)
+		d.LastKind = &k
+	}
+	if sc.reason.Valid {
+		r := LapseReason(sc.reason.String)
+		d.LapseReason = &r
+	}
+	return nil
+}
+
+func timeOrNil(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
+}
 
 // deviceStatus derives a device's status at now.
 func deviceStatus(d Device, now time.Time) DeviceStatus {

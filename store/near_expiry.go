@@ -151,7 +151,7 @@ func (s *Store) EachNearExpiryDevice(ctx context.Context, sc Scope, f NearExpiry
 		return err
 	}
 	q := exportQuery[Device]{query: `SELECT ` + deviceColumns + from, args: args, keys: []string{"d.expires_at", "d.id"},
-		keyOf: func(d Device) []any { return []any{*d.ExpiresAt, d.ID} }} // never nil: the list has running codes only
+		keyOf: func(d Device) []any { return []any{*d.ExpiresAt, d.ID} }, scan: new(deviceScanner).scan} // never nil: the list has running codes only
 	return eachExported(ctx, s, q, func(d Device) error {
 		d.Status = deviceStatus(d, now)
 		d.Outlook = deviceOutlook(d, now, due)
