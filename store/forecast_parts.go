@@ -53,12 +53,13 @@ func (s *Store) forecastParts(ctx context.Context, sc Scope, products []*forecas
 	}
 	// One statement, one snapshot: a part and the fresh rows it is compared
 	// with are seen at the same moment. The fresh rows are counted in one
-	// pass over the unfolded rows (few: the renewal pass folds them), not a
-	// look-up per product (MATERIALIZED: not once per product either).
+	// pass over the account's unfolded rows (few: the renewal pass folds
+	// them; never another tenant's), not a look-up per product
+	// (MATERIALIZED: not once per product either).
 	rows, err := s.db.QueryxContext(ctx, `WITH fe AS MATERIALIZED (
 			SELECT product_id, count(*) AS n FROM expiry_counts WHERE NOT compacted AND account_id = $6 AND dc = $7 GROUP BY 1
 		), fc AS MATERIALIZED (
-			SELECT product_id, count(*) AS n FROM consumption_days WHERE NOT compacted GROUP BY 1
+			SELECT product_id, count(*) AS n FROM consumption_days WHERE NOT compacted AND product_id = ANY($1::bigint[]) GROUP BY 1
 		)
 		SELECT f.product_id, f.runs_out, f.first_codes, f.weeks
 		FROM unnest($1::bigint[], $2::bigint[], $3::boolean[], $4::int[]) AS p(id, available, auto_renew, validity)
