@@ -18,6 +18,7 @@ type page struct {
 	htmx  bool   // requested as htmx does (the results fragment)
 	route string // the route's name (routenames), whose pattern /metrics labels
 	zone  string // the viewer's time zone while the page is measured; "" the owner's own (UTC)
+	chart bool   // the request reads a chart's data and nothing else: also timed alone (charts.go)
 }
 
 // pageResult is what the bench measured of a page.
@@ -86,14 +87,16 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 		// No instance keeps a forecast: each request adds up the products' parts kept in the
 		// database (forecast_parts), made once a day and again for a product that changed; the
 		// warm-up request makes them.
-		{name: "Overview chart: codes against renewals (its CSV)", path: reverse(dc, routenames.ForecastCSV), route: routenames.ForecastCSV},
+		{name: "Overview chart: codes against renewals (its CSV)", path: reverse(dc, routenames.ForecastCSV), route: routenames.ForecastCSV, chart: true},
 		{name: "Overview, chart of the largest product", path: overview + q("product", fmt.Sprint(big)), route: routenames.Overview},
+		{name: "Overview chart of the largest product (its CSV)", path: reverse(dc, routenames.ForecastCSV) + q("product", fmt.Sprint(big)),
+			route: routenames.ForecastCSV, chart: true},
 		{name: "Product list, next page (htmx)", path: overview + q("after", codes.Next), htmx: true, route: routenames.Overview},
 		{name: "Product list, search (htmx)", path: overview + q("q", "meter"), htmx: true, route: routenames.Overview},
 		{name: "Product details, first page", path: product, route: routenames.ProductDetails},
 		{name: fmt.Sprintf("Product details, page %s", num(float64(depth))), path: product + q("after", cursor), route: routenames.ProductDetails},
 		// The reads of the product page's consumption chart alone (history and forecast), as its CSV.
-		{name: "Product consumption chart (its CSV)", path: reverse(dc, routenames.ProductConsumptionCSV, big), route: routenames.ProductConsumptionCSV},
+		{name: "Product consumption chart (its CSV)", path: reverse(dc, routenames.ProductConsumptionCSV, big), route: routenames.ProductConsumptionCSV, chart: true},
 		{name: "Near-expiry", path: near, route: routenames.NearExpiry},
 		{name: "Near-expiry, product search", path: near + q("product", "water"), route: routenames.NearExpiry},
 		{name: "Near-expiry, DK search (" + dk + ")", path: near + q("dk", dk), route: routenames.NearExpiry},
@@ -101,8 +104,9 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 		{name: "Near-expiry, expiring in 7 days", path: near + q("expires_from", day(now), "expires_to", day(now.AddDate(0, 0, 7))), route: routenames.NearExpiry},
 		// The chart's read alone (the page above reads it too): 31 days' counts by outlook. Its
 		// days are the viewer's: in UTC the counters' own; at UTC+8 a third of each is counted.
-		{name: "Near-expiry chart CSV", path: reverse(dc, routenames.NearExpiryChartCSV), route: routenames.NearExpiryChartCSV},
-		{name: "Near-expiry chart CSV, viewer at UTC+8", path: reverse(dc, routenames.NearExpiryChartCSV), route: routenames.NearExpiryChartCSV, zone: "Asia/Shanghai"},
+		{name: "Near-expiry chart CSV", path: reverse(dc, routenames.NearExpiryChartCSV), route: routenames.NearExpiryChartCSV, chart: true},
+		{name: "Near-expiry chart CSV, viewer at UTC+8", path: reverse(dc, routenames.NearExpiryChartCSV), route: routenames.NearExpiryChartCSV,
+			zone: "Asia/Shanghai", chart: true},
 		{name: "Assignment history", path: reverse(dc, routenames.AssignmentHistory), route: routenames.AssignmentHistory},
 		{name: "Audit log", path: reverse(dc, routenames.Audit), route: routenames.Audit},
 	}

@@ -38,6 +38,7 @@ type results struct {
 	seed                     demo.SeedReport
 	bigProduct               string
 	pages                    []pageResult
+	charts                   []chartResult
 	many, hot, scarce, valid connectResult
 	scarceCodes              int
 	scarceConsumed           int64
@@ -281,6 +282,13 @@ func benchPages(ctx context.Context, cfg config, res *results, st *store.Store, 
 		res.pages = append(res.pages, r)
 	}
 	res.rssPages = max(res.rssPages, mem.peak("pages"))
+	logf("charts alone, one request at a time")
+	if res.charts, err = timeCharts(ctx, st, dbURL, keys, users[0].cookies(), pages); err != nil {
+		return err
+	}
+	for _, c := range res.charts {
+		logf("%-45s alone: p50 %s p99 %s", c.name, ms(c.p50), ms(c.p99))
+	}
 	return nil
 }
 

@@ -57,6 +57,10 @@ func (r *results) table(cfg config) string {
 			p.name, ms(p.p50), ms(p.p99), ms(p.clientP99), ms(time.Duration(p.metricsP99*float64(time.Second))), p.requests,
 			ms(p.sqlP50), ms(p.sqlP99), p.statements, ratio, yes(p.p99 <= pageP99Target && ratio <= pageRatioTarget))
 	}
+	for _, c := range r.charts {
+		w("| Chart alone: %s, one request at a time (in-process) | p50 %s, p99 %s (%d requests) | | | ≤ %s of server time | %s |\n",
+			c.name, ms(c.p50), ms(c.p99), c.requests, ms(chartTarget), yes(c.p50 <= chartTarget))
+	}
 	if ran("connect") {
 		r.connectRows(w, cfg)
 	} else {
