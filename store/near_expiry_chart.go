@@ -95,10 +95,6 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 		WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL ORDER BY p.id`, sc.args()...); err != nil || len(products) == 0 {
 		return out, err
 	}
-	ids := make([]int64, len(products))
-	for i, p := range products {
-		ids[i] = p.ID
-	}
 	var due map[int64]int64
 	var err error
 	if sc.ProductIDs == nil {
@@ -111,10 +107,10 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 	}
 	// A blacklisted device of a product that renews will not renew.
 	// Each entry keeps its live device's expiry (migration 00021): one range
-	// of blacklist_account_expiry.
+	// of blacklist_account_expiry; the entries of products outside the scope
+	// (another data center, deleted, not the member's) are skipped below.
 	rows, err := q.QueryxContext(ctx, `SELECT b.product_id, b.expires_at FROM blacklist b
-		WHERE b.account_id = $1 AND b.expires_at > $2 AND b.expires_at < $3 AND b.product_id = ANY($4)`,
-		sc.AccountID, now, end, pq.Array(ids))
+		WHERE b.account_id = $1 AND b.expires_at > $2 AND b.expires_at < $3`, sc.AccountID, now, end)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +125,11 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 		if err := rows.Scan(&id, &at); err != nil {
 			return nil, err
 		}
-		p, day := byID[id], &out[dayIndex(days, at)]
+		p, ok := byID[id]
+		day := &out[dayIndex(days, at)]
 		switch {
+		case !ok:
+			continue // not a product of the scope
 		case !p.AutoRenew:
 			continue // counted as not renewing already
 		case p.Available < due[id]:
