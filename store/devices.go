@@ -146,7 +146,8 @@ func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) Outloo
 // of thousands due, so the valid codes are summed from the maintained expiry
 // counts (expiry_counts.go: a device waiting for a code never holds a valid
 // one); the expired codes the worker has not reached yet and the blacklisted
-// devices, both few, are read row by row.
+// devices, both few, are read row by row (the blacklisted from their entries,
+// which keep their live devices' expiries: migration 00021).
 func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
 	due, err := windowCounts(ctx, q, productIDs, now)
 	if err != nil {
@@ -156,8 +157,7 @@ func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, 
 		(SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
 			AND d.expires_at <= $2 AND d.waiting_since IS NULL
 			AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key))
-		- (SELECT count(*) FROM blacklist b JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key
-			WHERE b.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $2 AND d.expires_at < $3)
+		- (SELECT count(*) FROM blacklist b WHERE b.product_id = p.id AND b.expires_at > $2 AND b.expires_at < $3)
 		FROM unnest($1::bigint[]) AS p(id)`, pq.Array(productIDs), now, now.Add(NearExpiryWindow))
 	if err != nil {
 		return nil, err

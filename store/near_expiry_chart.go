@@ -29,14 +29,19 @@ import (
 // rows of the counters and devices_account_expiry (about thirty rows and a
 // range per piece, whatever the number of products), and counts product by
 // product only the products whose devices do not all renew: switched off,
-// at risk, deleted with devices not yet swept (accountByDay). A member's
-// chart, of some products, counts each of them (productsByDay).
+// at risk, deleted with devices not yet swept (accountByDay). Which products
+// may be at risk is read from one range of the account's product rows of
+// the counters (expiry_counts_account_products, migration 00021), and only
+// for those are the devices due to renew counted exactly. A member's chart,
+// of some products, counts each of them (productsByDay).
 //
 // The outlook is deviceOutlook's, by product: a product without automatic
 // renewal renews none of its devices; of a product with it, a blacklisted
-// device will not renew (blacklisted devices are few and read one by one)
-// and the others are at risk when the product has fewer available codes
-// than devices due to renew, else will renew. A waiting device (at risk when
+// device will not renew and the others are at risk when the product has
+// fewer available codes than devices due to renew, else will renew. The
+// blacklisted devices expiring in the window are one range of
+// blacklist_account_expiry: each entry keeps its live device's expiry
+// (migration 00021, checked by Verify), so no device is probed. A waiting device (at risk when
 // no code is left) never has a code that expires in the future (a device
 // waits only while it has no valid code: docs/codes.md, "Consuming codes"),
 // so none is in the window.
@@ -90,10 +95,6 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 		WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL ORDER BY p.id`, sc.args()...); err != nil || len(products) == 0 {
 		return out, err
 	}
-	ids := make([]int64, len(products))
-	for i, p := range products {
-		ids[i] = p.ID
-	}
 	var due map[int64]int64
 	var err error
 	if sc.ProductIDs == nil {
@@ -105,10 +106,11 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 		return nil, err
 	}
 	// A blacklisted device of a product that renews will not renew.
-	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, d.expires_at FROM blacklist b
-		JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key
-		WHERE b.product_id = ANY($1) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $2 AND d.expires_at < $3`,
-		pq.Array(ids), now, end)
+	// Each entry keeps its live device's expiry (migration 00021): one range
+	// of blacklist_account_expiry; the entries of products outside the scope
+	// (another data center, deleted, not the member's) are skipped below.
+	rows, err := q.QueryxContext(ctx, `SELECT b.product_id, b.expires_at FROM blacklist b
+		WHERE b.account_id = $1 AND b.expires_at > $2 AND b.expires_at < $3`, sc.AccountID, now, end)
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +125,11 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 		if err := rows.Scan(&id, &at); err != nil {
 			return nil, err
 		}
-		p, day := byID[id], &out[dayIndex(days, at)]
+		p, ok := byID[id]
+		day := &out[dayIndex(days, at)]
 		switch {
+		case !ok:
+			continue // not a product of the scope
 		case !p.AutoRenew:
 			continue // counted as not renewing already
 		case p.Available < due[id]:
@@ -195,9 +200,12 @@ func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, products
 		}
 	}
 	var maybe []int64
+	// Every product's counters from one range of expiry_counts_account_products.
 	if err := sqlx.SelectContext(ctx, q, &maybe, `SELECT p.id FROM unnest($1::bigint[], $2::bigint[]) AS p(id, available)
-		WHERE p.available < (SELECT coalesce(sum(e.devices), 0) FROM expiry_counts e WHERE e.product_id = p.id AND e.day <= $3::date)`,
-		pq.Array(on), pq.Array(avail), utcDay(end).Format(time.DateOnly)); err != nil {
+		JOIN (SELECT e.product_id, sum(e.devices) AS n FROM expiry_counts e
+			WHERE e.product_id <> 0 AND e.account_id = $4 AND e.dc = $5 AND e.day <= $3::date GROUP BY e.product_id) e ON e.product_id = p.id
+		WHERE p.available < e.n`,
+		pq.Array(on), pq.Array(avail), utcDay(end).Format(time.DateOnly), sc.AccountID, sc.DC); err != nil {
 		return nil, err
 	}
 	due := map[int64]int64{}

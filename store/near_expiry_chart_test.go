@@ -235,3 +235,68 @@ func TestNearExpiryByDay_EmptyAccountHasDaysOfNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestBlacklist_EntriesKeepTheirLiveDevicesExpiry follows a blacklist entry
+// through its device's life: the entry keeps the expiry of its device's code
+// while the device is live (migration 00021; the chart and the devices due
+// to renew read it), and Verify compares every entry with its device.
+func TestBlacklist_EntriesKeepTheirLiveDevicesExpiry(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 10)
+	blacklist := func(on bool, dks ...string) {
+		t.Helper()
+		if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: dks,
+			Blacklisted: on, Actor: store.SystemActor("test")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := func(dk string) int64 {
+		t.Helper()
+		return countRows(t, f.st, `SELECT count(*) FROM blacklist WHERE product_id = $1 AND device_key = $2 AND expires_at IS NOT NULL`,
+			f.product.ID, dk)
+	}
+	check := func(when string, dk string, want int64) {
+		t.Helper()
+		if got := kept(dk); got != want {
+			t.Errorf("%s: entry %s keeps an expiry: %d, want %d", when, dk, got, want)
+		}
+		verifyClean(t, f.st)
+		will, risk, wont := outlookCounts(t, f, store.NearExpiryFilter{})
+		var w, r, x int64
+		days, err := f.st.NearExpiryByDay(f.ctx, f.scope(), time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range days {
+			w, r, x = w+d.WillRenew, r+d.AtRisk, x+d.WontRenew
+		}
+		if w != will || r != risk || x != wont {
+			t.Errorf("%s: chart %d/%d/%d, list %d/%d/%d", when, w, r, x, will, risk, wont)
+		}
+	}
+	blacklist(true, "early") // before its device connects
+	check("entry without a device", "early", 0)
+	f.connect(t, "early")
+	check("its device got a code", "early", 1)
+	f.connect(t, "late")
+	blacklist(true, "late")
+	check("a device with a code blacklisted", "late", 1)
+	if err := f.st.DeleteDevice(f.ctx, f.product.ProductKey, "late"); err != nil {
+		t.Fatal(err)
+	}
+	check("its device deleted", "late", 0)
+	f.connect(t, "late")
+	check("its device back", "late", 1)
+	// Near its expiry, then past it: a blacklisted device lapses.
+	f.clock.Set(year(epoch).Add(-days(3)))
+	check("near expiry", "late", 1)
+	f.clock.Set(year(epoch).Add(days(1)))
+	f.pass(t)
+	if d := f.device(t, "late"); d.Status != store.StatusLapsed {
+		t.Fatalf("late is %s, want lapsed", d.Status)
+	}
+	check("its device lapsed", "late", 0)
+	blacklist(false, "late")
+	blacklist(true, "late")
+	check("entry made again for a lapsed device", "late", 0)
+}

@@ -162,6 +162,15 @@ func (s *Store) SetBlacklisted(ctx context.Context, sc Scope, in BlacklistInput)
 	}
 	var changed int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if in.Blacklisted {
+			// An entry keeps its device's expiry (migration 00021): no change
+			// of the device may slip between the entry's reading it and its
+			// commit. Devices first, then the product: the ledger's order.
+			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM devices WHERE product_id = $1 AND device_key = ANY($2::text[])
+				AND account_id = $3 AND dc = $4 ORDER BY id FOR SHARE`, in.ProductID, pq.Array(deviceKeys), sc.AccountID, sc.DC); err != nil {
+				return err
+			}
+		}
 		p, err := lockProductByID(ctx, tx, sc, in.ProductID)
 		if err != nil {
 			return err

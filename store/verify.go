@@ -41,6 +41,10 @@ var invariantChecks = []struct{ name, query string }{
 	{"overlapping activations", `SELECT format('device %s: activation %s starts at %s, before the previous one ends at %s', device_id, id, activated_at, prev_end)
 		FROM (SELECT id, device_id, activated_at, lag(expires_at) OVER (PARTITION BY device_id ORDER BY activated_at, id) AS prev_end FROM activations) x
 		WHERE activated_at < prev_end`},
+	{"blacklist expiries", `SELECT format('blacklist entry %s of product %s: keeps expiry %s; its device, %s', b.device_key, b.product_id, b.expires_at,
+			coalesce(d.expires_at::text, 'none live'))
+		FROM blacklist b LEFT JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+		WHERE b.expires_at IS DISTINCT FROM d.expires_at`},
 	{"activation owners", `SELECT format('activation %s: product %s does not match device %s', a.id, a.product_id, a.device_id)
 		FROM activations a JOIN devices d ON d.id = a.device_id WHERE a.product_id <> d.product_id OR a.account_id <> d.account_id`},
 }
