@@ -16,8 +16,9 @@ CREATE TABLE forecast_sums (
     fresh       bigint NOT NULL,   -- their counter rows not yet folded, that the parts were made with
     epoch       bigint NOT NULL,   -- forecast_epochs.epoch of the account, then
     first_codes bigint NOT NULL,
-    short_ids   bigint[] NOT NULL, -- the products whose codes run out within the horizon ...
-    short_days  integer[] NOT NULL, -- ... and the day each does
+    short       integer NOT NULL,  -- how many products' codes run out within the horizon
+    runs_out    integer NOT NULL,  -- the first day one does; -1: none
+    first_ids   bigint[] NOT NULL, -- the products that run out that day (which comes first by name is read with the names)
     weeks       bigint[] NOT NULL, -- per week: will renew, won't renew, new, left, short
     PRIMARY KEY (account_id, dc, scope)
 );

@@ -99,18 +99,18 @@ func forecastKey(products []*forecastProduct) string {
 // by product (MATERIALIZED: 4,000 look-ups took 6 ms at 2,000 products).
 func (s *Store) keptForecast(ctx context.Context, sc Scope, start time.Time) (f Forecast, epoch int64, ok bool, err error) {
 	f = newForecast(start, ForecastWeeks)
-	var weeks, shortDays pq.Int64Array
+	var weeks pq.Int64Array
+	var runsOut int
 	var first struct {
 		ID        *int64
 		Name, Key *string
-		Day       *int
 	}
 	err = s.db.QueryRowxContext(ctx, `WITH p AS MATERIALIZED (
 			SELECT p.id, p.name, p.product_key, p.available, p.auto_renew,
 				CASE WHEN k.id IS NULL THEN 0 ELSE greatest(($4::date + k.validity)::date - $4::date, 1) END AS validity`+
 		productFrom+`WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL
 		), n AS (
-			SELECT count(*) AS n, coalesce(sum(p.available), 0) AS available, array_agg(p.id) AS ids, `+forecastKeySQL+` AS key FROM p
+			SELECT count(*) AS n, coalesce(sum(p.available), 0) AS available, `+forecastKeySQL+` AS key FROM p
 		), fe AS MATERIALIZED (
 			SELECT product_id FROM expiry_counts WHERE NOT compacted AND account_id = $1 AND dc = $2
 		), fc AS MATERIALIZED (
@@ -118,17 +118,17 @@ func (s *Store) keptForecast(ctx context.Context, sc Scope, start time.Time) (f 
 		), e AS (
 			SELECT coalesce((SELECT epoch FROM forecast_epochs WHERE account_id = $1), 0) AS epoch
 		)
-		SELECT e.epoch, n.n, n.available, s.start IS NOT NULL, coalesce(s.first_codes, 0), coalesce(s.short_days, '{}'),
-			coalesce(s.weeks, '{}'), r.id, r.name, r.product_key, r.day
+		SELECT e.epoch, n.n, n.available, s.start IS NOT NULL, coalesce(s.first_codes, 0), coalesce(s.short, 0),
+			coalesce(s.runs_out, -1), coalesce(s.weeks, '{}'), r.id, r.name, r.product_key
 		FROM e CROSS JOIN n
 		LEFT JOIN forecast_sums s ON s.account_id = $1 AND s.dc = $2 AND s.scope = $5 AND s.start = $4::date
 			AND s.products = n.key AND s.epoch = e.epoch
-			AND s.fresh = (SELECT count(*) FROM fe WHERE fe.product_id = ANY(n.ids)) + (SELECT count(*) FROM fc WHERE fc.product_id = ANY(n.ids))
+			AND s.fresh = (SELECT count(*) FROM fe WHERE fe.product_id IN (SELECT id FROM p))
+				+ (SELECT count(*) FROM fc WHERE fc.product_id IN (SELECT id FROM p))
 		LEFT JOIN LATERAL (
-			SELECT p.id, p.name, p.product_key, x.day FROM unnest(s.short_ids, s.short_days) AS x(id, day) JOIN p ON p.id = x.id
-			ORDER BY x.day, p.name, p.id LIMIT 1
+			SELECT p.id, p.name, p.product_key FROM p WHERE p.id = ANY(s.first_ids) ORDER BY p.name, p.id LIMIT 1
 		) r ON true`, append(sc.args(), start, forecastScopeKey(sc))...).
-		Scan(&epoch, &f.Products, &f.Available, &ok, &f.FirstCodes, &shortDays, &weeks, &first.ID, &first.Name, &first.Key, &first.Day)
+		Scan(&epoch, &f.Products, &f.Available, &ok, &f.FirstCodes, &f.ProductsShort, &runsOut, &weeks, &first.ID, &first.Name, &first.Key)
 	if err != nil {
 		return f, 0, false, err
 	}
@@ -142,9 +142,11 @@ func (s *Store) keptForecast(ctx context.Context, sc Scope, start time.Time) (f 
 		x := weeks[sumFields*w:]
 		f.Weeks[w].WillRenew, f.Weeks[w].WontRenew, f.Weeks[w].New, f.Weeks[w].Left, f.Weeks[w].Short = x[0], x[1], x[2], x[3], x[4]
 	}
-	f.ProductsShort = len(shortDays)
-	if first.ID != nil {
-		f.RunsOut, f.RunsOutWeek = start.AddDate(0, 0, *first.Day), *first.Day/7
+	if runsOut >= 0 {
+		if first.ID == nil {
+			return f, epoch, false, nil // not one of the products (cannot be, as they are the same)
+		}
+		f.RunsOut, f.RunsOutWeek = start.AddDate(0, 0, runsOut), runsOut/7
 		f.RunsOutProduct = ForecastProduct{ID: *first.ID, Name: *first.Name, ProductKey: *first.Key}
 	}
 	return f, epoch, true, nil
@@ -156,12 +158,16 @@ func (s *Store) keptForecast(ctx context.Context, sc Scope, start time.Time) (f 
 func (s *Store) keepForecastSum(ctx context.Context, sc Scope, products []*forecastProduct, epoch int64,
 	f Forecast, parts map[int64]forecastPart) error {
 	var fresh int64
-	shortIDs, shortDays := []int64{}, []int64{}
+	runsOut, first := -1, []int64{}
 	for _, p := range products {
 		part := parts[p.ID]
 		fresh += part.fresh
-		if part.runsOut >= 0 {
-			shortIDs, shortDays = append(shortIDs, p.ID), append(shortDays, int64(part.runsOut))
+		switch d := part.runsOut; {
+		case d < 0:
+		case runsOut < 0 || d < runsOut:
+			runsOut, first = d, []int64{p.ID}
+		case d == runsOut:
+			first = append(first, p.ID)
 		}
 	}
 	weeks := make([]int64, 0, sumFields*len(f.Weeks))
@@ -176,14 +182,14 @@ func (s *Store) keepForecastSum(ctx context.Context, sc Scope, products []*forec
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO forecast_sums
-				(account_id, dc, scope, start, products, fresh, epoch, first_codes, short_ids, short_days, weeks)
-			SELECT $1, $2, $3, $4::date, $5, $6, $7, $8, $9::bigint[], $10::int[], $11::bigint[]
+				(account_id, dc, scope, start, products, fresh, epoch, first_codes, short, runs_out, first_ids, weeks)
+			SELECT $1, $2, $3, $4::date, $5, $6, $7, $8, $9, $10, $11::bigint[], $12::bigint[]
 			WHERE coalesce((SELECT epoch FROM forecast_epochs WHERE account_id = $1), 0) = $7
 			ON CONFLICT (account_id, dc, scope) DO UPDATE SET start = excluded.start, products = excluded.products,
 				fresh = excluded.fresh, epoch = excluded.epoch, first_codes = excluded.first_codes,
-				short_ids = excluded.short_ids, short_days = excluded.short_days, weeks = excluded.weeks`,
+				short = excluded.short, runs_out = excluded.runs_out, first_ids = excluded.first_ids, weeks = excluded.weeks`,
 			sc.AccountID, sc.DC, forecastScopeKey(sc), f.Start, forecastKey(products), fresh, epoch, f.FirstCodes,
-			pq.Array(shortIDs), pq.Array(shortDays), pq.Array(weeks))
+			f.ProductsShort, runsOut, pq.Array(first), pq.Array(weeks))
 		return err
 	})
 }
