@@ -36,6 +36,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -174,8 +175,8 @@ func (s *Store) keepForecastSum(ctx context.Context, sc Scope, products []*forec
 	for _, w := range f.Weeks {
 		weeks = append(weeks, w.WillRenew, w.WontRenew, w.New, w.Left, w.Short)
 	}
-	if forecastSumHook != nil {
-		forecastSumHook()
+	if hook := forecastSumHook.Load(); hook != nil {
+		(*hook)(sc)
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, expiryCountsLock); err != nil {
@@ -195,8 +196,8 @@ func (s *Store) keepForecastSum(ctx context.Context, sc Scope, products []*forec
 }
 
 // forecastSumHook, when set (by tests), runs between reading the parts of
-// a sum and keeping it.
-var forecastSumHook func()
+// a scope's sum and keeping it.
+var forecastSumHook atomic.Pointer[func(Scope)]
 
 // bumpForecastEpochs bumps the epoch of the products' accounts, in tx
 // (under expiryCountsLock taken alone): their parts are changing.

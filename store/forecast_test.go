@@ -444,3 +444,135 @@ func TestForecast_ReadsTheKeptPartsWhileTheyAreCurrent(t *testing.T) {
 		sameForecast(t, change, f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
 	}
 }
+
+func TestForecast_ReadsTheKeptSumWhileItIsCurrent(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	other := f.base.AddProduct(t, f.account.ID, "PK-2", "Meter", 4)
+	member := f.scope()
+	member.ProductIDs = []int64{other.ID}
+	first := f.forecast(t, f.scope(), store.ForecastQuery{})
+	f.forecast(t, member, store.ForecastQuery{})
+	var sums int
+	if err := f.st.DB().Get(&sums, `SELECT count(*) FROM forecast_sums WHERE account_id = $1`, f.account.ID); err != nil || sums != 2 {
+		t.Fatalf("%d kept sums (%v), want the account's and the member's", sums, err)
+	}
+	// The kept sum is read as it is, as long as what it rests on is unchanged ...
+	if _, err := f.st.DB().Exec(`UPDATE forecast_sums SET weeks[1] = weeks[1] + 1000 WHERE scope = ''`); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); got.Weeks[0].WillRenew != first.Weeks[0].WillRenew+1000 {
+		t.Fatalf("will renew in the first week %d, want the kept sum's %d", got.Weeks[0].WillRenew, first.Weeks[0].WillRenew+1000)
+	}
+	// ... a member's scope reads its own ...
+	sameForecast(t, "a member's scope", f.forecast(t, member, store.ForecastQuery{}), expectedForecast(t, f.st, member, 0, store.ForecastWeeks))
+	// ... and it is made again when it is not current: another count of
+	// unfolded counter rows, other products or figures of them, another
+	// epoch (a fold, a blacklist change), another day.
+	for _, change := range []string{"fresh = fresh + 1", "products = products || ';'", "epoch = epoch + 1", "start = start - 1"} {
+		if _, err := f.st.DB().Exec(`UPDATE forecast_sums SET weeks[1] = weeks[1] + 1000, ` + change + ` WHERE scope = ''`); err != nil {
+			t.Fatal(err)
+		}
+		sameForecast(t, change, f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	}
+	// A product's change shows at once: a code assigned, a device connected.
+	f.assign(t, other.ID, 2)
+	sameForecast(t, "after codes are assigned", f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	f.connect(t, "dev-2")
+	sameForecast(t, "after a connect", f.forecast(t, member, store.ForecastQuery{}), expectedForecast(t, f.st, member, 0, store.ForecastWeeks))
+	sameForecast(t, "after a connect", f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+}
+
+func TestForecast_SumOfPartsAChangeMissedIsNotKept(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	f.connect(t, "dev-2")
+	f.clock.Advance(days(300))
+	// A blacklist change lands after the request read the parts and before
+	// it keeps their sum: the sum is not kept, the next request sees it.
+	changed := false
+	store.SetForecastSumHook(t, func(sc store.Scope) {
+		if sc.AccountID != f.account.ID || changed {
+			return
+		}
+		changed = true
+		if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"},
+			Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
+			t.Error(err)
+		}
+	})
+	before := f.forecast(t, f.scope(), store.ForecastQuery{})
+	if !changed {
+		t.Fatal("the forecast kept no sum")
+	}
+	after := f.forecast(t, f.scope(), store.ForecastQuery{})
+	sameForecast(t, "after the blacklist change", after, expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	if reflect.DeepEqual(before, after) {
+		t.Error("the blacklist change did not change the forecast: the test shows nothing")
+	}
+}
+
+func TestForecast_WorkerMakesTheDaysForecastsAndDeletedProductsLoseTheirs(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	gone := f.base.AddProduct(t, f.account.ID, "PK-GONE", "Old meter", 3)
+	f.forecast(t, f.scope(), store.ForecastQuery{})
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := f.st.DB().Get(&n, q, f.account.ID); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// A deleted product's part goes with it, and the sums that add it up.
+	if err := f.st.DeleteProduct(f.ctx, gone.ProductKey); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM forecast_parts WHERE account_id = $1 AND product_id = ` + fmt.Sprint(gone.ID)); n != 0 {
+		t.Errorf("the deleted product keeps %d forecast parts", n)
+	}
+	if n := count(`SELECT count(*) FROM forecast_sums WHERE account_id = $1`); n != 0 {
+		t.Errorf("the deleted product's account keeps %d forecast sums", n)
+	}
+	// One made again by a forecast under way is deleted by the worker.
+	if _, err := f.st.DB().Exec(`INSERT INTO forecast_parts SELECT account_id, dc, $1, start, available, auto_renew, validity, fresh,
+		first_codes, runs_out, weeks FROM forecast_parts WHERE product_id = $2`, gone.ID, f.product.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The next day, the worker makes the day's parts and sum before any request.
+	f.clock.Advance(days(1))
+	made, err := f.st.PrepareForecasts(f.ctx, nil)
+	if err != nil || made != 1 {
+		t.Fatalf("the worker made %d forecasts (%v), want the account's", made, err)
+	}
+	if n := count(`SELECT count(*) FROM forecast_parts WHERE account_id = $1 AND product_id = ` + fmt.Sprint(gone.ID)); n != 0 {
+		t.Errorf("after the worker, the deleted product keeps %d forecast parts", n)
+	}
+	today := f.st.Now().Truncate(24 * time.Hour)
+	var parts, sums int
+	if err := f.st.DB().Get(&parts, `SELECT count(*) FROM forecast_parts WHERE account_id = $1 AND start = $2::date`, f.account.ID, today); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DB().Get(&sums, `SELECT count(*) FROM forecast_sums WHERE account_id = $1 AND scope = '' AND start = $2::date`, f.account.ID, today); err != nil {
+		t.Fatal(err)
+	}
+	if parts != 1 || sums != 1 {
+		t.Errorf("after the worker: %d parts and %d sums of today, want 1 and 1", parts, sums)
+	}
+	if made, err := f.st.PrepareForecasts(f.ctx, nil); err != nil || made != 0 {
+		t.Errorf("the worker again the same day made %d forecasts (%v), want none", made, err)
+	}
+	// A fold makes the sum stale: the worker makes it again.
+	f.connect(t, "dev-2")
+	if err := f.st.CompactExpiryCounts(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if made, err := f.st.PrepareForecasts(f.ctx, []string{"eu-frankfurt"}); err != nil || made != 1 {
+		t.Errorf("the worker after a fold made %d forecasts (%v), want the account's", made, err)
+	}
+	sameForecast(t, "after the worker", f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+}
