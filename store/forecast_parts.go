@@ -1,6 +1,7 @@
 package store
 
-// The overview's forecast reads each product's share of it, its part, from
+// The overview's forecast, when its scope's kept sum is not current
+// (forecast_sums.go), adds up each product's share of it, its part, from
 // forecast_parts (migration 00020; docs/renewal.md, "The forecast"): a row
 // per product, shared by every console instance, instead of every product's
 // days of the counters (at 2,000 products, 130,000 rows of expiry_counts and
@@ -15,6 +16,9 @@ package store
 //     so that the count of fresh rows a part was made with changes with
 //     every change of its figures;
 //   - its blacklist: a change deletes the part (SetBlacklisted).
+//
+// A deleted product's part is deleted with it (DeleteProduct), and by the
+// worker's PrepareForecasts should a forecast under way make it again.
 //
 // Parts are made under expiryCountsLock shared, which folds and blacklist
 // changes take alone: no part is written from rows read before a fold or a

@@ -18,10 +18,9 @@ package store
 //     above: each bumps the account's epoch (forecast_epochs), kept beside
 //     the sum and compared.
 //
-// A sum is written from parts read after the epoch it keeps, and only if
-// the epoch is still that one, under expiryCountsLock shared (which folds
-// and blacklist changes take alone): a sum never outlives a change its
-// parts missed. The products' names and keys are read each time: a sum
+// A sum keeps the epoch read before its parts were: a fold or blacklist
+// change its parts may have missed bumps the epoch past it, so the sum is
+// never read (and, by then, not written over a newer one). The products' names and keys are read each time: a sum
 // keeps the days its products run out on, not which comes first by name.
 //
 // The renewal worker makes each account's sum (and so its parts) once a day
@@ -154,8 +153,8 @@ func (s *Store) keptForecast(ctx context.Context, sc Scope, start time.Time) (f 
 }
 
 // keepForecastSum keeps f, the sum of the products' parts, as the scope's
-// sum, unless the account's epoch is no longer epoch (then a part it adds
-// up may be stale).
+// sum, with epoch, the account's epoch read before the parts; not when the
+// epoch has moved on since (such a sum would never be read).
 func (s *Store) keepForecastSum(ctx context.Context, sc Scope, products []*forecastProduct, epoch int64,
 	f Forecast, parts map[int64]forecastPart) error {
 	var fresh int64
@@ -178,21 +177,16 @@ func (s *Store) keepForecastSum(ctx context.Context, sc Scope, products []*forec
 	if hook := forecastSumHook.Load(); hook != nil {
 		(*hook)(sc)
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, expiryCountsLock); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO forecast_sums
+	_, err := s.db.ExecContext(ctx, `INSERT INTO forecast_sums
 				(account_id, dc, scope, start, products, fresh, epoch, first_codes, short, runs_out, first_ids, weeks)
 			SELECT $1, $2, $3, $4::date, $5, $6, $7, $8, $9, $10, $11::bigint[], $12::bigint[]
 			WHERE coalesce((SELECT epoch FROM forecast_epochs WHERE account_id = $1), 0) = $7
 			ON CONFLICT (account_id, dc, scope) DO UPDATE SET start = excluded.start, products = excluded.products,
 				fresh = excluded.fresh, epoch = excluded.epoch, first_codes = excluded.first_codes,
 				short = excluded.short, runs_out = excluded.runs_out, first_ids = excluded.first_ids, weeks = excluded.weeks`,
-			sc.AccountID, sc.DC, forecastScopeKey(sc), f.Start, forecastKey(products), fresh, epoch, f.FirstCodes,
-			f.ProductsShort, runsOut, pq.Array(first), pq.Array(weeks))
-		return err
-	})
+		sc.AccountID, sc.DC, forecastScopeKey(sc), f.Start, forecastKey(products), fresh, epoch, f.FirstCodes,
+		f.ProductsShort, runsOut, pq.Array(first), pq.Array(weeks))
+	return err
 }
 
 // forecastSumHook, when set (by tests), runs between reading the parts of
