@@ -1,7 +1,7 @@
 package store
 
 // The overview's forecast of a whole scope is kept summed, a row per scope
-// in forecast_sums (migration 00021; docs/renewal.md, "The forecast"), so
+// in forecast_sums (migration 00022; docs/renewal.md, "The forecast"), so
 // that a request reads that row and its scope's products instead of a part
 // per product (forecast_parts.go). A sum is exact: it is used only while
 // every part it adds up would be the same, which a request checks in one
