@@ -15,8 +15,8 @@ import (
 
 // forecastView reads the chart's filter and the forecast it shows. A
 // product that is not one of the scope's is refused next to the filter,
-// and the chart shows every product. The forecast of every product names
-// them all, so the filter's choices cost a read only when one is chosen.
+// and the chart shows every product. The filter's choices are read apart:
+// the forecast of every product is kept summed and names none of them.
 func (h *Handler) forecastView(c echo.Context, sc store.Scope) (views.ForecastView, error) {
 	ctx := c.Request().Context()
 	v := views.ForecastView{Errors: views.NewFormErrors("product")}
@@ -39,9 +39,9 @@ func (h *Handler) forecastView(c echo.Context, sc store.Scope) (views.ForecastVi
 		}
 	}
 	if v.ProductID == 0 {
-		v.Forecast, err = h.store.Forecast(ctx, sc, store.ForecastQuery{})
-		v.Products = v.Forecast.Products
-		return v, err
+		if v.Forecast, err = h.store.Forecast(ctx, sc, store.ForecastQuery{}); err != nil {
+			return v, err
+		}
 	}
 	v.Products, err = h.store.ForecastProducts(ctx, sc)
 	return v, err

@@ -91,8 +91,9 @@ const expiryCountsLock = 727006
 
 // compactExpiryCounts folds the rows that statements appended to
 // expiry_counts and consumption_days into one row per key, so that reads sum
-// about one row a day, and deletes the forecast parts of the products it
-// folds (forecast_parts.go), which counted their unfolded rows.
+// about one row a day, deletes the forecast parts of the products it
+// folds (forecast_parts.go), which counted their unfolded rows, and bumps
+// their accounts' forecast epochs (forecast_sums.go), for the same reason.
 // Rows appended while it runs stay for the next time.
 func (s *Store) compactExpiryCounts(ctx context.Context) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -114,6 +115,10 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 				RETURNING e.account_id, e.dc, e.product_id, e.day, e.devices
 			), parts AS (
 				DELETE FROM forecast_parts f WHERE f.product_id IN (SELECT product_id FROM k)
+			), epochs AS (
+				INSERT INTO forecast_epochs (account_id, epoch)
+				SELECT DISTINCT p.account_id, 1 FROM products p WHERE p.id IN (SELECT product_id FROM k)
+				ON CONFLICT (account_id) DO UPDATE SET epoch = forecast_epochs.epoch + 1
 			)
 			INSERT INTO expiry_counts (account_id, dc, product_id, day, devices, compacted)
 			SELECT account_id, dc, product_id, day, sum(devices), true FROM gone
@@ -128,6 +133,10 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 				RETURNING c.product_id, c.day, c.codes, c.first_codes
 			), parts AS (
 				DELETE FROM forecast_parts f WHERE f.product_id IN (SELECT product_id FROM k)
+			), epochs AS (
+				INSERT INTO forecast_epochs (account_id, epoch)
+				SELECT DISTINCT p.account_id, 1 FROM products p WHERE p.id IN (SELECT product_id FROM k)
+				ON CONFLICT (account_id) DO UPDATE SET epoch = forecast_epochs.epoch + 1
 			)
 			INSERT INTO consumption_days (product_id, day, codes, first_codes, compacted)
 			SELECT product_id, day, sum(codes), sum(first_codes), true FROM gone GROUP BY product_id, day`)

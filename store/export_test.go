@@ -4,3 +4,10 @@ package store
 
 // FindAccountsSQL is the support search's query, for its plan.
 const FindAccountsSQL = findAccountsSQL
+
+// SetForecastSumHook has fn run between the reading of a scope's forecast
+// parts and the keeping of their sum, until the test ends.
+func SetForecastSumHook(t interface{ Cleanup(func()) }, fn func(Scope)) {
+	forecastSumHook.Store(&fn)
+	t.Cleanup(func() { forecastSumHook.Store(nil) })
+}

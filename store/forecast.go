@@ -8,8 +8,10 @@ package store
 // the devices one by one: expiry_counts (live devices per product and UTC
 // day), consumption_days (first connects per product and day), the
 // products' counters and the blacklisted devices, which are few. The
-// overview's forecast adds up the products' parts kept in forecast_parts,
-// made again from the counters when they change (forecast_parts.go).
+// overview's forecast of a scope is kept summed in forecast_sums, read
+// while the parts it adds up are unchanged (forecast_sums.go), and else
+// added up from the products' parts kept in forecast_parts, made again from
+// the counters when they change (forecast_parts.go).
 
 import (
 	"context"
@@ -46,13 +48,11 @@ type ForecastWeek struct {
 // Codes is how many codes the week takes: a code per renewal and per first connect.
 func (w ForecastWeek) Codes() int64 { return w.WillRenew + w.New }
 
-// ForecastProduct is a product of the forecast and the day its codes run
-// out (zero when they last beyond the horizon).
+// ForecastProduct is a product of the forecast.
 type ForecastProduct struct {
-	ID         int64     `db:"id"`
-	Name       string    `db:"name"`
-	ProductKey string    `db:"product_key"`
-	RunsOut    time.Time `db:"-"`
+	ID         int64  `db:"id"`
+	Name       string `db:"name"`
+	ProductKey string `db:"product_key"`
 }
 
 // Forecast is the forecast of a scope (or of one product of it).
@@ -61,7 +61,7 @@ type Forecast struct {
 	Weeks      []ForecastWeek
 	Available  int64 // codes available now to the products forecast
 	FirstCodes int64 // their first connects in the last ForecastRateDays days, whence New
-	Products   []ForecastProduct
+	Products   int   // how many products are forecast (ForecastProducts lists them)
 	// RunsOut is the first day on which a product's renewals and first
 	// connects need more codes than it has left; zero when every product's
 	// codes last beyond the horizon. RunsOutWeek is its week (-1 then), and
@@ -75,7 +75,7 @@ type Forecast struct {
 // Empty tells whether there is nothing to forecast: no product, or no
 // code, no device due and none expected.
 func (f Forecast) Empty() bool {
-	if len(f.Products) == 0 {
+	if f.Products == 0 {
 		return true
 	}
 	for _, w := range f.Weeks {
@@ -116,6 +116,14 @@ func (s *Store) Forecast(ctx context.Context, sc Scope, q ForecastQuery) (Foreca
 	now := s.Now()
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	days := 7 * q.Weeks
+	var epoch int64
+	if q.ProductID == 0 && q.Weeks == ForecastWeeks {
+		f, e, ok, err := s.keptForecast(ctx, sc, start)
+		if ok || err != nil {
+			return f, err
+		}
+		epoch = e
+	}
 	products, err := s.forecastProducts(ctx, sc, q.ProductID, start)
 	if err != nil {
 		return Forecast{}, err
@@ -130,15 +138,31 @@ func (s *Store) Forecast(ctx context.Context, sc Scope, q ForecastQuery) (Foreca
 		}
 		return forecastOf(products, start, q.Weeks), nil
 	}
+	if q.ProductID != 0 {
+		// One product: its part.
+		parts, err := s.forecastParts(ctx, sc, products, start)
+		if err != nil {
+			return Forecast{}, err
+		}
+		return sumParts(products, parts, start), nil
+	}
+	// The whole scope: its kept sum while current, else the sum of its
+	// products' parts, then kept (forecast_sums.go).
 	parts, err := s.forecastParts(ctx, sc, products, start)
 	if err != nil {
 		return Forecast{}, err
 	}
-	f := newForecast(start, q.Weeks)
+	f := sumParts(products, parts, start)
+	return f, s.keepForecastSum(ctx, sc, products, epoch, f, parts)
+}
+
+// sumParts adds up the products' parts of the ForecastWeeks weeks from start.
+func sumParts(products []*forecastProduct, parts map[int64]forecastPart, start time.Time) Forecast {
+	f := newForecast(start, ForecastWeeks)
 	for _, p := range products {
 		f.add(p, parts[p.ID])
 	}
-	return f, nil
+	return f
 }
 
 // forecastProducts reads the scope's live products (the one of productID

@@ -29,6 +29,7 @@ type forecastPart struct {
 	weeks      []ForecastWeek
 	runsOut    int
 	firstCodes int64
+	fresh      int64 // the rows appended to its counters since the last fold, that it was made with (forecast_parts.go)
 }
 
 // part runs the model over the product's inputs, a day at a time.
@@ -63,17 +64,17 @@ func (f *Forecast) add(p *forecastProduct, part forecastPart) {
 		x.Left += y.Left
 		x.Short += y.Short
 	}
-	f.Available += p.available
 	f.FirstCodes += part.firstCodes
-	fp := p.ForecastProduct
-	if part.runsOut >= 0 {
-		fp.RunsOut = f.Start.AddDate(0, 0, part.runsOut)
+	runsOut := part.runsOut
+	// Added in name order: the first by name of the products that run out first is the forecast's.
+	f.Available += p.available
+	f.Products++
+	if runsOut >= 0 {
 		f.ProductsShort++
-		if f.RunsOut.IsZero() || fp.RunsOut.Before(f.RunsOut) {
-			f.RunsOut, f.RunsOutWeek, f.RunsOutProduct = fp.RunsOut, part.runsOut/7, fp
+		if day := f.Start.AddDate(0, 0, runsOut); f.RunsOut.IsZero() || day.Before(f.RunsOut) {
+			f.RunsOut, f.RunsOutWeek, f.RunsOutProduct = day, runsOut/7, p.ForecastProduct
 		}
 	}
-	f.Products = append(f.Products, fp)
 }
 
 // simulate walks the product's days, adding its figures to weeks, and

@@ -1,6 +1,7 @@
 package store
 
-// The overview's forecast reads each product's share of it, its part, from
+// The overview's forecast, when its scope's kept sum is not current
+// (forecast_sums.go), adds up each product's share of it, its part, from
 // forecast_parts (migration 00020; docs/renewal.md, "The forecast"): a row
 // per product, shared by every console instance, instead of every product's
 // days of the counters (at 2,000 products, 130,000 rows of expiry_counts and
@@ -15,6 +16,9 @@ package store
 //     so that the count of fresh rows a part was made with changes with
 //     every change of its figures;
 //   - its blacklist: a change deletes the part (SetBlacklisted).
+//
+// A deleted product's part is deleted with it (DeleteProduct), and by the
+// worker's PrepareForecasts should a forecast under way make it again.
 //
 // Parts are made under expiryCountsLock shared, which folds and blacklist
 // changes take alone: no part is written from rows read before a fold or a
@@ -61,7 +65,7 @@ func (s *Store) forecastParts(ctx context.Context, sc Scope, products []*forecas
 		), fc AS MATERIALIZED (
 			SELECT product_id, count(*) AS n FROM consumption_days WHERE NOT compacted AND product_id = ANY($1::bigint[]) GROUP BY 1
 		)
-		SELECT f.product_id, f.runs_out, f.first_codes, f.weeks
+		SELECT f.product_id, f.runs_out, f.first_codes, f.fresh, f.weeks
 		FROM unnest($1::bigint[], $2::bigint[], $3::boolean[], $4::int[]) AS p(id, available, auto_renew, validity)
 		JOIN forecast_parts f ON f.product_id = p.id
 		LEFT JOIN fe ON fe.product_id = p.id LEFT JOIN fc ON fc.product_id = p.id
@@ -80,7 +84,7 @@ func (s *Store) forecastParts(ctx context.Context, sc Scope, products []*forecas
 		var id int64
 		var part forecastPart
 		var weeks []byte // the array's text, read here: pq's reader takes longer than the query
-		if err := rows.Scan(&id, &part.runsOut, &part.firstCodes, &weeks); err != nil {
+		if err := rows.Scan(&id, &part.runsOut, &part.firstCodes, &part.fresh, &weeks); err != nil {
 			return nil, err
 		}
 		if part.weeks = partOf(weeks, byID[id].available); part.weeks != nil {
@@ -138,6 +142,7 @@ func (s *Store) makeForecastParts(ctx context.Context, sc Scope, products []*for
 		freshOf, first, runsOut, weeks := make([]int64, n), make([]int64, n), make([]int64, n), make([]string, n)
 		for i, p := range products {
 			part := p.part(ForecastWeeks)
+			part.fresh = fresh[p.ID]
 			parts[p.ID] = part
 			available[i], autoRenew[i], validity[i] = p.available, p.autoRenew, int64(p.validity)
 			freshOf[i], first[i], runsOut[i], weeks[i] = fresh[p.ID], part.firstCodes, int64(part.runsOut), partWeeks(part)
@@ -214,12 +219,15 @@ func partOf(text []byte, available int64) []ForecastWeek {
 	return weeks
 }
 
-// forgetForecastParts deletes the products' parts, under expiryCountsLock
+// forgetForecastParts deletes the products' parts and bumps their
+// accounts' forecast epochs (forecast_sums.go), under expiryCountsLock
 // (taken alone, in tx's transaction): what they rest on is changing.
 func forgetForecastParts(ctx context.Context, tx *sqlx.Tx, productIDs ...int64) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, expiryCountsLock); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM forecast_parts WHERE product_id = ANY($1)`, pq.Array(productIDs))
-	return err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM forecast_parts WHERE product_id = ANY($1)`, pq.Array(productIDs)); err != nil {
+		return err
+	}
+	return bumpForecastEpochs(ctx, tx, productIDs)
 }

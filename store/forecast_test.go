@@ -106,10 +106,9 @@ func expectedForecast(t *testing.T, st *store.Store, sc store.Scope, productID i
 		fp := store.ForecastProduct{ID: p.ID, Name: p.Name, ProductKey: p.Key}
 		if len(takes) > int(p.Available) {
 			day := takes[p.Available] // the first code it lacks
-			fp.RunsOut = start.AddDate(0, 0, day)
 			f.ProductsShort++
-			if f.RunsOut.IsZero() || fp.RunsOut.Before(f.RunsOut) {
-				f.RunsOut, f.RunsOutWeek, f.RunsOutProduct = fp.RunsOut, day/7, fp
+			if runsOut := start.AddDate(0, 0, day); f.RunsOut.IsZero() || runsOut.Before(f.RunsOut) {
+				f.RunsOut, f.RunsOutWeek, f.RunsOutProduct = runsOut, day/7, fp
 			}
 		}
 		for w := range f.Weeks {
@@ -128,7 +127,7 @@ func expectedForecast(t *testing.T, st *store.Store, sc store.Scope, productID i
 		}
 		f.Available += p.Available
 		f.FirstCodes += p.FirstCodes
-		f.Products = append(f.Products, fp)
+		f.Products++
 	}
 	return f
 }
@@ -217,22 +216,29 @@ func TestForecast_SeededAccountEqualsTheDevicesAndTheLists(t *testing.T) {
 		}
 	}
 
-	// One product, and a sub-account's scope of three.
+	// One product, and a sub-account's scope of three, made and then read
+	// from its kept sum.
 	first := got.RunsOutProduct.ID
 	sameForecast(t, "one product", f.forecast(t, f.scope(), store.ForecastQuery{ProductID: first}),
 		expectedForecast(t, f.st, f.scope(), first, store.ForecastWeeks))
+	products, err := f.st.ForecastProducts(f.ctx, f.scope())
+	if err != nil {
+		t.Fatal(err)
+	}
 	scoped := f.scope()
-	for _, p := range got.Products[len(got.Products)-3:] {
+	for _, p := range products[len(products)-3:] {
 		scoped.ProductIDs = append(scoped.ProductIDs, p.ID)
 	}
 	sub := f.forecast(t, scoped, store.ForecastQuery{})
 	sameForecast(t, "sub-account", sub, expectedForecast(t, f.st, scoped, 0, store.ForecastWeeks))
-	if len(sub.Products) != 3 || sub.Available >= got.Available {
+	sameForecast(t, "sub-account, from its kept sum", f.forecast(t, scoped, store.ForecastQuery{}), sub)
+	if sub.Products != 3 || sub.Available >= got.Available {
 		t.Errorf("the sub-account's forecast covers %d products and %d codes, want 3 products and fewer than %d codes",
-			len(sub.Products), sub.Available, got.Available)
+			sub.Products, sub.Available, got.Available)
 	}
+	sameForecast(t, "whole account, after the sub-account's", f.forecast(t, f.scope(), store.ForecastQuery{}), want)
 	// A product outside the scope is not found, as everywhere.
-	if _, err := f.st.Forecast(f.ctx, scoped, store.ForecastQuery{ProductID: got.Products[0].ID}); !isNotFound(err) {
+	if _, err := f.st.Forecast(f.ctx, scoped, store.ForecastQuery{ProductID: products[0].ID}); !isNotFound(err) {
 		t.Errorf("a product outside the scope: got %v, want not found", err)
 	}
 	// Two years ahead, as a product page may ask.
@@ -358,7 +364,7 @@ func TestForecast_EmptyAccount(t *testing.T) {
 		t.Errorf("a product without codes or devices: %+v, want an empty forecast of %d weeks", got, store.ForecastWeeks)
 	}
 	none := store.Scope{AccountID: f.account.ID, DC: "cn-shanghai"}
-	if got := f.forecast(t, none, store.ForecastQuery{}); !got.Empty() || len(got.Products) != 0 {
+	if got := f.forecast(t, none, store.ForecastQuery{}); !got.Empty() || got.Products != 0 {
 		t.Errorf("a data center without products: %+v, want empty", got)
 	}
 	f.assign(t, f.product.ID, 3)
@@ -418,8 +424,10 @@ func TestForecast_ReadsTheKeptPartsWhileTheyAreCurrent(t *testing.T) {
 	f.assign(t, f.product.ID, 6)
 	f.connect(t, "dev-1")
 	first := f.forecast(t, f.scope(), store.ForecastQuery{})
-	// A kept part is read as it is, as long as what it rests on is unchanged ...
-	if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000 WHERE product_id = $1`, f.product.ID); err != nil {
+	// A kept part is read as it is, as long as what it rests on is unchanged
+	// (the kept sum of the account deleted, so that the parts are read) ...
+	if _, err := f.st.DB().Exec(`WITH s AS (DELETE FROM forecast_sums)
+		UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000 WHERE product_id = $1`, f.product.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); got.Weeks[0].WillRenew != first.Weeks[0].WillRenew+1000 {
@@ -429,9 +437,142 @@ func TestForecast_ReadsTheKeptPartsWhileTheyAreCurrent(t *testing.T) {
 	// rows, other codes, another switch or package, another day.
 	for _, change := range []string{"fresh = fresh + 1", "available = available + 1", "auto_renew = NOT auto_renew",
 		"validity = validity + 1", "start = start - 1"} {
-		if _, err := f.st.DB().Exec(`UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000, `+change+` WHERE product_id = $1`, f.product.ID); err != nil {
+		if _, err := f.st.DB().Exec(`WITH s AS (DELETE FROM forecast_sums)
+			UPDATE forecast_parts SET weeks[1] = weeks[1] + 1000, `+change+` WHERE product_id = $1`, f.product.ID); err != nil {
 			t.Fatal(err)
 		}
 		sameForecast(t, change, f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
 	}
+}
+
+func TestForecast_ReadsTheKeptSumWhileItIsCurrent(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	other := f.base.AddProduct(t, f.account.ID, "PK-2", "Meter", 4)
+	member := f.scope()
+	member.ProductIDs = []int64{other.ID}
+	first := f.forecast(t, f.scope(), store.ForecastQuery{})
+	f.forecast(t, member, store.ForecastQuery{})
+	var sums int
+	if err := f.st.DB().Get(&sums, `SELECT count(*) FROM forecast_sums WHERE account_id = $1`, f.account.ID); err != nil || sums != 2 {
+		t.Fatalf("%d kept sums (%v), want the account's and the member's", sums, err)
+	}
+	// The kept sum is read as it is, as long as what it rests on is unchanged ...
+	if _, err := f.st.DB().Exec(`UPDATE forecast_sums SET weeks[1] = weeks[1] + 1000 WHERE scope = ''`); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forecast(t, f.scope(), store.ForecastQuery{}); got.Weeks[0].WillRenew != first.Weeks[0].WillRenew+1000 {
+		t.Fatalf("will renew in the first week %d, want the kept sum's %d", got.Weeks[0].WillRenew, first.Weeks[0].WillRenew+1000)
+	}
+	// ... a member's scope reads its own ...
+	sameForecast(t, "a member's scope", f.forecast(t, member, store.ForecastQuery{}), expectedForecast(t, f.st, member, 0, store.ForecastWeeks))
+	// ... and it is made again when it is not current: another count of
+	// unfolded counter rows, other products or figures of them, another
+	// epoch (a fold, a blacklist change), another day.
+	for _, change := range []string{"fresh = fresh + 1", "products = products || ';'", "epoch = epoch + 1", "start = start - 1"} {
+		if _, err := f.st.DB().Exec(`UPDATE forecast_sums SET weeks[1] = weeks[1] + 1000, ` + change + ` WHERE scope = ''`); err != nil {
+			t.Fatal(err)
+		}
+		sameForecast(t, change, f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	}
+	// A product's change shows at once: a code assigned, a device connected.
+	f.assign(t, other.ID, 2)
+	sameForecast(t, "after codes are assigned", f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	f.connect(t, "dev-2")
+	sameForecast(t, "after a connect", f.forecast(t, member, store.ForecastQuery{}), expectedForecast(t, f.st, member, 0, store.ForecastWeeks))
+	sameForecast(t, "after a connect", f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+}
+
+func TestForecast_SumOfPartsAChangeMissedIsNotKept(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	f.connect(t, "dev-2")
+	f.clock.Advance(days(300))
+	// A blacklist change lands after the request read the parts and before
+	// it keeps their sum: the sum is not kept, the next request sees it.
+	changed := false
+	store.SetForecastSumHook(t, func(sc store.Scope) {
+		if sc.AccountID != f.account.ID || changed {
+			return
+		}
+		changed = true
+		if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: f.product.ID, DeviceKeys: []string{"dev-1"},
+			Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
+			t.Error(err)
+		}
+	})
+	before := f.forecast(t, f.scope(), store.ForecastQuery{})
+	if !changed {
+		t.Fatal("the forecast kept no sum")
+	}
+	after := f.forecast(t, f.scope(), store.ForecastQuery{})
+	sameForecast(t, "after the blacklist change", after, expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
+	if reflect.DeepEqual(before, after) {
+		t.Error("the blacklist change did not change the forecast: the test shows nothing")
+	}
+}
+
+func TestForecast_WorkerMakesTheDaysForecastsAndDeletedProductsLoseTheirs(t *testing.T) {
+	f := newFixture(t)
+	f.assign(t, f.product.ID, 6)
+	f.connect(t, "dev-1")
+	gone := f.base.AddProduct(t, f.account.ID, "PK-GONE", "Old meter", 3)
+	f.forecast(t, f.scope(), store.ForecastQuery{})
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := f.st.DB().Get(&n, q, f.account.ID); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// A deleted product's part goes with it, and the sums that add it up.
+	if err := f.st.DeleteProduct(f.ctx, gone.ProductKey); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM forecast_parts WHERE account_id = $1 AND product_id = ` + fmt.Sprint(gone.ID)); n != 0 {
+		t.Errorf("the deleted product keeps %d forecast parts", n)
+	}
+	if n := count(`SELECT count(*) FROM forecast_sums WHERE account_id = $1`); n != 0 {
+		t.Errorf("the deleted product's account keeps %d forecast sums", n)
+	}
+	// One made again by a forecast under way is deleted by the worker.
+	if _, err := f.st.DB().Exec(`INSERT INTO forecast_parts SELECT account_id, dc, $1, start, available, auto_renew, validity, fresh,
+		first_codes, runs_out, weeks FROM forecast_parts WHERE product_id = $2`, gone.ID, f.product.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The next day, the worker makes the day's parts and sum before any request.
+	f.clock.Advance(days(1))
+	made, err := f.st.PrepareForecasts(f.ctx, nil)
+	if err != nil || made != 1 {
+		t.Fatalf("the worker made %d forecasts (%v), want the account's", made, err)
+	}
+	if n := count(`SELECT count(*) FROM forecast_parts WHERE account_id = $1 AND product_id = ` + fmt.Sprint(gone.ID)); n != 0 {
+		t.Errorf("after the worker, the deleted product keeps %d forecast parts", n)
+	}
+	today := f.st.Now().Truncate(24 * time.Hour)
+	var parts, sums int
+	if err := f.st.DB().Get(&parts, `SELECT count(*) FROM forecast_parts WHERE account_id = $1 AND start = $2::date`, f.account.ID, today); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DB().Get(&sums, `SELECT count(*) FROM forecast_sums WHERE account_id = $1 AND scope = '' AND start = $2::date`, f.account.ID, today); err != nil {
+		t.Fatal(err)
+	}
+	if parts != 1 || sums != 1 {
+		t.Errorf("after the worker: %d parts and %d sums of today, want 1 and 1", parts, sums)
+	}
+	if made, err := f.st.PrepareForecasts(f.ctx, nil); err != nil || made != 0 {
+		t.Errorf("the worker again the same day made %d forecasts (%v), want none", made, err)
+	}
+	// A fold makes the sum stale: the worker makes it again.
+	f.connect(t, "dev-2")
+	if err := f.st.CompactExpiryCounts(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if made, err := f.st.PrepareForecasts(f.ctx, []string{"eu-frankfurt"}); err != nil || made != 1 {
+		t.Errorf("the worker after a fold made %d forecasts (%v), want the account's", made, err)
+	}
+	sameForecast(t, "after the worker", f.forecast(t, f.scope(), store.ForecastQuery{}), expectedForecast(t, f.st, f.scope(), 0, store.ForecastWeeks))
 }

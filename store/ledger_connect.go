@@ -305,16 +305,26 @@ func (s *Store) DeleteDevice(ctx context.Context, productKey, deviceKey string) 
 }
 
 // DeleteProduct deletes a product (docs/codes.md, "Consuming codes"): its available codes are
-// forfeited and nothing returns to the pool. Its devices are marked deleted
-// afterwards in batches; every read already ignores a deleted product's devices.
+// forfeited and nothing returns to the pool. Its forecast part goes with it,
+// and its account's forecast sums, which add it up (docs/renewal.md, "The
+// forecast"; a part a forecast under way makes again is deleted by
+// PrepareForecasts). Its devices are marked deleted afterwards in batches;
+// every read already ignores a deleted product's devices.
 func (s *Store) DeleteProduct(ctx context.Context, productKey string) error {
 	if err := checkKey("product_key", productKey); err != nil {
 		return err
 	}
 	now := s.Now()
 	var id int64
-	err := s.db.GetContext(ctx, &id, `UPDATE products SET deleted_at = $2, forfeited = forfeited + available, available = 0
-		WHERE product_key = $1 AND deleted_at IS NULL RETURNING id`, productKey, now)
+	err := s.db.GetContext(ctx, &id, `WITH p AS (
+			UPDATE products SET deleted_at = $2, forfeited = forfeited + available, available = 0
+			WHERE product_key = $1 AND deleted_at IS NULL RETURNING id, account_id, dc
+		), parts AS (
+			DELETE FROM forecast_parts f USING p WHERE f.product_id = p.id
+		), sums AS (
+			DELETE FROM forecast_sums s USING p WHERE s.account_id = p.account_id AND s.dc = p.dc
+		)
+		SELECT id FROM p`, productKey, now)
 	if err != nil {
 		return notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_key", "Product", Quoted(productKey)))
 	}

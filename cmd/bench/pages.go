@@ -84,9 +84,9 @@ func largeAccountPages(ctx context.Context, st *store.Store, accountID int64, dc
 	pages := []page{
 		{name: "Overview (figures + chart + product list)", path: overview, route: routenames.Overview},
 		// The chart of codes against renewals alone: its CSV reads the forecast and nothing else.
-		// No instance keeps a forecast: each request adds up the products' parts kept in the
-		// database (forecast_parts), made once a day and again for a product that changed; the
-		// warm-up request makes them.
+		// No instance keeps a forecast: each request reads the scope's sum kept in the database
+		// (forecast_sums) while current, else adds up the products' parts (forecast_parts); the
+		// worker or the warm-up request makes them.
 		{name: "Overview chart: codes against renewals (its CSV)", path: reverse(dc, routenames.ForecastCSV), route: routenames.ForecastCSV, chart: true},
 		{name: "Overview, chart of the largest product", path: overview + q("product", fmt.Sprint(big)), route: routenames.Overview},
 		{name: "Overview chart of the largest product (its CSV)", path: reverse(dc, routenames.ForecastCSV) + q("product", fmt.Sprint(big)),

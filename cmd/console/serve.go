@@ -240,7 +240,8 @@ func demoOnFirstRun(ctx context.Context, db *database, log *slog.Logger) (demo.S
 
 // renewalWorker runs a renewal pass over the data centers dcs (nil: all) at
 // start and then every interval until ctx is cancelled, each followed by the
-// evaluation of the resource alerts that time brings about
+// making of the forecasts that are not current (store.PrepareForecasts) and
+// the evaluation of the resource alerts that time brings about
 // (docs/alerts.md, "What raises an alert"). A pass cut short by the cancellation rolls
 // its current batch back whole; those expiries stay due for the next start.
 func renewalWorker(ctx context.Context, st *store.Store, dcs []string, interval time.Duration, log *slog.Logger,
@@ -259,6 +260,11 @@ func renewalWorker(ctx context.Context, st *store.Store, dcs []string, interval 
 			log.Error("renewal pass failed; retrying at the next interval", "err", err)
 		case stats.Renewed+stats.Lapsed+stats.Swept > 0:
 			log.Info("renewal pass", "renewed", stats.Renewed, "lapsed", stats.Lapsed, "deleted_with_product", stats.Swept)
+		}
+		// The day's forecasts, after 00:00 UTC, and those a fold of the pass
+		// or a blacklist change made stale (docs/renewal.md, "The forecast").
+		if _, err := st.PrepareForecasts(ctx, dcs); err != nil && ctx.Err() == nil {
+			log.Error("preparing the forecasts failed; retrying at the next interval", "err", err)
 		}
 		if raised, err := st.EvaluateAlerts(ctx); err != nil && ctx.Err() == nil {
 			log.Error("alert evaluation failed; retrying at the next interval", "err", err)
