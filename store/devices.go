@@ -148,22 +148,29 @@ func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) Outloo
 // one); the expired codes the worker has not reached yet and the blacklisted
 // devices, both few, are read row by row.
 func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
-	due, err := windowCounts(ctx, q, productIDs, now)
+	w := windowAt(now)
+	rows, err := q.QueryxContext(ctx, `SELECT p.id, `+dueCount+` FROM unnest($1::bigint[]) AS p(id)`,
+		pq.Array(productIDs), w.now, w.firstFull, w.lastPartial, w.end)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryxContext(ctx, `SELECT p.id,
-		(SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+	due := make(map[int64]int64, len(productIDs))
+	return due, addProductCounts(rows, due)
+}
+
+// dueCount is dueToRenew's count for the product p.id, in one statement:
+// the window's valid codes as windowCounts counts them, plus the expired
+// codes the worker has not reached yet, less the blacklisted devices. Its
+// parameters: $2 now, $3 the window's first whole day, $4 its last partial
+// day, $5 its end (windowAt).
+const dueCount = `(SELECT coalesce(sum(e.devices), 0) FROM expiry_counts e WHERE e.product_id = p.id AND e.day >= $3::date AND e.day < $4::date)
+		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+			AND ((d.expires_at > $2 AND d.expires_at < $3) OR (d.expires_at >= $4 AND d.expires_at < $5)))
+		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
 			AND d.expires_at <= $2 AND d.waiting_since IS NULL
 			AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key))
 		- (SELECT count(*) FROM blacklist b JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key
-			WHERE b.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $2 AND d.expires_at < $3)
-		FROM unnest($1::bigint[]) AS p(id)`, pq.Array(productIDs), now, now.Add(NearExpiryWindow))
-	if err != nil {
-		return nil, err
-	}
-	return due, addProductCounts(rows, due)
-}
+			WHERE b.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $2 AND d.expires_at < $5)`
 
 // withOutlooks fills Status and Outlook of devices.
 func withOutlooks(ctx context.Context, q sqlx.QueryerContext, devices []Device, now time.Time) error {
