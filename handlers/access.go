@@ -39,7 +39,10 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 			accountID = sess.SupportAccountID
 		}
 		if accountID != nil {
-			if v.account, err = h.store.Account(c.Request().Context(), *accountID); err != nil {
+			// Read with the session (the same row unless it was not found: then Account says why).
+			if sess.Account != nil && sess.Account.ID == *accountID {
+				v.account = *sess.Account
+			} else if v.account, err = h.store.Account(c.Request().Context(), *accountID); err != nil {
 				return err
 			}
 		}
