@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,7 +31,7 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		v := &viewer{sessionID: id, session: sess, user: sess.User, loc: time.UTC}
-		if loc, err := time.LoadLocation(sess.User.TimeZone); err == nil {
+		if loc, err := location(sess.User.TimeZone); err == nil {
 			v.loc = loc
 		}
 		accountID := sess.User.AccountID
@@ -38,7 +39,10 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 			accountID = sess.SupportAccountID
 		}
 		if accountID != nil {
-			if v.account, err = h.store.Account(c.Request().Context(), *accountID); err != nil {
+			// Read with the session (the same row unless it was not found: then Account says why).
+			if sess.Account != nil && sess.Account.ID == *accountID {
+				v.account = *sess.Account
+			} else if v.account, err = h.store.Account(c.Request().Context(), *accountID); err != nil {
 				return err
 			}
 		}
@@ -51,6 +55,22 @@ func (h *Handler) requireSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(viewerKey, v)
 		return next(c)
 	}
+}
+
+// locations keeps the time zones viewers have, loaded once each:
+// time.LoadLocation reads and parses the zone's file on every call.
+var locations sync.Map // name -> *time.Location
+
+// location is time.LoadLocation, remembered.
+func location(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err == nil {
+		locations.Store(name, l)
+	}
+	return l, err
 }
 
 func (h *Handler) toSignIn(c echo.Context) error {

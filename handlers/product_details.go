@@ -46,7 +46,7 @@ func (h *Handler) productDetails(c echo.Context) error {
 	return h.render(c, q.status(), p, later(func() (templ.Component, error) {
 		// The consumption chart is the whole page's; search and paging swap the device list alone.
 		var err error
-		page.Consumption, err = h.store.ProductConsumption(c.Request().Context(), sc, id)
+		page.Consumption, err = h.store.ProductConsumptionOf(c.Request().Context(), sc, d.Product)
 		return views.ProductPage(page), err
 	}), views.DeviceResults(l))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -30,20 +31,38 @@ func (h *Handler) render(c echo.Context, status int, p views.Page, body, partial
 	c.Response().Header().Add("Vary", "HX-Request")
 	c.Response().Header().Set("Cache-Control", "no-store")
 	ctx := views.WithPage(c.Request().Context(), p)
-	var buf bytes.Buffer
+	buf := getBuffer()
+	defer putBuffer(buf)
 	var err error
 	if isPartial(c) {
 		if partial == nil {
 			partial = body
 		}
-		err = partial.Render(ctx, &buf)
+		err = partial.Render(ctx, buf)
 	} else {
-		err = views.Layout().Render(templ.WithChildren(ctx, body), &buf)
+		err = views.Layout().Render(templ.WithChildren(ctx, body), buf)
 	}
 	if err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageBuffers are the buffers pages render into, reused: a page is tens of
+// kilobytes, which a fresh buffer reaches by growing (and copying) a dozen
+// times.
+var pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
+
+func getBuffer() *bytes.Buffer { return pageBuffers.Get().(*bytes.Buffer) }
+
+// putBuffer returns a buffer once its bytes are written; an outsized one (a
+// page of a thousand rows) is left to the collector rather than kept.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // forTarget is the fragment for the element an htmx request swaps: the
@@ -61,8 +80,9 @@ func forTarget(c echo.Context, def templ.Component, byTarget map[string]templ.Co
 // all the same.
 func (h *Handler) renderBare(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	var buf bytes.Buffer
-	if err := comp.Render(views.WithPage(c.Request().Context(), h.barePage(c)), &buf); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := comp.Render(views.WithPage(c.Request().Context(), h.barePage(c)), buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())

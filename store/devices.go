@@ -149,21 +149,28 @@ func deviceOutlook(d Device, now time.Time, dueByProduct map[int64]int64) Outloo
 // devices, both few, are read row by row (the blacklisted from their entries,
 // which keep their live devices' expiries: migration 00021).
 func dueToRenew(ctx context.Context, q sqlx.QueryerContext, productIDs []int64, now time.Time) (map[int64]int64, error) {
-	due, err := windowCounts(ctx, q, productIDs, now)
+	rows, err := q.QueryxContext(ctx, `SELECT p.id, `+dueCount+` FROM unnest($1::bigint[]) AS p(id)`,
+		append([]any{pq.Array(productIDs)}, windowAt(now).dueArgs()...)...)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryxContext(ctx, `SELECT p.id,
-		(SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
-			AND d.expires_at <= $2 AND d.waiting_since IS NULL
-			AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key))
-		- (SELECT count(*) FROM blacklist b WHERE b.product_id = p.id AND b.expires_at > $2 AND b.expires_at < $3)
-		FROM unnest($1::bigint[]) AS p(id)`, pq.Array(productIDs), now, now.Add(NearExpiryWindow))
-	if err != nil {
-		return nil, err
-	}
+	due := make(map[int64]int64, len(productIDs))
 	return due, addProductCounts(rows, due)
 }
+
+// dueCount is dueToRenew's count for the product p.id, in one statement:
+// the window's valid codes as windowCounts counts them (the partial days'
+// bounds in arrays the planner does not see), plus the expired codes the
+// worker has not reached yet, less the blacklisted devices in the window
+// (from their entries). Its parameters, from $2, are expiryWindow.dueArgs.
+const dueCount = `(SELECT coalesce(sum(e.devices), 0) FROM expiry_counts e WHERE e.product_id = p.id AND e.day >= $3::date AND e.day < $4::date)
+		+ (SELECT coalesce(sum((SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+				AND d.expires_at >= s.lo AND d.expires_at < s.hi AND d.expires_at > $2)), 0)
+			FROM unnest($6::timestamptz[], $7::timestamptz[]) AS s(lo, hi))
+		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
+			AND d.expires_at <= $2 AND d.waiting_since IS NULL
+			AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key))
+		- (SELECT count(*) FROM blacklist b WHERE b.product_id = p.id AND b.expires_at > $2 AND b.expires_at < $5)`
 
 // withOutlooks fills Status and Outlook of devices.
 func withOutlooks(ctx context.Context, q sqlx.QueryerContext, devices []Device, now time.Time) error {

@@ -28,6 +28,13 @@ func windowAt(now time.Time) expiryWindow {
 	return expiryWindow{now: now, firstFull: day(now).AddDate(0, 0, 1), lastPartial: day(end), end: end}
 }
 
+// dueArgs are dueCount's parameters $2 to $7: now, the first whole day, the
+// last partial day, the end, and the partial days' bounds as arrays.
+func (w expiryWindow) dueArgs() []any {
+	return []any{w.now, w.firstFull, w.lastPartial, w.end,
+		pq.Array([]time.Time{w.now, w.lastPartial}), pq.Array([]time.Time{w.firstFull, w.end})}
+}
+
 // nearExpiryTotal counts the live devices of the scope's live products whose
 // codes expire within NearExpiryWindow of now (the overview's figure).
 func nearExpiryTotal(ctx context.Context, q sqlx.QueryerContext, sc Scope, now time.Time) (int64, error) {

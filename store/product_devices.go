@@ -114,6 +114,20 @@ func productDevicesWhere(sc Scope, productID int64, f DeviceFilter, now time.Tim
 // or by DK while a DK is searched.
 func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f DeviceFilter, page PageRequest) (Page[Device], error) {
 	now := s.Now()
+	out, err := s.productDevices(ctx, sc, p, f, page, now)
+	if err != nil {
+		return Page[Device]{}, err
+	}
+	due, err := productDue(ctx, s.reads(ctx), p, now)
+	if err != nil {
+		return Page[Device]{}, err
+	}
+	withProductOutlooks(out.Rows, now, due)
+	return out, nil
+}
+
+// productDevices reads one page of ProductDevices, without the outlooks.
+func (s *Store) productDevices(ctx context.Context, sc Scope, p Product, f DeviceFilter, page PageRequest, now time.Time) (Page[Device], error) {
 	from, args, err := productDevicesWhere(sc, p.ID, f, now)
 	if err != nil {
 		return Page[Device]{}, err
@@ -143,15 +157,14 @@ func (s *Store) ProductDevices(ctx context.Context, sc Scope, p Product, f Devic
 		}
 		return encodeCursor(d.ExpiresAt, d.ID)
 	}
-	out := pageOf(rows, page, cursorOf)
-	due, err := productDue(ctx, s.reads(ctx), p, now)
-	if err != nil {
-		return Page[Device]{}, err
+	return pageOf(rows, page, cursorOf), nil
+}
+
+// withProductOutlooks fills the status and outlook of devices of one product.
+func withProductOutlooks(devices []Device, now time.Time, due map[int64]int64) {
+	for i := range devices {
+		devices[i] = withProductOutlook(devices[i], now, due)
 	}
-	for i := range out.Rows {
-		out.Rows[i] = withProductOutlook(out.Rows[i], now, due)
-	}
-	return out, nil
 }
 
 // decodeListCursor unpacks a cursor of the list into the value of its sort key and the id.

@@ -33,18 +33,25 @@ const FigureCap = 1000
 
 // ProductRenewal reads the figures of a product's Automatic Renewal card.
 func (s *Store) ProductRenewal(ctx context.Context, sc Scope, p Product) (RenewalFigures, error) {
-	r := RenewalFigures{AutoRenew: p.AutoRenew, Available: p.Available}
 	limit := max(int64(FigureCap), p.Available+1)
-	n, err := countDue(ctx, s.reads(ctx), p.ID, s.Now(), limit+1)
+	due, err := countDue(ctx, s.reads(ctx), p.ID, s.Now(), limit+1)
 	if err != nil {
-		return r, err
+		return RenewalFigures{AutoRenew: p.AutoRenew, Available: p.Available}, err
 	}
-	r.Due, r.DueMore = min(n, limit), n > limit
+	r := renewalFigures(p, due)
+	var n int64
 	err = s.reads(ctx).GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM blacklist b JOIN products p ON p.id = b.product_id
 		WHERE b.product_id = $4 AND b.account_id = $1 AND `+sc.productFilter(1)+` LIMIT `+itoa(FigureCap+1)+`) b`,
 		append(sc.args(), p.ID)...)
 	r.Blacklisted, r.BlackMore = min(n, FigureCap), n > FigureCap
 	return r, err
+}
+
+// renewalFigures are the card's figures of p with due devices due to
+// auto-renew (dueToRenew), before its blacklist is counted.
+func renewalFigures(p Product, due int64) RenewalFigures {
+	limit := max(int64(FigureCap), p.Available+1)
+	return RenewalFigures{AutoRenew: p.AutoRenew, Available: p.Available, Due: min(due, limit), DueMore: due > limit}
 }
 
 // BlacklistEntry is a DK on a product's renewal blacklist.

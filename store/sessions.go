@@ -22,6 +22,10 @@ type Session struct {
 	// change (NoteWrite), 0 before any: its reads wait for a standby that
 	// has replayed that far (StandbyReads).
 	WroteLSN uint64
+	// Account is the account the session reads, read with it: the user's
+	// own, or the one a support user opened; nil when there is none, or
+	// when it was not found (Account then says why).
+	Account *Account
 }
 
 func randomToken() string {
@@ -57,11 +61,25 @@ func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.
 		CreatedAt2 time.Time `db:"session_created_at"`
 		LastSeenAt time.Time `db:"last_seen_at"`
 		WroteLSN   uint64    `db:"wrote_lsn"`
+		// The account's columns (accountColumns), NULL when there is none.
+		AccID        *int64     `db:"acc_id"`
+		AccName      *string    `db:"acc_name"`
+		AccType      *string    `db:"acc_type"`
+		AccHomeDC    *string    `db:"acc_home_dc"`
+		AccThreshold *int       `db:"acc_alert_threshold"`
+		AccCreatedAt *time.Time `db:"acc_created_at"`
+		AccOwner     *string    `db:"acc_owner_email"`
 	}
+	// One statement for the session, its user and the account it reads:
+	// every page starts with it.
 	err := s.db.GetContext(ctx, &row, `SELECT u.id, u.account_id, u.role, u.email, u.name, u.password_hash, u.manage_licenses, u.all_products,
 			u.disabled_at, u.created_at, u.time_zone, u.language, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at,
-			coalesce(s.wrote_lsn - '0/0', 0)::bigint AS wrote_lsn
+			coalesce(s.wrote_lsn - '0/0', 0)::bigint AS wrote_lsn,
+			a.id AS acc_id, a.name AS acc_name, a.type AS acc_type, a.home_dc AS acc_home_dc, a.alert_threshold AS acc_alert_threshold,
+			a.created_at AS acc_created_at,
+			CASE WHEN a.id IS NOT NULL THEN coalesce((SELECT o.email FROM users o WHERE o.account_id = a.id AND o.role = 'owner'), '') END AS acc_owner_email
 		FROM sessions s JOIN users u ON u.id = s.user_id
+			LEFT JOIN accounts a ON a.id = CASE WHEN u.role = 'support' THEN s.support_account_id ELSE u.account_id END
 		WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
 			AND s.last_seen_at > $2 AND s.created_at > $3`, hashID(id), now.Add(-idle), now.Add(-lifetime))
 	if err != nil {
@@ -76,6 +94,10 @@ func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.
 		SupportAccountID: row.SupportAcc, WroteLSN: row.WroteLSN}
 	if row.Flash != nil {
 		sess.Flash = *row.Flash
+	}
+	if row.AccID != nil {
+		sess.Account = &Account{ID: *row.AccID, Name: *row.AccName, Type: *row.AccType, HomeDC: *row.AccHomeDC,
+			AlertThreshold: *row.AccThreshold, CreatedAt: *row.AccCreatedAt, OwnerEmail: *row.AccOwner}
 	}
 	return sess, nil
 }

@@ -110,11 +110,34 @@ func localizer(lang store.Language) *i18n.Localizer {
 // from args, given in pairs: T(ctx, "app.title", "Title", title).
 // A message missing from the files shows as [[id]], which the tests catch.
 func T(ctx context.Context, id string, args ...any) string {
-	s, err := localizer(LanguageOf(ctx)).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: templateData(args)})
+	lang := LanguageOf(ctx)
+	if len(args) == 0 {
+		if s, ok := plainMessages.Load(plainKey{lang, id}); ok {
+			return s.(string)
+		}
+	}
+	var data map[string]any
+	if len(args) > 0 {
+		data = templateData(args)
+	}
+	s, err := localizer(lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil && s == "" {
 		return "[[" + id + "]]"
 	}
+	if len(args) == 0 && err == nil {
+		plainMessages.Store(plainKey{lang, id}, s)
+	}
 	return s
+}
+
+// plainMessages keeps each message T wrote without placeholders, by
+// language: the same words every time, which a page asks for dozens of
+// times (labels, headings), so each is looked up and executed once.
+var plainMessages sync.Map // plainKey -> string
+
+type plainKey struct {
+	lang store.Language
+	id   string
 }
 
 // Tn is T for a message about n things: the language's plural rule picks
@@ -165,6 +188,7 @@ func EnablePseudo() {
 		}
 	}
 	bundle.MustAddMessages(tag, msgs...)
+	plainMessages.Clear()
 	tagLanguages = append(append([]store.Language{}, tagLanguages...), Pseudo)
 	matcher = language.NewMatcher(languageTags(tagLanguages))
 }
