@@ -55,8 +55,11 @@ CREATE TRIGGER devices_blacklist_expiry_delete AFTER DELETE ON devices REFERENCI
 -- +goose StatementBegin
 CREATE FUNCTION blacklist_expiry() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.expires_at := (SELECT d.expires_at FROM devices d WHERE d.product_id = NEW.product_id AND d.device_key = NEW.device_key
-        AND d.lapsed_at IS NULL AND d.deleted_at IS NULL);
+    -- The device's key is unique: one probe of devices_product_id_device_key_key.
+    -- With the live conditions in WHERE the planner took devices_product_expiry,
+    -- whose predicate they match, and read every live device of the product.
+    NEW.expires_at := (SELECT CASE WHEN d.lapsed_at IS NULL AND d.deleted_at IS NULL THEN d.expires_at END
+        FROM devices d WHERE d.product_id = NEW.product_id AND d.device_key = NEW.device_key);
     RETURN NEW;
 END $$;
 -- +goose StatementEnd
