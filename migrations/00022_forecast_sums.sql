@@ -2,7 +2,7 @@
 -- forecast (docs/renewal.md, "The forecast"), so that the overview reads one
 -- row, not a part per product (forecast_parts). A sum holds while the parts
 -- it adds up would be the same: the same day, the same products with the
--- same codes, switches and packages (products: all of them, compared), as many
+-- same codes, switches and packages (products: a digest of all of them), as many
 -- rows appended to their counters since the last fold (fresh: they only
 -- grow between folds), and no fold or blacklist change since (epoch: the
 -- account's forecast_epochs.epoch, which they bump).
@@ -12,7 +12,7 @@ CREATE TABLE forecast_sums (
     dc          text NOT NULL,
     scope       text NOT NULL,     -- '': every product of the account; else a digest of a member's products
     start       date NOT NULL,     -- the forecast's first day
-    products    text NOT NULL,     -- per product, in id order: "id,codes,validity in days,switch (1 on)", joined by ";"
+    products    text NOT NULL,     -- hex SHA-256 of, per product in id order, "id,codes,validity in days,switch (1 on)" joined by ";"
     fresh       bigint NOT NULL,   -- their counter rows not yet folded, that the parts were made with
     epoch       bigint NOT NULL,   -- forecast_epochs.epoch of the account, then
     first_codes bigint NOT NULL,
