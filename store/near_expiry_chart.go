@@ -32,8 +32,12 @@ import (
 // at risk, deleted with devices not yet swept (accountByDay). Which products
 // may be at risk is read from one range of the account's product rows of
 // the counters (expiry_counts_account_products, migration 00021), and only
-// for those are the devices due to renew counted exactly. A member's chart,
-// of some products, counts each of them (productsByDay).
+// for those are the devices due to renew counted exactly. Those products'
+// devices are counted by piece for a viewer whose days are UTC days; for
+// any other, whose days cut every UTC day (31 ranges a product), in one
+// pass over their devices in the window, grouped by local day (at UTC+8 on
+// the bench's account: 45 ms a chart before, 26 ms after). A member's
+// chart, of some products, counts each of them (productsByDay).
 //
 // The outlook is deviceOutlook's, by product: a product without automatic
 // renewal renews none of its devices; of a product with it, a blacklisted
@@ -227,24 +231,87 @@ func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, products
 		sc.AccountID, sc.DC); err != nil {
 		return nil, err
 	}
-	counts, err := pieceCounts(ctx, q, slices.Concat(off, risky, gone), pieces, now, end)
+	// Per local day, the devices of those products: for a viewer whose days
+	// cut the UTC days (about 31 ranges a product at UTC+8) in one pass over
+	// their devices in the window, else from their counters and two ranges.
+	ids := slices.Concat(off, risky, gone)
+	var byDay map[int64][]int64
+	if countedPieces(pieces) > 2 {
+		byDay, err = localDayCounts(ctx, q, ids, out, now, end)
+	} else {
+		byDay, err = pieceCounts(ctx, q, ids, pieces, now, end)
+		for id, c := range byDay {
+			days := make([]int64, len(out))
+			for k, piece := range pieces {
+				days[piece.local] += c[k]
+			}
+			byDay[id] = days
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	sum := func(ids []int64, k int) (n int64) {
+	sum := func(ids []int64, i int) (n int64) {
 		for _, id := range ids {
-			n += counts[id][k]
+			n += byDay[id][i]
 		}
 		return n
 	}
 	for k, piece := range pieces {
-		day := &out[piece.local]
-		wont, risk := sum(off, k), sum(risky, k)
-		day.WontRenew += wont
-		day.AtRisk += risk
-		day.WillRenew += total[k] - wont - risk - sum(gone, k)
+		out[piece.local].WillRenew += total[k]
+	}
+	for i := range out {
+		wont, risk := sum(off, i), sum(risky, i)
+		out[i].WontRenew += wont
+		out[i].AtRisk += risk
+		out[i].WillRenew -= wont + risk + sum(gone, i)
 	}
 	return due, nil
+}
+
+// countedPieces is how many pieces of the window are counted from an
+// index rather than derived from a UTC day's counter.
+func countedPieces(pieces []windowPiece) (n int) {
+	for _, p := range pieces {
+		if !p.derived {
+			n++
+		}
+	}
+	return n
+}
+
+// localDayCounts counts, per product, the live devices whose codes expire
+// in each local day of the window (days, as out holds them), in one pass
+// over the products' devices in the window: width_bucket numbers a device
+// by how many of the local midnights after the first day it is past.
+func localDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, days []ExpiryDay, now, end time.Time) (map[int64][]int64, error) {
+	counts := make(map[int64][]int64, len(ids))
+	for _, id := range ids {
+		counts[id] = make([]int64, len(days))
+	}
+	if len(ids) == 0 {
+		return counts, nil
+	}
+	midnights := make([]time.Time, 0, len(days)-1)
+	for _, d := range days[1:] {
+		midnights = append(midnights, d.Day.UTC())
+	}
+	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, width_bucket(d.expires_at, $2::timestamptz[]), count(*) FROM devices d
+		WHERE d.product_id = ANY($1) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $3 AND d.expires_at < $4
+		GROUP BY 1, 2`, pq.Array(ids), pq.Array(midnights), now, end)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		var i int
+		if err := rows.Scan(&id, &i, &n); err != nil {
+			return nil, err
+		}
+		counts[id][i] = n
+	}
+	return counts, rows.Err()
 }
 
 // accountPieceCounts counts the account's live devices whose codes expire
