@@ -194,7 +194,8 @@ func (s *Store) forecastProducts(ctx context.Context, sc Scope, productID int64,
 
 // forecastInputs reads what the products' forecast rests on, for days days
 // from start: their devices by the day their codes expire, the blacklisted
-// ones among them, and their first connects of the rate window.
+// ones among them, and their first connects of the rate window. One
+// statement: one snapshot, and one round trip and plan instead of three.
 func forecastInputs(ctx context.Context, q sqlx.QueryerContext, sc Scope, products []*forecastProduct, start time.Time, days int) error {
 	if len(products) == 0 {
 		return nil
@@ -205,56 +206,40 @@ func forecastInputs(ctx context.Context, q sqlx.QueryerContext, sc Scope, produc
 		byID[p.ID], ids[i] = p, p.ID
 	}
 	end := start.AddDate(0, 0, days)
-	// Live devices whose codes expire before the horizon's end, by product
-	// and day; those already expired that the renewal worker has not
-	// reached yet are due today.
-	if err := forecastDays(ctx, q, byID, func(p *forecastProduct, d dayCount) { p.expiring = append(p.expiring, d) },
-		`SELECT e.product_id, greatest(e.day - $2::date, 0) AS day, sum(e.devices) AS n FROM expiry_counts e
-		WHERE e.product_id = ANY($1) AND e.day < $3::date GROUP BY 1, 2 HAVING sum(e.devices) <> 0`, pq.Array(ids), start, end); err != nil {
-		return err
-	}
-	if err := forecastDays(ctx, q, byID, func(p *forecastProduct, d dayCount) { p.blacklist = append(p.blacklist, d) },
-		// A blacklist entry's device: by the key (product_id, device_key),
-		// never a scan of the devices (LIMIT keeps the planner to it).
-		`SELECT b.product_id, greatest((d.expires_at AT TIME ZONE 'UTC')::date - $2::date, 0) AS day, count(*) AS n
-		FROM blacklist b CROSS JOIN LATERAL (SELECT d.expires_at FROM devices d
-			WHERE d.product_id = b.product_id AND d.device_key = b.device_key
-				AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at < $3 LIMIT 1) d
-		WHERE b.account_id = $4 AND b.product_id = ANY($1)
-		GROUP BY 1, 2`, pq.Array(ids), start, end, sc.AccountID); err != nil {
-		return err
-	}
-	first := map[int64]int64{}
-	rs, err := q.QueryxContext(ctx, `SELECT c.product_id, sum(c.first_codes) FROM consumption_days c
-		WHERE c.product_id = ANY($1) AND c.day >= $2::date - `+itoa(ForecastRateDays)+` AND c.day < $2::date GROUP BY 1`,
-		pq.Array(ids), start)
-	if err != nil {
-		return err
-	}
-	if err := addProductCounts(rs, first); err != nil {
-		return err
-	}
-	for id, n := range first {
-		byID[id].firstCodes = n
-	}
-	return nil
-}
-
-// forecastDays reads (product id, day, count) rows and hands each to add.
-func forecastDays(ctx context.Context, q sqlx.QueryerContext, byID map[int64]*forecastProduct, add func(*forecastProduct, dayCount),
-	query string, args ...any) error {
-	rows, err := q.QueryxContext(ctx, query, args...)
+	// Kind 0: live devices whose codes expire before the horizon's end, by
+	// product and day; those already expired that the renewal worker has
+	// not reached yet are due today. Kind 1: of those, the blacklisted ones:
+	// an entry keeps its live device's expiry (NULL when the device is
+	// lapsed, deleted or absent; migration 00021), so no device is probed.
+	// Kind 2: the first connects of the rate window (day 0).
+	rows, err := q.QueryxContext(ctx, `SELECT 0 AS kind, e.product_id, greatest(e.day - $2::date, 0) AS day, sum(e.devices) AS n
+		FROM expiry_counts e WHERE e.product_id = ANY($1) AND e.day < $3::date GROUP BY 2, 3 HAVING sum(e.devices) <> 0
+		UNION ALL
+		SELECT 1, b.product_id, greatest((b.expires_at AT TIME ZONE 'UTC')::date - $2::date, 0), count(*)
+		FROM blacklist b WHERE b.account_id = $4 AND b.expires_at < $5 AND b.product_id = ANY($1) GROUP BY 2, 3
+		UNION ALL
+		SELECT 2, c.product_id, 0, sum(c.first_codes) FROM consumption_days c
+		WHERE c.product_id = ANY($1) AND c.day >= $2::date - `+itoa(ForecastRateDays)+` AND c.day < $2::date GROUP BY 2`,
+		pq.Array(ids), start, end, sc.AccountID, end)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var kind int
 		var id int64
 		var d dayCount
-		if err := rows.Scan(&id, &d.day, &d.n); err != nil {
+		if err := rows.Scan(&kind, &id, &d.day, &d.n); err != nil {
 			return err
 		}
-		add(byID[id], d)
+		switch p := byID[id]; kind {
+		case 0:
+			p.expiring = append(p.expiring, d)
+		case 1:
+			p.blacklist = append(p.blacklist, d)
+		default:
+			p.firstCodes = d.n
+		}
 	}
 	return rows.Err()
 }
