@@ -192,6 +192,48 @@ func TestNearExpiryByDay_ThePartsOfAnAccountAmongManyProducts(t *testing.T) {
 	sameDays(t, f, "after the counters are folded", f.scope(), time.UTC)
 }
 
+// A product's outlook rests on its devices due to renew: those in the
+// window, plus those whose codes expired that the renewal worker has not
+// reached yet, less the blacklisted ones. The chart counts them from what it
+// reads already; each part decides a product here.
+func TestNearExpiryByDay_DueCountsTheUnreachedAndNotTheBlacklisted(t *testing.T) {
+	t.Parallel()
+	f := chartFixture(t)
+	now := f.st.Now()
+	// Two devices due for one code left: one in the window, one whose code
+	// expired an hour ago, not renewed yet. At risk only with the second.
+	late := f.newProduct(t, "eu-frankfurt", "PK-LATE")
+	f.assign(t, late.ID, 3)
+	f.clock.Set(epoch.Add(2 * time.Hour))
+	neConnect(t, f, "PK-LATE", "late-expired", "eu-frankfurt")
+	f.clock.Set(epoch.Add(6*neDay + 2*time.Hour))
+	neConnect(t, f, "PK-LATE", "late-in", "eu-frankfurt")
+	// Three devices in the window, one blacklisted, for two codes left: it
+	// renews the two others, and would be at risk if the blacklisted counted.
+	bl := f.newProduct(t, "eu-frankfurt", "PK-BL")
+	f.assign(t, bl.ID, 5)
+	for i := range 3 {
+		f.clock.Set(epoch.Add(time.Duration(8+i)*neDay + 9*time.Hour))
+		neConnect(t, f, "PK-BL", fmt.Sprintf("bl-%d", i), "eu-frankfurt")
+	}
+	if _, err := f.st.SetBlacklisted(f.ctx, f.scope(), store.BlacklistInput{ProductID: bl.ID,
+		DeviceKeys: []string{"bl-1"}, Blacklisted: true, Actor: store.SystemActor("test")}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(now)
+	if _, risk, _ := outlookCounts(t, f, store.NearExpiryFilter{Product: "PK-LATE"}); risk != 1 {
+		t.Errorf("PK-LATE has %d devices at risk in the list, want 1: the test shows nothing", risk)
+	}
+	if will, risk, wont := outlookCounts(t, f, store.NearExpiryFilter{Product: "PK-BL"}); will != 2 || risk != 0 || wont != 1 {
+		t.Errorf("PK-BL in the list: %d will renew, %d at risk, %d won't; want 2, 0, 1: the test shows nothing", will, risk, wont)
+	}
+	for _, zone := range []string{"UTC", "Asia/Shanghai"} {
+		loc, _ := time.LoadLocation(zone)
+		sameDays(t, f, "the account", f.scope(), loc)
+		sameDays(t, f, "the two products", store.Scope{AccountID: f.account.ID, DC: "eu-frankfurt", ProductIDs: []int64{late.ID, bl.ID}}, loc)
+	}
+}
+
 func TestNearExpiryByDay_AfterTheCountsAreCompacted(t *testing.T) {
 	t.Parallel()
 	f := chartFixture(t)
