@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"io"
 	"testing"
 )
 
@@ -43,5 +44,41 @@ func TestCSVRow_SameBytesAsEncodingCSV(t *testing.T) {
 	}
 	if got.String() == want.String() {
 		t.Fatal("the cells that start a formula were not neutralised")
+	}
+}
+
+// A short file stays in memory; a longer one moves to a file once it passes
+// csvChunk bytes, and reads back whole, in order, whatever the write sizes.
+func TestCSVSpool_InMemoryUntilItOutgrowsAChunk(t *testing.T) {
+	for _, size := range []int{0, 100, csvChunk, csvChunk + 1, 3*csvChunk + 17} {
+		var s csvSpool
+		want := make([]byte, size)
+		for i := range want {
+			want[i] = byte('a' + i%26)
+		}
+		for rest := want; len(rest) > 0; {
+			n := min(len(rest), 1+len(rest)%7919) // uneven pieces
+			if _, err := s.Write(rest[:n]); err != nil {
+				t.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+		if (s.file != nil) != (size > csvChunk) {
+			t.Errorf("%d bytes: a file %v, want one only past %d bytes", size, s.file != nil, csvChunk)
+		}
+		got := s.mem
+		if s.file != nil {
+			var err error
+			if _, err = s.file.Seek(0, 0); err != nil {
+				t.Fatal(err)
+			}
+			if got, err = io.ReadAll(s.file); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d bytes: read back %d bytes, not the same", size, len(got))
+		}
+		s.Close()
 	}
 }
