@@ -111,7 +111,11 @@ func (s *Store) keptForecast(ctx context.Context, sc Scope, start time.Time) (f 
 		ID        *int64
 		Name, Key *string
 	}
-	err = s.db.QueryRowxContext(ctx, keptForecastSQL(sc), append(sc.args(), start, forecastScopeKey(sc))...).
+	st, err := s.prepared(ctx, keptForecastSQL(sc))
+	if err != nil {
+		return f, 0, false, err
+	}
+	err = st.QueryRowxContext(ctx, append(sc.args(), start, forecastScopeKey(sc))...).
 		Scan(&epoch, &f.Products, &f.Available, &ok, &f.FirstCodes, &f.ProductsShort, &runsOut, &weeks, &first.ID, &first.Name, &first.Key)
 	if err != nil {
 		return f, 0, false, err

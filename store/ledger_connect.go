@@ -85,11 +85,11 @@ func (s *Store) Connect(ctx context.Context, productKey, deviceKey, dc string) (
 		deviceRow      // ID is 0 when the device is new
 		HasCode   bool `db:"has_code"`
 	}
-	stmts, err := s.connectStatements(ctx)
+	fastSQL, err := s.prepared(ctx, fastConnectSQL)
 	if err != nil {
 		return ConnectResult{}, err
 	}
-	err = stmts.fast.GetContext(ctx, &fast, productKey, deviceKey)
+	err = fastSQL.GetContext(ctx, &fast, productKey, deviceKey)
 	if err != nil {
 		return ConnectResult{}, notFound(err, notFoundErr(CodeUnknownProduct, "err.no_product_key", "Product", Quoted(productKey)))
 	}

@@ -115,7 +115,7 @@ func (s *Store) activateBatch(ctx context.Context, batch []*newDevice) {
 		products[i], keys[i], dcs[i] = d.productID, d.key, d.dc
 	}
 	now := s.Now()
-	stmts, err := s.connectStatements(ctx)
+	batchSQL, err := s.prepared(ctx, activateBatchSQL)
 	if err != nil {
 		batchFailed(batch, err)
 		return
@@ -132,7 +132,7 @@ func (s *Store) activateBatch(ctx context.Context, batch []*newDevice) {
 	// same device on the general path rolls the batch back, and its devices
 	// then go that path one by one (batchFailed).
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.StmtxContext(ctx, stmts.batch).SelectContext(ctx, &rows,
+		if err := tx.StmtxContext(ctx, batchSQL).SelectContext(ctx, &rows,
 			pq.Array(products), pq.Array(keys), pq.Array(dcs), now); err != nil {
 			return err
 		}
@@ -223,33 +223,3 @@ const (
 		)
 		SELECT id, product_id, device_key, activated_at, expires_at FROM d`
 )
-
-// connectStatements holds the prepared statements of the connect path.
-type connectStatements struct {
-	mu    sync.Mutex
-	fast  *sqlx.Stmt
-	batch *sqlx.Stmt
-}
-
-// connectStatements prepares the connect path's statements on first use
-// (and again after a failure, such as the database being unreachable).
-func (s *Store) connectStatements(ctx context.Context) (*connectStatements, error) {
-	c := &s.stmts
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.batch != nil {
-		return c, nil
-	}
-	ctx = context.WithoutCancel(ctx)
-	fast, err := s.db.PreparexContext(ctx, fastConnectSQL)
-	if err != nil {
-		return nil, err
-	}
-	batch, err := s.db.PreparexContext(ctx, activateBatchSQL)
-	if err != nil {
-		fast.Close()
-		return nil, err
-	}
-	c.fast, c.batch = fast, batch
-	return c, nil
-}

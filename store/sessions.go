@@ -48,6 +48,19 @@ func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error)
 	return id, err
 }
 
+// sessionSQL reads a live session, its user and the account it reads
+// (SessionByID).
+const sessionSQL = `SELECT u.id, u.account_id, u.role, u.email, u.name, u.password_hash, u.manage_licenses, u.all_products,
+		u.disabled_at, u.created_at, u.time_zone, u.language, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at,
+		coalesce(s.wrote_lsn - '0/0', 0)::bigint AS wrote_lsn,
+		a.id AS acc_id, a.name AS acc_name, a.type AS acc_type, a.home_dc AS acc_home_dc, a.alert_threshold AS acc_alert_threshold,
+		a.created_at AS acc_created_at,
+		CASE WHEN a.id IS NOT NULL THEN coalesce((SELECT o.email FROM users o WHERE o.account_id = a.id AND o.role = 'owner'), '') END AS acc_owner_email
+	FROM sessions s JOIN users u ON u.id = s.user_id
+		LEFT JOIN accounts a ON a.id = CASE WHEN u.role = 'support' THEN s.support_account_id ELSE u.account_id END
+	WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
+		AND s.last_seen_at > $2 AND s.created_at > $3`
+
 // SessionByID returns the live session with this id: not revoked, its user
 // enabled, idle for less than idle and younger than lifetime. It records the
 // visit at most once a minute, to spare writes.
@@ -71,17 +84,12 @@ func (s *Store) SessionByID(ctx context.Context, id string, idle, lifetime time.
 		AccOwner     *string    `db:"acc_owner_email"`
 	}
 	// One statement for the session, its user and the account it reads:
-	// every page starts with it.
-	err := s.db.GetContext(ctx, &row, `SELECT u.id, u.account_id, u.role, u.email, u.name, u.password_hash, u.manage_licenses, u.all_products,
-			u.disabled_at, u.created_at, u.time_zone, u.language, s.csrf_token, s.flash, s.support_account_id, s.created_at AS session_created_at, s.last_seen_at,
-			coalesce(s.wrote_lsn - '0/0', 0)::bigint AS wrote_lsn,
-			a.id AS acc_id, a.name AS acc_name, a.type AS acc_type, a.home_dc AS acc_home_dc, a.alert_threshold AS acc_alert_threshold,
-			a.created_at AS acc_created_at,
-			CASE WHEN a.id IS NOT NULL THEN coalesce((SELECT o.email FROM users o WHERE o.account_id = a.id AND o.role = 'owner'), '') END AS acc_owner_email
-		FROM sessions s JOIN users u ON u.id = s.user_id
-			LEFT JOIN accounts a ON a.id = CASE WHEN u.role = 'support' THEN s.support_account_id ELSE u.account_id END
-		WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
-			AND s.last_seen_at > $2 AND s.created_at > $3`, hashID(id), now.Add(-idle), now.Add(-lifetime))
+	// every page starts with it, so it is prepared (prepared.go).
+	st, err := s.prepared(ctx, sessionSQL)
+	if err != nil {
+		return Session{}, err
+	}
+	err = st.GetContext(ctx, &row, hashID(id), now.Add(-idle), now.Add(-lifetime))
 	if err != nil {
 		return Session{}, notFound(err, notFoundErr(CodeNoSession, "err.session_ended"))
 	}

@@ -19,8 +19,8 @@ import (
 type Store struct {
 	db          *sqlx.DB
 	now         func() time.Time
-	activations activationQueue   // new devices waiting to be activated together (ledger_connect_new.go)
-	stmts       connectStatements // the connect path's prepared statements (ledger_connect_new.go)
+	activations activationQueue    // new devices waiting to be activated together (ledger_connect_new.go)
+	stmts       preparedStatements // statements prepared on the pool (prepared.go)
 	poolSize    int
 	timeouts    timeouts      // every connection's statement and lock timeouts (timeouts.go)
 	connector   *pq.Connector // the database, without the timeouts: for migrations
