@@ -133,7 +133,7 @@ func (s *Store) Forecast(ctx context.Context, sc Scope, q ForecastQuery) (Foreca
 	}
 	if q.Weeks != ForecastWeeks {
 		// Another horizon (a product page's): one product's days, read as they are.
-		if err := forecastInputs(ctx, s.db, sc, products, start, days); err != nil {
+		if err := forecastInputs(ctx, preparedQueries{s}, sc, products, start, days); err != nil {
 			return Forecast{}, err
 		}
 		return forecastOf(products, start, q.Weeks), nil
@@ -178,7 +178,7 @@ func (s *Store) forecastProducts(ctx context.Context, sc Scope, productID int64,
 	}
 	// A package's validity in whole days from today (a year is 365 or 366
 	// of them); a code valid for less than a day is counted as a day.
-	if err := s.db.SelectContext(ctx, &rows, `SELECT p.id, p.name, p.product_key, p.auto_renew, p.available,
+	if err := sqlx.SelectContext(ctx, preparedQueries{s}, &rows, `SELECT p.id, p.name, p.product_key, p.auto_renew, p.available,
 			CASE WHEN k.id IS NULL THEN 0 ELSE greatest(($4::date + k.validity)::date - $4::date, 1) END AS validity`+
 		productFrom+`WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL AND ($5 = 0 OR p.id = $5)
 		ORDER BY p.name, p.id`, append(sc.args(), start, productID)...); err != nil {
