@@ -167,10 +167,17 @@ const dueCount = `(SELECT coalesce(sum(e.devices), 0) FROM expiry_counts e WHERE
 		+ (SELECT coalesce(sum((SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
 				AND d.expires_at >= s.lo AND d.expires_at < s.hi AND d.expires_at > $2)), 0)
 			FROM unnest($6::timestamptz[], $7::timestamptz[]) AS s(lo, hi))
-		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
-			AND d.expires_at <= $2 AND d.waiting_since IS NULL
-			AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key))
+		+ (SELECT count(*) FROM devices d WHERE d.product_id = p.id AND ` + unreachedDevices + `)
 		- (SELECT count(*) FROM blacklist b WHERE b.product_id = p.id AND b.expires_at > $2 AND b.expires_at < $5)`
+
+// unreachedDevices is the condition on devices d whose codes expired at or
+// before $2 (now) that the renewal worker has not reached yet: live, not
+// waiting, not blacklisted; each is due to renew now (dueCount, and the
+// near-expiry chart's chartBlacklist). The blacklist is probed per device
+// by its key: as NOT EXISTS, an anti-join, the planner read the whole
+// blacklist, every tenant's.
+const unreachedDevices = `d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at <= $2 AND d.waiting_since IS NULL
+			AND (SELECT count(*) FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key) = 0`
 
 // withOutlooks fills Status and Outlook of devices.
 func withOutlooks(ctx context.Context, q sqlx.QueryerContext, devices []Device, now time.Time) error {

@@ -189,19 +189,16 @@ type chartBlacklistEntry struct {
 // its live device's expiry, migration 00021: one range of
 // blacklist_account_expiry), and per product of renewing the devices whose
 // codes have expired that the renewal worker has not reached yet (not
-// waiting, not blacklisted), which are due to renew now. The blacklist is
-// probed per device by its key (a count, not NOT EXISTS: as an anti-join
-// the planner read the whole blacklist, every tenant's).
+// waiting, not blacklisted: unreachedDevices, as dueToRenew counts them),
+// which are due to renew now.
 func chartBlacklist(ctx context.Context, q sqlx.QueryerContext, sc Scope, renewing []int64, now, end time.Time) (
 	[]chartBlacklistEntry, map[int64]int64, error) {
+	// $2 is now, as unreachedDevices takes it; the scope's filter takes $4 to $6.
 	rows, err := q.QueryxContext(ctx, `SELECT b.product_id, b.expires_at, 0 AS n FROM blacklist b JOIN products p ON p.id = b.product_id
-			WHERE b.account_id = $1 AND b.expires_at > $4 AND b.expires_at < $5 AND `+sc.productFilter(1)+` AND p.deleted_at IS NULL
+			WHERE b.account_id = $4 AND b.expires_at > $2 AND b.expires_at < $3 AND `+sc.productFilter(4)+` AND p.deleted_at IS NULL
 		UNION ALL
-		SELECT d.product_id, NULL, count(*) FROM devices d
-			WHERE d.product_id = ANY($6::bigint[]) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at <= $4
-				AND d.waiting_since IS NULL
-				AND (SELECT count(*) FROM blacklist b WHERE b.product_id = d.product_id AND b.device_key = d.device_key) = 0
-			GROUP BY 1`, append(sc.args(), now, end, pq.Array(renewing))...)
+		SELECT d.product_id, NULL, count(*) FROM devices d WHERE d.product_id = ANY($1::bigint[]) AND `+unreachedDevices+`
+			GROUP BY 1`, append([]any{pq.Array(renewing), now, end}, sc.args()...)...)
 	if err != nil {
 		return nil, nil, err
 	}
