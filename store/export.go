@@ -99,8 +99,9 @@ func exportPage[T any](ctx context.Context, tx *sqlx.Tx, q exportQuery[T], stmt 
 	}
 	defer rows.Close()
 	n := 0
+	var r, zero T // one row reused: a new one each time was a million allocations
 	for rows.Next() {
-		var r T
+		r = zero
 		if q.scan != nil {
 			err = q.scan(rows.Rows, &r)
 		} else {

@@ -115,3 +115,37 @@ func TestExport_IsOneSnapshotWhileDevicesConnect(t *testing.T) {
 		t.Errorf("the export after the connect has %d devices, want %d", len(after), len(before)+1)
 	}
 }
+
+// A product's export reads its devices' times as UTC text (parseUTC), the
+// list as lib/pq's timestamps: both are the same instants to the
+// microsecond, and the export's pages, whose cursor is the expiry, still
+// yield each device once.
+func TestExport_ProductDeviceTimesMatchTheList(t *testing.T) {
+	f := newFixture(t)
+	seedDevices(t, f, 9, 0)
+	// Codes that expire at odd microseconds, ties included, as real ones do.
+	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE devices SET
+		activated_at = activated_at + (id % 3) * interval '123457 microseconds',
+		expires_at = expires_at + (id % 3) * interval '987651 microseconds' WHERE product_id = $1`, f.product.ID); err != nil {
+		t.Fatal(err)
+	}
+	sc, prod := f.scope(), f.productNow(t)
+	list, err := f.st.ProductDevices(f.ctx, sc, prod, store.DeviceFilter{}, store.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := func(d store.Device) string {
+		return d.DeviceKey + " " + d.ActivatedAt.UTC().Format(time.RFC3339Nano) + " " + d.ExpiresAt.UTC().Format(time.RFC3339Nano)
+	}
+	var want []string
+	for _, d := range list.Rows {
+		want = append(want, times(d))
+	}
+	paged := store.OpenDB(f.st.DB(), store.WithClock(f.clock.Now), store.WithExportPageSize(2))
+	got := collect(t, func(fn func(store.Device) error) error {
+		return paged.EachProductDevice(f.ctx, sc, prod, store.DeviceFilter{}, fn)
+	}, times)
+	if len(want) != 9 || !reflect.DeepEqual(got, want) {
+		t.Errorf("export:\n%v\nlist:\n%v", got, want)
+	}
+}

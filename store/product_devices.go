@@ -195,8 +195,8 @@ func (s *Store) EachProductDevice(ctx context.Context, sc Scope, p Product, f De
 		return err
 	}
 	key, cast := sortKey(f)
-	q := exportQuery[Device]{query: `SELECT ` + deviceColumns + from, args: args, keys: []string{key, "d.id"}, casts: []string{cast, ""},
-		keyOf: func(d Device) []any { return []any{deviceSortValue(d, key), d.ID} }, scan: new(deviceScanner).scan}
+	q := exportQuery[Device]{query: `SELECT ` + productDeviceColumns + from, args: args, keys: []string{key, "d.id"}, casts: []string{cast, ""},
+		keyOf: func(d Device) []any { return []any{deviceSortValue(d, key), d.ID} }, scan: (&deviceScanner{product: &p}).scan}
 	return eachExported(ctx, s, q, func(d Device) error { return fn(withProductOutlook(d, now, due)) })
 }
 
