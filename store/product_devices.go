@@ -183,7 +183,9 @@ func decodeListCursor(cursor, key string) (any, int64, error) {
 }
 
 // EachProductDevice calls fn for every device of the list in its order,
-// a page at a time (the CSV export).
+// a page at a time (the CSV export). Each device's product figures (its
+// switch and available codes) are p's, as the due count of its outlook
+// is, not read again on each row.
 func (s *Store) EachProductDevice(ctx context.Context, sc Scope, p Product, f DeviceFilter, fn func(Device) error) error {
 	now := s.Now()
 	from, args, err := productDevicesWhere(sc, p.ID, f, now)
