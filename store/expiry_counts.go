@@ -99,8 +99,9 @@ const expiryCountsLock = 727006
 // compactExpiryCounts folds the rows that statements appended to
 // expiry_counts and consumption_days into one row per key, so that reads sum
 // about one row a day, deletes the forecast parts of the products it
-// folds (forecast_parts.go), which counted their unfolded rows, and bumps
-// their accounts' forecast epochs (forecast_sums.go), for the same reason.
+// folds (forecast_parts.go), which counted their unfolded rows, bumps
+// their accounts' forecast epochs (forecast_sums.go), for the same reason,
+// and makes their near-expiry window sums again (keepWindowSums).
 // Rows appended while it runs stay for the next time.
 func (s *Store) compactExpiryCounts(ctx context.Context) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -115,7 +116,9 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL work_mem = '256MB'`); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `WITH k AS (
+		// The accounts folded, whose near-expiry window sums change with it.
+		var folded []accountDC
+		err := tx.SelectContext(ctx, &folded, `WITH k AS (
 				SELECT DISTINCT product_id, day FROM expiry_counts WHERE NOT compacted
 			), gone AS (
 				DELETE FROM expiry_counts e USING k WHERE e.product_id = k.product_id AND e.day = k.day
@@ -126,11 +129,16 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 				INSERT INTO forecast_epochs (account_id, epoch)
 				SELECT DISTINCT p.account_id, 1 FROM products p WHERE p.id IN (SELECT product_id FROM k)
 				ON CONFLICT (account_id) DO UPDATE SET epoch = forecast_epochs.epoch + 1
+			), folded AS (
+				INSERT INTO expiry_counts (account_id, dc, product_id, day, devices, compacted)
+				SELECT account_id, dc, product_id, day, sum(devices), true FROM gone
+				GROUP BY account_id, dc, product_id, day HAVING sum(devices) <> 0
 			)
-			INSERT INTO expiry_counts (account_id, dc, product_id, day, devices, compacted)
-			SELECT account_id, dc, product_id, day, sum(devices), true FROM gone
-			GROUP BY account_id, dc, product_id, day HAVING sum(devices) <> 0`)
+			SELECT DISTINCT account_id, dc FROM gone`)
 		if err != nil {
+			return err
+		}
+		if err := keepWindowSums(ctx, tx, folded, s.Now()); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `WITH k AS (

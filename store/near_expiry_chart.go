@@ -30,8 +30,8 @@ import (
 // range per piece, whatever the number of products), every one taken to
 // renew, and counts product by product only the products whose devices may
 // not all renew: switched off, maybe at risk, deleted with devices not yet
-// swept (accountByDay), screened in one range of the account's product rows
-// of the counters (expiry_counts_account_products, migration 00021). A
+// swept (accountByDay), screened by each product's devices up to the
+// window's last day, kept summed (expiry_window_sums.go, migration 00023). A
 // member's chart, of some products, counts each of them. Products counted
 // one by one are counted by piece for a viewer whose days are UTC days; for
 // any other, whose days cut every UTC day (31 ranges a product), in one pass
@@ -225,12 +225,14 @@ func chartBlacklist(ctx context.Context, q sqlx.QueryerContext, sc Scope, renewi
 // product_id 0, and devices_account_expiry for the pieces of days), and
 // returns the products to count one by one, whose devices do not all
 // renew: switched off, maybe at risk, deleted with devices not yet swept.
-// They are screened by one range of the account's product rows of the
-// counters (expiry_counts_account_products, migration 00021), up to the
-// window's last day: a product can be at risk only if it has fewer codes
-// than those rows count, which cover its devices in the window and those
-// expired that the worker has not reached yet; a product without such rows
-// has no device in the window.
+// They are screened by their devices up to the window's last day: a
+// product can be at risk only if it has fewer codes than that, which covers
+// its devices in the window and those expired that the worker has not
+// reached yet; a product without such devices has none in the window. The
+// count is the account's window sums and the rows appended since the last
+// fold (expiry_window_sums.go, migration 00023), or, before the first fold
+// of the day, one range of the account's product rows of the counters
+// (expiry_counts_account_products, migration 00021).
 func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, out []ExpiryDay,
 	pieces []windowPiece, now, end time.Time) ([]chartProduct, error) {
 	total, err := accountPieceCounts(ctx, q, sc, pieces, now, end)
@@ -240,14 +242,29 @@ func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, out []Ex
 	for k, piece := range pieces {
 		out[piece.local].WillRenew += total[k]
 	}
+	// Each product's devices up to the window's last day: its window sum
+	// and the rows appended since the fold (expiry_window_sums.go) when the
+	// account's sums are made for that day, else its counter rows. The
+	// condition not taken is a one-time filter: its branch reads nothing.
 	var counted []chartProduct
-	err = sqlx.SelectContext(ctx, q, &counted, `WITH t AS (
-			SELECT e.product_id, sum(e.devices) AS n FROM expiry_counts e
-			WHERE e.product_id <> 0 AND e.account_id = $1 AND e.dc = $2 AND e.day <= $3::date GROUP BY 1
+	err = sqlx.SelectContext(ctx, q, &counted, `WITH made AS MATERIALIZED (
+			SELECT EXISTS (SELECT 1 FROM expiry_window_sums m
+				WHERE m.account_id = $1 AND m.dc = $2 AND m.product_id = 0 AND m.through = $3::date) AS yes
+		), t AS (
+			SELECT product_id, sum(n) AS n FROM (
+				SELECT w.product_id, w.devices AS n FROM expiry_window_sums w
+				WHERE (SELECT yes FROM made) AND w.account_id = $1 AND w.dc = $2 AND w.product_id <> 0
+				UNION ALL
+				SELECT e.product_id, e.devices FROM expiry_counts e
+				WHERE (SELECT yes FROM made) AND NOT e.compacted AND e.product_id <> 0 AND e.account_id = $1 AND e.dc = $2 AND e.day <= $3::date
+				UNION ALL
+				SELECT e.product_id, e.devices FROM expiry_counts e
+				WHERE NOT (SELECT yes FROM made) AND e.product_id <> 0 AND e.account_id = $1 AND e.dc = $2 AND e.day <= $3::date
+			) x GROUP BY 1
 		)
 		SELECT p.id, p.auto_renew, p.available, p.deleted_at IS NOT NULL AS gone FROM t JOIN products p ON p.id = t.product_id
 		WHERE p.deleted_at IS NOT NULL OR NOT p.auto_renew OR p.available < t.n ORDER BY p.id`,
-		sc.AccountID, sc.DC, utcDay(end).Format(time.DateOnly))
+		sc.AccountID, sc.DC, windowLastDay(now))
 	return counted, err
 }
 
