@@ -56,7 +56,7 @@ func TestNearExpiryChart_ShowsEachDayByOutlook(t *testing.T) {
 	if got := text(chart.Find("h2")); got != "Codes expiring in the next 30 days, per day" {
 		t.Errorf("title %q", got)
 	}
-	if got, want := text(chart.Find(".chart-summary")), "4 devices' codes expire in the next 30 days: 2 will renew, 1 at risk for too few codes, 1 won't renew. The most expire on 2027-01-01 (2)."; got != want {
+	if got, want := text(chart.Find(".chart-summary")), "4 devices' codes expire in the next 30 days: 2 will renew, 1 at risk for too few codes, 1 won't renew. The most expire on 1 Jan 2027 (2)."; got != want {
 		t.Errorf("summary %q\nwant    %q", got, want)
 	}
 	var legend []string

@@ -48,7 +48,7 @@ func TestProductConsumption_TheChartOnTheProductPage(t *testing.T) {
 	if forecast.RunsOut.IsZero() {
 		t.Fatal("the forecast sees the codes last; the test wants a run-out day")
 	}
-	if want := "Projected: its codes run out on " + forecast.RunsOut.Format("2006-01-02") + "."; !strings.HasSuffix(summary, want) {
+	if want := "Projected: its codes run out on " + forecast.RunsOut.Format("2 Jan 2006") + "."; !strings.HasSuffix(summary, want) {
 		t.Errorf("summary %q, want it to end %q", summary, want)
 	}
 	if note := text(chart.Find(".chart-note")); !strings.Contains(note, "the last 90 days' first activations (1)") ||

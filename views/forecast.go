@@ -83,7 +83,7 @@ func forecastSummary(ctx context.Context, v ForecastView, short int64) string {
 	if f.RunsOutWeek < 0 {
 		return Tn(ctx, "forecast.summary.lasts", f.Weeks[weeks-1].Left, "Weeks", weeks)
 	}
-	week := forecastDate(ctx, f.Weeks[f.RunsOutWeek].Start)
+	week := LongDate(ctx, f.Weeks[f.RunsOutWeek].Start, time.UTC)
 	var s string
 	if _, one := v.Product(); one {
 		s = T(ctx, "forecast.summary.runs_out_product", "Week", week, "Product", f.RunsOutProduct.Name)
@@ -91,11 +91,6 @@ func forecastSummary(ctx context.Context, v ForecastView, short int64) string {
 		s = Tn(ctx, "forecast.summary.runs_out", f.ProductsShort, "Week", week, "Product", f.RunsOutProduct.Name)
 	}
 	return T(ctx, "forecast.summary.sentences", "First", s, "Second", Tn(ctx, "forecast.summary.short", short, "Weeks", weeks))
-}
-
-// forecastDate is the first day of a forecast week, written in full ("3 Mar 2027").
-func forecastDate(ctx context.Context, t time.Time) string {
-	return t.UTC().Format(T(ctx, "forecast.date_format"))
 }
 
 // ForecastCSV is the chart's table as CSV: a row per week (its first day,

@@ -42,6 +42,12 @@ func Date(ctx context.Context, t time.Time, loc *time.Location) string {
 	return t.In(zone(loc)).Format(T(ctx, "format.date"))
 }
 
+// LongDate shows the day of t in the zone loc written out, for a sentence
+// ("3 Mar 2027", "2027年3月3日"); Date is for columns and fields.
+func LongDate(ctx context.Context, t time.Time, loc *time.Location) string {
+	return t.In(zone(loc)).Format(T(ctx, "format.long_date"))
+}
+
 // UTC is t in UTC for the tooltip.
 func UTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
 

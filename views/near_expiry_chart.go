@@ -43,7 +43,7 @@ func NearExpiryChart(ctx context.Context, days []store.ExpiryDay, loc *time.Loca
 		return c
 	}
 	c.Summary = Tn(ctx, "near_expiry_chart.summary", total, "WillRenew", Num(sum(will.Values)), "AtRisk", Num(sum(risk.Values)),
-		"WontRenew", Num(sum(wont.Values)), "Peak", Date(ctx, days[peakDay].Day, loc), "PeakCount", Num(peak))
+		"WontRenew", Num(sum(wont.Values)), "Peak", LongDate(ctx, days[peakDay].Day, loc), "PeakCount", Num(peak))
 	return c
 }
 

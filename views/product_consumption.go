@@ -42,9 +42,9 @@ func ConsumptionChart(ctx context.Context, productID int64, c store.ProductConsu
 			"Renewals", Num(total-firstTotal))
 	}
 	// The forecast's days are UTC days.
-	forecast := T(ctx, "consumption.lasts", "Date", Date(ctx, c.Horizon, time.UTC))
+	forecast := T(ctx, "consumption.lasts", "Date", LongDate(ctx, c.Horizon, time.UTC))
 	if !c.RunsOut.IsZero() {
-		forecast = T(ctx, "consumption.runs_out", "Date", Date(ctx, c.RunsOut, time.UTC))
+		forecast = T(ctx, "consumption.runs_out", "Date", LongDate(ctx, c.RunsOut, time.UTC))
 	}
 	chart.Summary = T(ctx, "consumption.summary_forecast", "History", history, "Forecast", forecast)
 	chart.Note = T(ctx, "consumption.assumption", "Days", strconv.Itoa(c.RateDays), "FirstCodes", Num(c.RecentFirst),

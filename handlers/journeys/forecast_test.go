@@ -25,7 +25,7 @@ func (j *journey) forecastSummary(t *testing.T, productID int64) string {
 	for _, w := range f.Weeks {
 		short += w.Short
 	}
-	week := f.Weeks[f.RunsOutWeek].Start.Format(j.say("forecast.date_format"))
+	week := f.Weeks[f.RunsOutWeek].Start.Format(j.say("format.long_date"))
 	first := sayN(j, "forecast.summary.runs_out", f.ProductsShort, "Week", week, "Product", f.RunsOutProduct.Name)
 	if productID != 0 {
 		first = j.say("forecast.summary.runs_out_product", "Week", week, "Product", f.RunsOutProduct.Name)

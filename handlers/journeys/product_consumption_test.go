@@ -32,9 +32,9 @@ func TestProductPage_ConsumptionChart(t *testing.T) {
 			"First", views.Num(want.FirstCodes()), "Renewals", views.Num(want.Codes()-want.FirstCodes()))) {
 			t.Errorf("the summary %q does not give the codes consumed (%d)", summary, want.Codes())
 		}
-		day := j.say("consumption.lasts", "Date", views.Date(views.WithLanguage(context.Background(), j.lang), want.Horizon, time.UTC))
+		day := j.say("consumption.lasts", "Date", views.LongDate(views.WithLanguage(context.Background(), j.lang), want.Horizon, time.UTC))
 		if !want.RunsOut.IsZero() {
-			day = j.say("consumption.runs_out", "Date", views.Date(views.WithLanguage(context.Background(), j.lang), want.RunsOut, time.UTC))
+			day = j.say("consumption.runs_out", "Date", views.LongDate(views.WithLanguage(context.Background(), j.lang), want.RunsOut, time.UTC))
 		}
 		if !strings.Contains(summary, day) {
 			t.Errorf("the summary %q does not say %q", summary, day)
