@@ -27,8 +27,9 @@ var demoSteps = []demoStep{
 	// back to back, and why its chain stopped. A renewal does not happen when,
 	// at its start, the device was deleted, its product's switch was off, the
 	// device was blacklisted or the product had no code (in that order, as the
-	// worker decides). Days past the 28th are avoided so that adding a year n
-	// times lands where adding n years does.
+	// worker decides). 29 February is avoided (the day before instead) so
+	// that adding a year n times lands where adding n years does; the
+	// packages' validities are whole years, so no other day needs it.
 	{"plan", `CREATE TEMP TABLE demo_plan ON COMMIT DROP AS
 		SELECT nextval(pg_get_serial_sequence('devices', 'id')) AS device_id, s.* FROM (SELECT u.* FROM (
 		WITH params AS (SELECT $1::timestamptz AS now), b AS MATERIALIZED (
@@ -40,7 +41,7 @@ var demoSteps = []demoStep{
 			CROSS JOIN LATERAL (SELECT ` + fmt.Sprintf(demoUniform, 1) + ` AS u1, ` + fmt.Sprintf(demoUniform, 2) + ` AS u2,
 				` + fmt.Sprintf(demoUniform, 3) + ` AS u3, ` + fmt.Sprintf(demoUniform, 4) + ` AS u4,
 				` + fmt.Sprintf(demoUniform, 5) + ` AS u5, ` + fmt.Sprintf(demoUniform, 6) + ` AS u6) u
-			CROSS JOIN LATERAL (SELECT r.t0 - CASE WHEN extract(day FROM r.t0) > 28 THEN interval '3 days' ELSE interval '0' END AS t0,
+			CROSS JOIN LATERAL (SELECT r.t0 - CASE WHEN extract(month FROM r.t0) = 2 AND extract(day FROM r.t0) = 29 THEN interval '1 day' ELSE interval '0' END AS t0,
 					format('%s-%s', dp.prefix, lpad(upper(to_hex(dp.key_base + g)), 6, '0')) AS device_key, u.u6
 				FROM (SELECT params.now - (params.now - dp.launched_at) * (1 - sqrt(u.u1)) AS t0) r) x
 		), c AS (
