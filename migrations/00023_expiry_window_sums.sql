@@ -8,14 +8,14 @@
 -- the last fold. Only the fold writes folded rows, and it rewrites the sums
 -- of the accounts it folded in the same transaction (keepWindowSums), so a
 -- request's snapshot sees sums and folded rows that agree. The row with
--- product_id 0 marks an account's sums as made for `through` (its devices:
--- the account's own rows); after 00:00 UTC the window's last day moves on
+-- product_id 0 marks an account's sums as made for `through` (its devices
+-- 0); after 00:00 UTC the window's last day moves on
 -- and a request counts from the counters until the next fold makes them again.
 -- +goose Up
 CREATE TABLE expiry_window_sums (
     account_id bigint NOT NULL,
     dc         text NOT NULL,
-    product_id bigint NOT NULL,  -- 0: the account's own rows, and the mark that its sums are made
+    product_id bigint NOT NULL,  -- 0: the mark that the account's sums are made (devices 0)
     through    date NOT NULL,    -- the window's last day (UTC) the sums are made for
     devices    bigint NOT NULL,  -- the folded rows of expiry_counts up to through
     PRIMARY KEY (account_id, dc, product_id)

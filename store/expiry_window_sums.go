@@ -38,9 +38,9 @@ func windowLastDay(now time.Time) string {
 
 // keepWindowSums makes the window sums, for the window at now, of the
 // accounts folded and of every account whose sums are for another day or
-// not made: each product's folded rows up to the window's last day, the
-// account's own in the row of product 0 (the mark that they are made), and
-// 0 for a product whose rows are gone. It runs inside the fold's
+// not made: each product's folded rows up to the window's last day, 0 for
+// a product whose rows are gone, and the row of product 0, the mark that
+// they are made (its devices 0: a request reads only the mark). It runs inside the fold's
 // transaction, under its lock, so no other fold writes folded rows meanwhile.
 func keepWindowSums(ctx context.Context, tx *sqlx.Tx, folded []accountDC, now time.Time) error {
 	ids := make([]int64, len(folded))
@@ -57,9 +57,6 @@ func keepWindowSums(ctx context.Context, tx *sqlx.Tx, folded []accountDC, now ti
 			SELECT x.account_id, x.dc, x.product_id, sum(x.n) AS n FROM (
 				SELECT e.account_id, e.dc, e.product_id, e.devices AS n FROM pairs a JOIN expiry_counts e
 					ON e.account_id = a.account_id AND e.dc = a.dc AND e.product_id <> 0 AND e.day <= $1::date WHERE e.compacted
-				UNION ALL
-				SELECT e.account_id, e.dc, 0, e.devices FROM pairs a JOIN expiry_counts e
-					ON e.account_id = a.account_id AND e.dc = a.dc AND e.product_id = 0 AND e.day <= $1::date WHERE e.compacted
 				UNION ALL
 				SELECT w.account_id, w.dc, w.product_id, 0 FROM pairs a JOIN expiry_window_sums w ON w.account_id = a.account_id AND w.dc = a.dc
 				UNION ALL

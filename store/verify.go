@@ -45,19 +45,19 @@ var invariantChecks = []struct{ name, query string }{
 			coalesce(d.expires_at::text, 'none live'))
 		FROM blacklist b LEFT JOIN devices d ON d.product_id = b.product_id AND d.device_key = b.device_key AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
 		WHERE b.expires_at IS DISTINCT FROM d.expires_at`},
-	// The near-expiry window sums (migration 00023) are the folded counter rows up to their day.
+	// The near-expiry window sums (migration 00023) are each product's folded
+	// counter rows up to the day of its account's mark (the row of product 0).
 	{"near-expiry window sums", `SELECT format('account %s, %s, product %s: keeps %s devices expiring up to %s; its folded counters hold %s%s',
 			x.account_id, x.dc, x.product_id, coalesce(x.kept::text, 'no sum of'), coalesce(x.through, x.mark), x.n,
 			CASE WHEN x.through IS NOT NULL AND x.through IS DISTINCT FROM x.mark THEN format(' (kept for %s, the account for %s)', x.through, x.mark) ELSE '' END)
 		FROM (SELECT coalesce(w.account_id, k.account_id) AS account_id, coalesce(w.dc, k.dc) AS dc, coalesce(w.product_id, k.product_id) AS product_id,
-				w.devices AS kept, w.through, coalesce(k.n, 0) AS n,
-				(SELECT m.through FROM expiry_window_sums m WHERE m.account_id = coalesce(w.account_id, k.account_id)
-					AND m.dc = coalesce(w.dc, k.dc) AND m.product_id = 0) AS mark
-			FROM expiry_window_sums w FULL JOIN (
+				w.devices AS kept, w.through, coalesce(k.n, 0) AS n, m.through AS mark
+			FROM (SELECT * FROM expiry_window_sums WHERE product_id <> 0) w FULL JOIN (
 				SELECT e.account_id, e.dc, e.product_id, sum(e.devices) AS n FROM expiry_counts e
 				JOIN expiry_window_sums m ON m.account_id = e.account_id AND m.dc = e.dc AND m.product_id = 0 AND e.day <= m.through
-				WHERE e.compacted GROUP BY 1, 2, 3) k
-			ON k.account_id = w.account_id AND k.dc = w.dc AND k.product_id = w.product_id) x
+				WHERE e.compacted AND e.product_id <> 0 GROUP BY 1, 2, 3) k
+			ON k.account_id = w.account_id AND k.dc = w.dc AND k.product_id = w.product_id
+			LEFT JOIN expiry_window_sums m ON m.account_id = coalesce(w.account_id, k.account_id) AND m.dc = coalesce(w.dc, k.dc) AND m.product_id = 0) x
 		WHERE coalesce(x.kept, 0) <> x.n OR (x.through IS NOT NULL AND x.through IS DISTINCT FROM x.mark)`},
 	{"activation owners", `SELECT format('activation %s: product %s does not match device %s', a.id, a.product_id, a.device_id)
 		FROM activations a JOIN devices d ON d.id = a.device_id WHERE a.product_id <> d.product_id OR a.account_id <> d.account_id`},
