@@ -41,16 +41,12 @@ func nearExpiryTotal(ctx context.Context, q sqlx.QueryerContext, sc Scope, now t
 	w := windowAt(now)
 	var n int64
 	if sc.ProductIDs == nil {
-		// The whole account: its own rows of expiry_counts and one range of devices_account_expiry.
-		err := sqlx.GetContext(ctx, q, &n, `SELECT
-			(SELECT coalesce(sum(devices), 0) FROM expiry_counts
-				WHERE product_id = 0 AND account_id = $1 AND dc = $2 AND day >= $4::date AND day < $5::date)
-			+ (SELECT count(*) FROM devices d WHERE d.account_id = $1 AND d.dc = $2 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
-				AND d.expires_at > $3 AND d.expires_at < $4)
-			+ (SELECT count(*) FROM devices d WHERE d.account_id = $1 AND d.dc = $2 AND d.lapsed_at IS NULL AND d.deleted_at IS NULL
-				AND d.expires_at >= $5 AND d.expires_at < $6)`,
-			sc.AccountID, sc.DC, w.now, w.firstFull, w.lastPartial, w.end)
-		return n, err
+		// The whole account: its hour counts (expiry_hour_counts.go).
+		counts, err := accountDayCounts(ctx, q, sc, []time.Time{w.now}, w.now, w.end)
+		if err != nil {
+			return 0, err
+		}
+		return counts[0], nil
 	}
 	ids, err := scopeProductIDs(ctx, q, sc)
 	if err != nil || len(ids) == 0 {
@@ -97,8 +93,8 @@ func windowCounts(ctx context.Context, q sqlx.QueryerContext, productIDs []int64
 const expiryCountsLock = 727006
 
 // compactExpiryCounts folds the rows that statements appended to
-// expiry_counts and consumption_days into one row per key, so that reads sum
-// about one row a day, deletes the forecast parts of the products it
+// expiry_counts, expiry_hour_counts and consumption_days into one row per
+// key, so that reads sum about one row a day (an hour), deletes the forecast parts of the products it
 // folds (forecast_parts.go), which counted their unfolded rows, bumps
 // their accounts' forecast epochs (forecast_sums.go), for the same reason,
 // and makes their near-expiry window sums again (keepWindowSums).
@@ -139,6 +135,16 @@ func (s *Store) compactExpiryCounts(ctx context.Context) error {
 			return err
 		}
 		if err := keepWindowSums(ctx, tx, folded, s.Now()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `WITH k AS (
+				SELECT DISTINCT account_id, dc, hour FROM expiry_hour_counts WHERE NOT compacted
+			), gone AS (
+				DELETE FROM expiry_hour_counts e USING k WHERE e.account_id = k.account_id AND e.dc = k.dc AND e.hour = k.hour
+				RETURNING e.account_id, e.dc, e.hour, e.devices
+			)
+			INSERT INTO expiry_hour_counts (account_id, dc, hour, devices, compacted)
+			SELECT account_id, dc, hour, sum(devices), true FROM gone GROUP BY 1, 2, 3 HAVING sum(devices) <> 0`); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `WITH k AS (

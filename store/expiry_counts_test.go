@@ -9,13 +9,17 @@ import (
 )
 
 // expiryCountsDrift lists the keys whose maintained expiry count differs from
-// a recount of the devices, per product and per account.
+// a recount of the devices: per product and UTC day, per account and UTC hour.
 const expiryCountsDrift = `WITH kept AS (
-		SELECT account_id, dc, product_id, day, sum(devices) AS n FROM expiry_counts GROUP BY 1, 2, 3, 4 HAVING sum(devices) <> 0
+		SELECT account_id, dc, product_id, day::timestamp AS at, sum(devices) AS n FROM expiry_counts GROUP BY 1, 2, 3, 4 HAVING sum(devices) <> 0
+		UNION ALL
+		SELECT account_id, dc, 0, hour AT TIME ZONE 'UTC', sum(devices) FROM expiry_hour_counts GROUP BY 1, 2, 4 HAVING sum(devices) <> 0
 	), actual AS (
-		SELECT account_id, dc, coalesce(product_id, 0) AS product_id, (expires_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
-		FROM devices WHERE expires_at IS NOT NULL AND lapsed_at IS NULL AND deleted_at IS NULL
-		GROUP BY GROUPING SETS ((account_id, dc, product_id, 4), (account_id, dc, 4))
+		SELECT account_id, dc, product_id, (expires_at AT TIME ZONE 'UTC')::date::timestamp AS at, count(*) AS n
+		FROM devices WHERE expires_at IS NOT NULL AND lapsed_at IS NULL AND deleted_at IS NULL GROUP BY 1, 2, 3, 4
+		UNION ALL
+		SELECT account_id, dc, 0, date_trunc('hour', expires_at AT TIME ZONE 'UTC'), count(*)
+		FROM devices WHERE expires_at IS NOT NULL AND lapsed_at IS NULL AND deleted_at IS NULL GROUP BY 1, 2, 4
 	)
 	SELECT count(*) FROM ((SELECT * FROM kept EXCEPT SELECT * FROM actual) UNION ALL (SELECT * FROM actual EXCEPT SELECT * FROM kept)) x`
 
@@ -71,10 +75,12 @@ func TestExpiryCounts_FollowEveryChangeOfDevices(t *testing.T) {
 	}
 	check("after a renewal pass")
 	if n := countRows(t, f.st, `SELECT count(*) FROM expiry_counts WHERE NOT compacted`) +
+		countRows(t, f.st, `SELECT count(*) FROM expiry_hour_counts WHERE NOT compacted`) +
 		countRows(t, f.st, `SELECT count(*) FROM consumption_days WHERE NOT compacted`); n != 0 {
 		t.Errorf("%d rows left uncompacted after the pass", n)
 	}
-	if n := countRows(t, f.st, `SELECT count(*) FROM (SELECT 1 FROM expiry_counts GROUP BY account_id, dc, product_id, day HAVING count(*) > 1) x`); n != 0 {
+	if n := countRows(t, f.st, `SELECT count(*) FROM (SELECT 1 FROM expiry_counts GROUP BY account_id, dc, product_id, day HAVING count(*) > 1) x`) +
+		countRows(t, f.st, `SELECT count(*) FROM (SELECT 1 FROM expiry_hour_counts GROUP BY account_id, dc, hour HAVING count(*) > 1) x`); n != 0 {
 		t.Errorf("%d keys have more than one row after the compaction", n)
 	}
 	// A year on, the fixture's devices lapse for want of codes; an owner's

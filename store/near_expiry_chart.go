@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,30 +14,26 @@ import (
 // the list filtered to its day, and the list reads a typed day in the
 // viewer's zone: so a bar counts exactly the devices its link lists.
 //
-// The counters (expiry_counts) are per UTC day. Cut the window (now,
-// now+NearExpiryWindow) at every UTC and every local midnight: each piece
-// lies in one UTC day and one local day. In a UTC day wholly inside the
-// window its largest piece is the day's counter minus the other pieces;
-// those other pieces, and the partial UTC days at the window's ends, are
-// counted from devices_product_expiry. For a viewer in UTC that is the two
-// partial days, as for the page head's figure (expiry_counts.go); for a
-// viewer at UTC+8 about a third of the window's devices, at worst (±12 h)
-// half, read from an index, never a device row.
+// The window is (now, now+NearExpiryWindow), cut into the viewer's days.
+// No request reads a device row: the counts come from the maintained
+// counters and, for what they do not hold, from the expiry indexes.
 //
-// A whole account's chart counts the account's devices so, from its own
-// rows of the counters and devices_account_expiry (about thirty rows and a
-// range per piece, whatever the number of products), every one taken to
+// A whole account's chart counts the account's devices from its hour
+// counts (expiry_hour_counts.go: about 720 rows and two short ranges of
+// devices_account_expiry, whatever the number of products and, for a zone
+// a whole number of hours from UTC, whatever the zone), every one taken to
 // renew, and counts product by product only the products whose devices may
 // not all renew: switched off, maybe at risk, deleted with devices not yet
 // swept (accountByDay), screened by each product's devices up to the
 // window's last day, kept summed (expiry_window_sums.go, migration 00023). A
 // member's chart, of some products, counts each of them. Products counted
-// one by one are counted by piece for a viewer whose days are UTC days; for
-// any other, whose days cut every UTC day (31 ranges a product), in one pass
-// over their devices in the window, grouped by local day (dayCounts; at
-// UTC+8 on the bench's account: 45 ms a chart before, 26 ms after). Their
-// devices due to renew follow from those counts (nearExpiryByDay), not from
-// dueToRenew's own reads: an account's chart went from ten statements to six.
+// one by one are counted from their day counters for a viewer whose days
+// are UTC days (and from the index for the partial days at the window's
+// ends); for any other, whose days cut every UTC day, in one pass over their
+// devices in the window, grouped by local day (localDayCounts; at UTC+8 on
+// the bench's account: 45 ms a chart before, 26 ms after). Their devices due
+// to renew follow from those counts (nearExpiryByDay), not from
+// dueToRenew's own reads: an account's chart went from ten statements to five.
 //
 // The outlook is deviceOutlook's, by product: a product without automatic
 // renewal renews none of its devices; of a product with it, a blacklisted
@@ -78,21 +73,13 @@ type chartProduct struct {
 	Gone      bool  `db:"gone"` // deleted, its devices not yet swept: none is in the list
 }
 
-// windowPiece is a piece of the window inside one UTC day and one local day.
-type windowPiece struct {
-	lo, hi  time.Time
-	utcDay  time.Time
-	local   int  // index of the local day
-	derived bool // its count is the UTC day's counter minus the day's other pieces
-}
-
 func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *time.Location, now time.Time) ([]ExpiryDay, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	now = now.UTC()
 	end := now.Add(NearExpiryWindow)
-	days, pieces := cutWindow(now, end, loc)
+	days := windowDays(now, end, loc)
 	out := make([]ExpiryDay, len(days))
 	for i, d := range days {
 		out[i].Day = d
@@ -101,7 +88,7 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 	var counted []chartProduct
 	var err error
 	if whole {
-		counted, err = accountByDay(ctx, q, sc, out, pieces, now, end)
+		counted, err = accountByDay(ctx, q, sc, out, now, end)
 	} else {
 		err = sqlx.SelectContext(ctx, q, &counted, `SELECT p.id, p.auto_renew, p.available, false AS gone FROM products p
 			WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL ORDER BY p.id`, sc.args()...)
@@ -118,7 +105,7 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 			renewing = append(renewing, p.ID)
 		}
 	}
-	byDay, err := dayCounts(ctx, q, ids, pieces, out, now, end)
+	byDay, err := dayCounts(ctx, q, ids, days, now, end)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +208,7 @@ func chartBlacklist(ctx context.Context, q sqlx.QueryerContext, sc Scope, renewi
 }
 
 // accountByDay adds the whole account's devices to the days, every one
-// taken to renew, from the account's own counters (the rows with
-// product_id 0, and devices_account_expiry for the pieces of days), and
+// taken to renew, from the account's hour counts (accountDayCounts), and
 // returns the products to count one by one, whose devices do not all
 // renew: switched off, maybe at risk, deleted with devices not yet swept.
 // They are screened by their devices up to the window's last day: a
@@ -234,33 +220,41 @@ func chartBlacklist(ctx context.Context, q sqlx.QueryerContext, sc Scope, renewi
 // of the day, one range of the account's product rows of the counters
 // (expiry_counts_account_products, migration 00021).
 func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, out []ExpiryDay,
-	pieces []windowPiece, now, end time.Time) ([]chartProduct, error) {
-	total, err := accountPieceCounts(ctx, q, sc, pieces, now, end)
+	now, end time.Time) ([]chartProduct, error) {
+	days := make([]time.Time, len(out))
+	for i, d := range out {
+		days[i] = d.Day
+	}
+	total, err := accountDayCounts(ctx, q, sc, days, now, end)
 	if err != nil {
 		return nil, err
 	}
-	for k, piece := range pieces {
-		out[piece.local].WillRenew += total[k]
+	for i, n := range total {
+		out[i].WillRenew += n
 	}
 	// Each product's devices up to the window's last day: its window sum
 	// and the rows appended since the fold (expiry_window_sums.go) when the
 	// account's sums are made for that day, else its counter rows. The
 	// condition not taken is a one-time filter: its branch reads nothing.
+	// The sums are joined to the few products with rows appended, not
+	// grouped with them: grouping 1,851 sums took half the statement.
 	var counted []chartProduct
 	err = sqlx.SelectContext(ctx, q, &counted, `WITH made AS MATERIALIZED (
 			SELECT EXISTS (SELECT 1 FROM expiry_window_sums m
 				WHERE m.account_id = $1 AND m.dc = $2 AND m.product_id = 0 AND m.through = $3::date) AS yes
+		), fresh AS (
+			SELECT e.product_id, sum(e.devices)::bigint AS n FROM expiry_counts e
+			WHERE (SELECT yes FROM made) AND NOT e.compacted AND e.product_id <> 0 AND e.account_id = $1 AND e.dc = $2 AND e.day <= $3::date
+			GROUP BY 1
 		), t AS (
-			SELECT product_id, sum(n) AS n FROM (
-				SELECT w.product_id, w.devices AS n FROM expiry_window_sums w
-				WHERE (SELECT yes FROM made) AND w.account_id = $1 AND w.dc = $2 AND w.product_id <> 0
-				UNION ALL
-				SELECT e.product_id, e.devices FROM expiry_counts e
-				WHERE (SELECT yes FROM made) AND NOT e.compacted AND e.product_id <> 0 AND e.account_id = $1 AND e.dc = $2 AND e.day <= $3::date
-				UNION ALL
-				SELECT e.product_id, e.devices FROM expiry_counts e
-				WHERE NOT (SELECT yes FROM made) AND e.product_id <> 0 AND e.account_id = $1 AND e.dc = $2 AND e.day <= $3::date
-			) x GROUP BY 1
+			SELECT coalesce(w.product_id, f.product_id) AS product_id, coalesce(w.devices, 0) + coalesce(f.n, 0) AS n
+			FROM (SELECT product_id, devices FROM expiry_window_sums
+				WHERE (SELECT yes FROM made) AND account_id = $1 AND dc = $2 AND product_id <> 0) w
+			FULL JOIN fresh f ON f.product_id = w.product_id
+			UNION ALL
+			SELECT e.product_id, sum(e.devices)::bigint FROM expiry_counts e
+			WHERE NOT (SELECT yes FROM made) AND e.product_id <> 0 AND e.account_id = $1 AND e.dc = $2 AND e.day <= $3::date
+			GROUP BY 1
 		)
 		SELECT p.id, p.auto_renew, p.available, p.deleted_at IS NOT NULL AS gone FROM t JOIN products p ON p.id = t.product_id
 		WHERE p.deleted_at IS NOT NULL OR NOT p.auto_renew OR p.available < t.n ORDER BY p.id`,
@@ -269,40 +263,36 @@ func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, out []Ex
 }
 
 // dayCounts counts, per product, the live devices whose codes expire in
-// each local day of the window (the days of out). For a viewer whose days
-// are UTC days, from the products' counters and the two partial days
-// (pieceCounts); for any other, whose days cut every UTC day (31 ranges a
-// product), in one pass over their devices in the window (localDayCounts).
-func dayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, pieces []windowPiece, out []ExpiryDay,
+// each local day of the window (days): for a viewer whose days are UTC
+// days, from the products' counters and the two partial days
+// (utcDayCounts); for any other, whose days cut every UTC day, in one pass
+// over their devices in the window (localDayCounts).
+func dayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, days []time.Time,
 	now, end time.Time) (map[int64][]int64, error) {
 	if len(ids) == 0 {
 		return map[int64][]int64{}, nil
 	}
-	counted := 0
-	for _, p := range pieces {
-		if !p.derived {
-			counted++
+	if utcDays(days) {
+		return utcDayCounts(ctx, q, ids, days, now, end)
+	}
+	return localDayCounts(ctx, q, ids, days, now, end)
+}
+
+// utcDays tells whether the local days (ascending) begin at UTC midnights.
+func utcDays(days []time.Time) bool {
+	for _, d := range days[1:] {
+		if !d.Equal(utcDay(d)) {
+			return false
 		}
 	}
-	if counted > 2 {
-		return localDayCounts(ctx, q, ids, out, now, end)
-	}
-	counts, err := pieceCounts(ctx, q, ids, pieces, now, end)
-	for id, c := range counts {
-		days := make([]int64, len(out))
-		for k, piece := range pieces {
-			days[piece.local] += c[k]
-		}
-		counts[id] = days
-	}
-	return counts, err
+	return true
 }
 
 // localDayCounts counts, per product, the live devices whose codes expire
-// in each local day of the window (days, as out holds them), in one pass
+// in each local day of the window (days), in one pass
 // over the products' devices in the window: width_bucket numbers a device
 // by how many of the local midnights after the first day it is past.
-func localDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, days []ExpiryDay, now, end time.Time) (map[int64][]int64, error) {
+func localDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, days []time.Time, now, end time.Time) (map[int64][]int64, error) {
 	counts := make(map[int64][]int64, len(ids))
 	for _, id := range ids {
 		counts[id] = make([]int64, len(days))
@@ -312,7 +302,7 @@ func localDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, day
 	}
 	midnights := make([]time.Time, 0, len(days)-1)
 	for _, d := range days[1:] {
-		midnights = append(midnights, d.Day.UTC())
+		midnights = append(midnights, d.UTC())
 	}
 	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, width_bucket(d.expires_at, $2::timestamptz[]), count(*) FROM devices d
 		WHERE d.product_id = ANY($1) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $3 AND d.expires_at < $4
@@ -322,8 +312,7 @@ func localDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, day
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, n int64
-		var i int
+		var id, i, n int64 // int64s scan without reflection
 		if err := rows.Scan(&id, &i, &n); err != nil {
 			return nil, err
 		}
@@ -332,108 +321,13 @@ func localDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, day
 	return counts, rows.Err()
 }
 
-// accountPieceCounts counts the account's live devices whose codes expire
-// in each piece of the window, as pieceCounts does for a product: from the
-// account's rows of expiry_counts and devices_account_expiry.
-func accountPieceCounts(ctx context.Context, q sqlx.QueryerContext, sc Scope, pieces []windowPiece, now, end time.Time) ([]int64, error) {
-	counts := make([]int64, len(pieces))
-	var los, his []time.Time
-	var which []int
-	for k, p := range pieces {
-		if !p.derived {
-			los, his, which = append(los, p.lo), append(his, p.hi), append(which, k)
-		}
-	}
-	rows, err := q.QueryxContext(ctx, `SELECT s.k, (SELECT count(*) FROM devices d WHERE d.account_id = $1 AND d.dc = $2
-			AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at >= s.lo AND d.expires_at < s.hi
-			AND d.expires_at > $5 AND d.expires_at < $6)
-		FROM unnest($3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS s(lo, hi, k)`,
-		sc.AccountID, sc.DC, pq.Array(los), pq.Array(his), now, end)
-	if err != nil {
-		return nil, err
-	}
-	got := map[int64]int64{}
-	if err := addProductCounts(rows, got); err != nil {
-		return nil, err
-	}
-	for k, n := range got {
-		counts[which[k-1]] = n
-	}
-	derivedOf := map[time.Time]int{}
-	var first, last time.Time
-	for k, p := range pieces {
-		if p.derived {
-			derivedOf[p.utcDay] = k
-			if first.IsZero() {
-				first = p.utcDay
-			}
-			last = p.utcDay
-		}
-	}
-	if len(derivedOf) == 0 {
-		return counts, nil
-	}
-	crows, err := q.QueryxContext(ctx, `SELECT day - $3::date, sum(devices) FROM expiry_counts
-		WHERE product_id = 0 AND account_id = $1 AND dc = $2 AND day >= $3::date AND day <= $4::date GROUP BY day`,
-		sc.AccountID, sc.DC, first.Format(time.DateOnly), last.Format(time.DateOnly))
-	if err != nil {
-		return nil, err
-	}
-	defer crows.Close()
-	for crows.Next() {
-		var day int
-		var n int64
-		if err := crows.Scan(&day, &n); err != nil {
-			return nil, err
-		}
-		if k, ok := derivedOf[first.AddDate(0, 0, day)]; ok {
-			counts[k] += n
-		}
-	}
-	if err := crows.Err(); err != nil {
-		return nil, err
-	}
-	for k, p := range pieces {
-		if !p.derived && !p.utcDay.Before(first) && !p.utcDay.After(last) {
-			if d, ok := derivedOf[p.utcDay]; ok {
-				counts[d] -= counts[k]
-			}
-		}
-	}
-	return counts, nil
-}
-
-// cutWindow lists the local days of the window (now, end) and cuts the
-// window at every UTC and local midnight, marking in each UTC day wholly
-// inside it the piece to derive from the day's counter.
-func cutWindow(now, end time.Time, loc *time.Location) (days []time.Time, pieces []windowPiece) {
+// windowDays lists the local days (00:00 in loc) of the window (now, end).
+func windowDays(now, end time.Time, loc *time.Location) (days []time.Time) {
 	n := now.In(loc)
 	for d := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc); d.Before(end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
 		days = append(days, d)
 	}
-	cuts := []time.Time{now, end}
-	for _, d := range days[1:] {
-		cuts = append(cuts, d.UTC())
-	}
-	for u := utcDay(now).AddDate(0, 0, 1); u.Before(end); u = u.AddDate(0, 0, 1) {
-		cuts = append(cuts, u)
-	}
-	slices.SortFunc(cuts, func(a, b time.Time) int { return a.Compare(b) })
-	cuts = slices.CompactFunc(cuts, func(a, b time.Time) bool { return a.Equal(b) })
-	largest := map[time.Time]int{} // per whole UTC day, its largest piece
-	for i := 0; i+1 < len(cuts); i++ {
-		p := windowPiece{lo: cuts[i], hi: cuts[i+1], utcDay: utcDay(cuts[i]), local: dayIndex(days, cuts[i])}
-		pieces = append(pieces, p)
-		if p.utcDay.After(now) && !p.utcDay.AddDate(0, 0, 1).After(end) {
-			if j, ok := largest[p.utcDay]; !ok || p.hi.Sub(p.lo) > pieces[j].hi.Sub(pieces[j].lo) {
-				largest[p.utcDay] = len(pieces) - 1
-			}
-		}
-	}
-	for _, j := range largest {
-		pieces[j].derived = true
-	}
-	return days, pieces
+	return days
 }
 
 // utcDay is 00:00 UTC of t's UTC day.
@@ -451,85 +345,39 @@ func dayIndex(days []time.Time, t time.Time) int {
 	return i
 }
 
-// pieceCounts counts, per product, the live devices whose codes expire in
-// each piece of the window: the pieces not derived from an index count, the
-// derived ones as their UTC day's counter minus its other pieces.
-func pieceCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, pieces []windowPiece, now, end time.Time) (map[int64][]int64, error) {
-	counts := make(map[int64][]int64, len(ids))
-	for _, id := range ids {
-		counts[id] = make([]int64, len(pieces))
-	}
-	var los, his []time.Time
-	var which []int
-	for k, p := range pieces {
-		if !p.derived {
-			los, his, which = append(los, p.lo), append(his, p.hi), append(which, k)
-		}
-	}
-	rows, err := q.QueryxContext(ctx, `SELECT p.id, s.k, (SELECT count(*) FROM devices d WHERE d.product_id = p.id
+// utcDayCounts counts, per product, the live devices whose codes expire in
+// each day of the window, for days that are UTC days (days ascending, the
+// first and the last partly in the window), in one statement: the whole
+// days from the products' counters, the partial ones from
+// devices_product_expiry, a range each, whose bounds the planner does not
+// see (windowCounts, expiry_counts.go, says why).
+func utcDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, days []time.Time, now, end time.Time) (map[int64][]int64, error) {
+	last := len(days) - 1
+	// The day as a number of days from the first whole one: parsing
+	// thousands of dates took a millisecond of Go a request.
+	rows, err := q.QueryxContext(ctx, `SELECT e.product_id, e.day - $2::date + 1, e.devices FROM expiry_counts e
+			WHERE e.product_id = ANY($1) AND e.day >= $2::date AND e.day < $3::date
+		UNION ALL
+		SELECT p.id, s.i, (SELECT count(*) FROM devices d WHERE d.product_id = p.id
 			AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at >= s.lo AND d.expires_at < s.hi
 			AND d.expires_at > $4 AND d.expires_at < $5)
-		FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS s(lo, hi, k)`,
-		pq.Array(ids), pq.Array(los), pq.Array(his), now, end)
+		FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($6::timestamptz[], $7::timestamptz[], $8::int[]) AS s(lo, hi, i)`,
+		pq.Array(ids), days[1].Format(time.DateOnly), days[last].Format(time.DateOnly), now, end,
+		pq.Array([]time.Time{now, days[last]}), pq.Array([]time.Time{days[1], end}), pq.Array([]int64{0, int64(last)}))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	counts := make(map[int64][]int64, len(ids))
+	for _, id := range ids {
+		counts[id] = make([]int64, len(days))
+	}
 	for rows.Next() {
-		var id, k, n int64
-		if err := rows.Scan(&id, &k, &n); err != nil {
+		var id, i, n int64 // int64s scan without reflection
+		if err := rows.Scan(&id, &i, &n); err != nil {
 			return nil, err
 		}
-		counts[id][which[k-1]] = n
+		counts[id][i] += n
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// The whole UTC days' counters, for the derived pieces.
-	derivedOf := map[time.Time]int{}
-	var first, last time.Time
-	for k, p := range pieces {
-		if p.derived {
-			derivedOf[p.utcDay] = k
-			if first.IsZero() {
-				first = p.utcDay
-			}
-			last = p.utcDay
-		}
-	}
-	if len(derivedOf) == 0 {
-		return counts, nil
-	}
-	// The day as a number of days from first and the sum as bigint: parsing
-	// thousands of dates and numerics took a millisecond of Go a request.
-	crows, err := q.QueryxContext(ctx, `SELECT product_id, day - $2::date, sum(devices)::bigint FROM expiry_counts
-		WHERE product_id = ANY($1) AND day >= $2::date AND day <= $3::date GROUP BY product_id, day`,
-		pq.Array(ids), first.Format(time.DateOnly), last.Format(time.DateOnly))
-	if err != nil {
-		return nil, err
-	}
-	defer crows.Close()
-	for crows.Next() {
-		var id, n int64
-		var day int
-		if err := crows.Scan(&id, &day, &n); err != nil {
-			return nil, err
-		}
-		if k, ok := derivedOf[first.AddDate(0, 0, day)]; ok {
-			counts[id][k] += n
-		}
-	}
-	if err := crows.Err(); err != nil {
-		return nil, err
-	}
-	for id, c := range counts {
-		for k, p := range pieces {
-			if !p.derived && !p.utcDay.Before(first) && !p.utcDay.After(last) {
-				if d, ok := derivedOf[p.utcDay]; ok {
-					counts[id][d] -= c[k]
-				}
-			}
-		}
-	}
-	return counts, nil
+	return counts, rows.Err()
 }
