@@ -1,5 +1,7 @@
 package store
 
+import "github.com/jmoiron/sqlx"
+
 // Internals that the package's tests (package store_test) examine.
 
 // FindAccountsSQL is the support search's query, for its plan.
@@ -11,3 +13,6 @@ func SetForecastSumHook(t interface{ Cleanup(func()) }, fn func(Scope)) {
 	forecastSumHook.Store(&fn)
 	t.Cleanup(func() { forecastSumHook.Store(nil) })
 }
+
+// PlanOnceDB is the pool of the charts' prepared statements (prepared.go).
+func (s *Store) PlanOnceDB() *sqlx.DB { return s.planOnce }

@@ -176,12 +176,18 @@ func (s *Store) forecastProducts(ctx context.Context, sc Scope, productID int64,
 		Available  int64  `db:"available"`
 		Validity   int    `db:"validity"`
 	}
+	// One product is a statement of its own: planned once (prepared.go),
+	// "$5 = 0 OR p.id = $5" read every product of the account for one.
+	one, args := "", append(sc.args(), start)
+	if productID != 0 {
+		one, args = ` AND p.id = $5`, append(args, productID)
+	}
 	// A package's validity in whole days from today (a year is 365 or 366
 	// of them); a code valid for less than a day is counted as a day.
 	if err := sqlx.SelectContext(ctx, preparedQueries{s}, &rows, `SELECT p.id, p.name, p.product_key, p.auto_renew, p.available,
 			CASE WHEN k.id IS NULL THEN 0 ELSE greatest(($4::date + k.validity)::date - $4::date, 1) END AS validity`+
-		productFrom+`WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL AND ($5 = 0 OR p.id = $5)
-		ORDER BY p.name, p.id`, append(sc.args(), start, productID)...); err != nil {
+		productFrom+`WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL`+one+`
+		ORDER BY p.name, p.id`, args...); err != nil {
 		return nil, err
 	}
 	out := make([]*forecastProduct, len(rows))

@@ -130,7 +130,7 @@ func (s *Store) openStandbys() error {
 			set.close()
 			return fmt.Errorf("store: standby %s: %w", standbyName(u), err)
 		}
-		db := sqlx.NewDb(sql.OpenDB(timeoutConnector{connector, s.timeouts}), "postgres")
+		db := sqlx.NewDb(sql.OpenDB(timeoutConnector{Connector: connector, t: s.timeouts}), "postgres")
 		db.SetMaxOpenConns(s.poolSize)
 		db.SetMaxIdleConns(s.poolSize)
 		db.SetConnMaxIdleTime(5 * time.Minute)

@@ -21,6 +21,8 @@ type Store struct {
 	now         func() time.Time
 	activations activationQueue    // new devices waiting to be activated together (ledger_connect_new.go)
 	stmts       preparedStatements // statements prepared on the pool (prepared.go)
+	planOnce    *sqlx.DB           // the pool of preparedQueries; nil: db (prepared.go)
+	planOnceSts preparedStatements // statements prepared on planOnce
 	poolSize    int
 	timeouts    timeouts      // every connection's statement and lock timeouts (timeouts.go)
 	connector   *pq.Connector // the database, without the timeouts: for migrations
@@ -62,17 +64,18 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	s.connector = connector
-	db := sqlx.NewDb(sql.OpenDB(timeoutConnector{connector, s.timeouts}), "postgres")
+	db := sqlx.NewDb(sql.OpenDB(timeoutConnector{Connector: connector, t: s.timeouts}), "postgres")
 	db.SetMaxOpenConns(s.poolSize)
 	db.SetMaxIdleConns(s.poolSize)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s.db = db
+	s.planOnce = openPlanOnce(connector, s.timeouts, s.poolSize)
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	if err := s.openStandbys(); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -81,6 +84,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 // Close closes the connection pools.
 func (s *Store) Close() error {
 	s.standbys.close()
+	if s.planOnce != nil {
+		s.planOnce.Close()
+	}
 	return s.db.Close()
 }
 

@@ -29,7 +29,8 @@ func WithTimeouts(statement, lock time.Duration) Option {
 // key=value pairs, with or without options of its own).
 type timeoutConnector struct {
 	driver.Connector
-	t timeouts
+	t     timeouts
+	extra string // further settings of the connection's session, if any ("SET ...")
 }
 
 // Connect opens a connection and sets its timeouts.
@@ -44,6 +45,9 @@ func (c timeoutConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		return nil, fmt.Errorf("store: connect: the driver cannot set timeouts")
 	}
 	q := fmt.Sprintf(`SET statement_timeout = %d; SET lock_timeout = %d`, c.t.statement.Milliseconds(), c.t.lock.Milliseconds())
+	if c.extra != "" {
+		q += "; " + c.extra
+	}
 	if _, err := exec.ExecContext(ctx, q, nil); err != nil {
 		conn.Close()
 		return nil, err
