@@ -33,7 +33,7 @@ import (
 // devices in the window, grouped by local day (localDayCounts; at UTC+8 on
 // the bench's account: 45 ms a chart before, 26 ms after). Their devices due
 // to renew follow from those counts (nearExpiryByDay), not from
-// dueToRenew's own reads: an account's chart went from ten statements to five.
+// dueToRenew's own reads: an account's chart went from ten statements to four.
 //
 // The outlook is deviceOutlook's, by product: a product without automatic
 // renewal renews none of its devices; of a product with it, a blacklisted

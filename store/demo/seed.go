@@ -145,7 +145,7 @@ func Seed(ctx context.Context, s *store.Store, in SeedInput) (SeedReport, error)
 	t0 := time.Now()
 	// Statistics first: without them the planner takes the million rows to
 	// fold for a handful and joins them one by one.
-	if _, err := s.DB().ExecContext(ctx, `ANALYZE expiry_counts, consumption_days`); err != nil {
+	if _, err := s.DB().ExecContext(ctx, `ANALYZE expiry_counts, expiry_hour_counts, consumption_days`); err != nil {
 		return rep, fmt.Errorf("demo: seed: %w", err)
 	}
 	if err := s.CompactExpiryCounts(ctx); err != nil {
@@ -153,7 +153,7 @@ func Seed(ctx context.Context, s *store.Store, in SeedInput) (SeedReport, error)
 	}
 	step("compact counts", t0)
 	t0 = time.Now()
-	if err := s.Vacuum(ctx, `products, devices, activations, blacklist, assignments, credits, pools, audit_log, expiry_counts, consumption_days`); err != nil {
+	if err := s.Vacuum(ctx, `products, devices, activations, blacklist, assignments, credits, pools, audit_log, expiry_counts, expiry_hour_counts, expiry_window_sums, consumption_days`); err != nil {
 		return rep, fmt.Errorf("demo: seed: vacuum: %w", err)
 	}
 	step("vacuum", t0)
