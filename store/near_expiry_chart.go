@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -30,10 +31,11 @@ import (
 // one by one are counted from their day counters for a viewer whose days
 // are UTC days (and from the index for the partial days at the window's
 // ends); for any other, whose days cut every UTC day, in one pass over their
-// devices in the window, grouped by local day (localDayCounts; at UTC+8 on
-// the bench's account: 45 ms a chart before, 26 ms after). Their devices due
-// to renew follow from those counts (nearExpiryByDay), not from
-// dueToRenew's own reads: an account's chart went from ten statements to four.
+// devices in the window, summed by local day and outlook (localByOutlook).
+// Their devices due to renew follow from those counts (nearExpiryByDay),
+// not from dueToRenew's own reads: an account's chart went from ten
+// statements to four (five outside UTC when some of the products that
+// renew are at risk and some are not).
 //
 // The outlook is deviceOutlook's, by product: a product without automatic
 // renewal renews none of its devices; of a product with it, a blacklisted
@@ -96,52 +98,49 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, len(counted))
 	var renewing []int64
 	byID := make(map[int64]chartProduct, len(counted))
-	for i, p := range counted {
-		ids[i], byID[p.ID] = p.ID, p
+	for _, p := range counted {
+		byID[p.ID] = p
 		if p.AutoRenew && !p.Gone {
 			renewing = append(renewing, p.ID)
 		}
-	}
-	byDay, err := dayCounts(ctx, q, ids, days, now, end)
-	if err != nil {
-		return nil, err
 	}
 	blacklisted, unreached, err := chartBlacklist(ctx, q, sc, renewing, now, end)
 	if err != nil {
 		return nil, err
 	}
-	// A product's devices due to renew (dueToRenew's figure) from what is
-	// read already: its devices in the window, those the worker has not
-	// reached yet, less the blacklisted ones in the window.
-	due := make(map[int64]int64, len(renewing))
+	// A product's devices due to renew (dueToRenew's figure) are its devices
+	// in the window, those the worker has not reached yet, less the
+	// blacklisted ones in the window. It is at risk when they outnumber its
+	// codes: when its devices in the window outnumber its room, its codes
+	// less the others.
+	room := make(map[int64]int64, len(renewing))
 	for _, id := range renewing {
-		due[id] = unreached[id]
-		for _, n := range byDay[id] {
-			due[id] += n
-		}
+		room[id] = byID[id].Available - unreached[id]
 	}
 	for _, b := range blacklisted {
-		if _, ok := due[b.productID]; ok {
-			due[b.productID]--
+		if _, ok := room[b.productID]; ok {
+			room[b.productID]++
 		}
 	}
-	for _, p := range counted {
-		for i, n := range byDay[p.ID] {
+	counts, err := countedByOutlook(ctx, q, counted, room, days, now, end)
+	if err != nil {
+		return nil, err
+	}
+	for o, byDay := range counts.days {
+		for i, n := range byDay {
 			day := &out[i]
 			if whole {
 				day.WillRenew -= n // the account's own figures took it to renew
 			}
-			switch {
-			case p.Gone:
-			case !p.AutoRenew:
-				day.WontRenew += n
-			case p.Available < due[p.ID]:
-				day.AtRisk += n
-			default:
+			switch chartOutlook(o) {
+			case chartWillRenew:
 				day.WillRenew += n
+			case chartAtRisk:
+				day.AtRisk += n
+			case chartWontRenew:
+				day.WontRenew += n
 			}
 		}
 	}
@@ -154,7 +153,7 @@ func nearExpiryByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, loc *
 			day.WillRenew--
 		case !p.AutoRenew:
 			continue // counted as not renewing already
-		case p.Available < due[p.ID]:
+		case counts.atRisk[p.ID]:
 			day.AtRisk--
 		default:
 			day.WillRenew--
@@ -262,20 +261,76 @@ func accountByDay(ctx context.Context, q sqlx.QueryerContext, sc Scope, out []Ex
 	return counted, err
 }
 
-// dayCounts counts, per product, the live devices whose codes expire in
-// each local day of the window (days): for a viewer whose days are UTC
-// days, from the products' counters and the two partial days
-// (utcDayCounts); for any other, whose days cut every UTC day, in one pass
-// over their devices in the window (localDayCounts).
-func dayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, days []time.Time,
-	now, end time.Time) (map[int64][]int64, error) {
-	if len(ids) == 0 {
-		return map[int64][]int64{}, nil
+// chartOutlook is the outlook of a product counted one by one.
+type chartOutlook int
+
+const (
+	chartWillRenew chartOutlook = iota
+	chartAtRisk
+	chartWontRenew // automatic renewal off
+	chartGone      // deleted, its devices not yet swept: in no list
+	chartOutlooks
+)
+
+// outlookOf is the outlook of product p whose devices in the window number
+// inWindow; room is its codes less its other devices due (nearExpiryByDay).
+func outlookOf(p chartProduct, room map[int64]int64, inWindow int64) chartOutlook {
+	switch {
+	case p.Gone:
+		return chartGone
+	case !p.AutoRenew:
+		return chartWontRenew
+	case room[p.ID] < inWindow:
+		return chartAtRisk
 	}
-	if utcDays(days) {
-		return utcDayCounts(ctx, q, ids, days, now, end)
+	return chartWillRenew
+}
+
+// outlookCounts are the counted products' devices whose codes expire in
+// each local day of the window, summed by outlook, and the products at risk.
+type outlookCounts struct {
+	days   [chartOutlooks][]int64
+	atRisk map[int64]bool
+}
+
+// countedByOutlook counts the counted products' live devices whose codes
+// expire in each local day of the window (days), by outlook: for a viewer
+// whose days are UTC days, product by product from their counters and the
+// two partial days (utcDayCounts); for any other, whose days cut every UTC
+// day, summed by outlook in the statement that reads their devices
+// (localByOutlook).
+func countedByOutlook(ctx context.Context, q sqlx.QueryerContext, counted []chartProduct, room map[int64]int64,
+	days []time.Time, now, end time.Time) (outlookCounts, error) {
+	out := outlookCounts{atRisk: map[int64]bool{}}
+	for o := range out.days {
+		out.days[o] = make([]int64, len(days))
 	}
-	return localDayCounts(ctx, q, ids, days, now, end)
+	if len(counted) == 0 {
+		return out, nil
+	}
+	if !utcDays(days) {
+		return out, localByOutlook(ctx, q, counted, room, days, now, end, &out)
+	}
+	ids := make([]int64, len(counted))
+	for i, p := range counted {
+		ids[i] = p.ID
+	}
+	byDay, err := utcDayCounts(ctx, q, ids, days, now, end)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range counted {
+		var inWindow int64
+		for _, n := range byDay[p.ID] {
+			inWindow += n
+		}
+		o := outlookOf(p, room, inWindow)
+		out.atRisk[p.ID] = o == chartAtRisk
+		for i, n := range byDay[p.ID] {
+			out.days[o][i] += n
+		}
+	}
+	return out, nil
 }
 
 // utcDays tells whether the local days (ascending) begin at UTC midnights.
@@ -288,37 +343,108 @@ func utcDays(days []time.Time) bool {
 	return true
 }
 
-// localDayCounts counts, per product, the live devices whose codes expire
-// in each local day of the window (days), in one pass
-// over the products' devices in the window: width_bucket numbers a device
-// by how many of the local midnights after the first day it is past.
-func localDayCounts(ctx context.Context, q sqlx.QueryerContext, ids []int64, days []time.Time, now, end time.Time) (map[int64][]int64, error) {
-	counts := make(map[int64][]int64, len(ids))
-	for _, id := range ids {
-		counts[id] = make([]int64, len(days))
-	}
-	if len(ids) == 0 {
-		return counts, nil
+// localByOutlook counts, for days that cut UTC days, the counted products'
+// live devices whose codes expire in each local day, by outlook, in one
+// pass over their devices in the window: width_bucket numbers a device by
+// how many of the local midnights after the first day it is past. The
+// products whose outlook is known (switched off, deleted) are summed per
+// day; those that renew per day and per product, whose sum decides which
+// are at risk. Grouping by product and day (1,805 groups on the bench's
+// account at UTC+8) cost more than the pass itself, and its rows as much
+// again to read. Only when the products that renew are split between at
+// risk and will renew does a second pass count the smaller share per day.
+func localByOutlook(ctx context.Context, q sqlx.QueryerContext, counted []chartProduct, room map[int64]int64,
+	days []time.Time, now, end time.Time, out *outlookCounts) error {
+	var off, gone, renewing []int64
+	for _, p := range counted {
+		switch {
+		case p.Gone:
+			gone = append(gone, p.ID)
+		case !p.AutoRenew:
+			off = append(off, p.ID)
+		default:
+			renewing = append(renewing, p.ID)
+		}
 	}
 	midnights := make([]time.Time, 0, len(days)-1)
 	for _, d := range days[1:] {
 		midnights = append(midnights, d.UTC())
 	}
-	rows, err := q.QueryxContext(ctx, `SELECT d.product_id, width_bucket(d.expires_at, $2::timestamptz[]), count(*) FROM devices d
-		WHERE d.product_id = ANY($1) AND d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $3 AND d.expires_at < $4
-		GROUP BY 1, 2`, pq.Array(ids), pq.Array(midnights), now, end)
+	const inWindow = `d.lapsed_at IS NULL AND d.deleted_at IS NULL AND d.expires_at > $2 AND d.expires_at < $3`
+	const day = `width_bucket(d.expires_at, $1::timestamptz[])`
+	// Rows: (outlook, day, devices) for the products switched off and
+	// deleted, (-1, day, devices) for those that renew, and (-2, product,
+	// devices) for each of them.
+	rows, err := q.QueryxContext(ctx, `SELECT `+strconv.Itoa(int(chartWontRenew))+`, `+day+`, count(*) FROM devices d
+			WHERE d.product_id = ANY($4) AND `+inWindow+` GROUP BY 2
+		UNION ALL
+		SELECT `+strconv.Itoa(int(chartGone))+`, `+day+`, count(*) FROM devices d
+			WHERE d.product_id = ANY($5) AND `+inWindow+` GROUP BY 2
+		UNION ALL
+		SELECT CASE WHEN grouping(d.product_id) = 0 THEN -2 ELSE -1 END, coalesce(d.product_id, `+day+`), count(*) FROM devices d
+			WHERE d.product_id = ANY($6) AND `+inWindow+` GROUP BY GROUPING SETS ((d.product_id), (`+day+`))`,
+		pq.Array(midnights), now, end, pq.Array(off), pq.Array(gone), pq.Array(renewing))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
+	renewingDays := make([]int64, len(days))
+	inWindowOf := map[int64]int64{}
 	for rows.Next() {
-		var id, i, n int64 // int64s scan without reflection
-		if err := rows.Scan(&id, &i, &n); err != nil {
-			return nil, err
+		var o, i, n int64 // int64s scan without reflection
+		if err := rows.Scan(&o, &i, &n); err != nil {
+			return err
 		}
-		counts[id][i] = n
+		switch o {
+		case -2:
+			inWindowOf[i] = n
+		case -1:
+			renewingDays[i] = n
+		default:
+			out.days[o][i] = n
+		}
 	}
-	return counts, rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var atRisk, willRenew []int64
+	for _, p := range counted {
+		switch outlookOf(p, room, inWindowOf[p.ID]) {
+		case chartAtRisk:
+			atRisk = append(atRisk, p.ID)
+			out.atRisk[p.ID] = true
+		case chartWillRenew:
+			willRenew = append(willRenew, p.ID)
+		}
+	}
+	// The smaller share of the products that renew, counted per day; the
+	// other share is the rest.
+	share, shareOutlook, restOutlook := atRisk, chartAtRisk, chartWillRenew
+	if len(willRenew) < len(atRisk) {
+		share, shareOutlook, restOutlook = willRenew, chartWillRenew, chartAtRisk
+	}
+	if len(share) > 0 {
+		rows, err := q.QueryxContext(ctx, `SELECT `+day+`, count(*) FROM devices d
+			WHERE d.product_id = ANY($4) AND `+inWindow+` GROUP BY 1`, pq.Array(midnights), now, end, pq.Array(share))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var i, n int64
+			if err := rows.Scan(&i, &n); err != nil {
+				return err
+			}
+			out.days[shareOutlook][i] = n
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for i, n := range renewingDays {
+		out.days[restOutlook][i] = n - out.days[shareOutlook][i]
+	}
+	return nil
 }
 
 // windowDays lists the local days (00:00 in loc) of the window (now, end).
