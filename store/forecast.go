@@ -124,7 +124,13 @@ func (s *Store) Forecast(ctx context.Context, sc Scope, q ForecastQuery) (Foreca
 		}
 		epoch = e
 	}
-	products, err := s.forecastProducts(ctx, sc, q.ProductID, start)
+	// Another horizon than the kept forecast's (a product page's) decides no
+	// write: it reads where the page's reads go (standbys.go).
+	reads := preparedQueries{s: s}
+	if q.Weeks != ForecastWeeks {
+		reads = s.preparedReads(ctx)
+	}
+	products, err := forecastProducts(ctx, reads, sc, q.ProductID, start)
 	if err != nil {
 		return Forecast{}, err
 	}
@@ -133,7 +139,7 @@ func (s *Store) Forecast(ctx context.Context, sc Scope, q ForecastQuery) (Foreca
 	}
 	if q.Weeks != ForecastWeeks {
 		// Another horizon (a product page's): one product's days, read as they are.
-		if err := forecastInputs(ctx, preparedQueries{s}, sc, products, start, days); err != nil {
+		if err := forecastInputs(ctx, reads, sc, products, start, days); err != nil {
 			return Forecast{}, err
 		}
 		return forecastOf(products, start, q.Weeks), nil
@@ -167,7 +173,7 @@ func sumParts(products []*forecastProduct, parts map[int64]forecastPart, start t
 
 // forecastProducts reads the scope's live products (the one of productID
 // when it is not 0), by name, with their codes, switch and validity.
-func (s *Store) forecastProducts(ctx context.Context, sc Scope, productID int64, start time.Time) ([]*forecastProduct, error) {
+func forecastProducts(ctx context.Context, q sqlx.QueryerContext, sc Scope, productID int64, start time.Time) ([]*forecastProduct, error) {
 	var rows []struct {
 		ID         int64  `db:"id"`
 		Name       string `db:"name"`
@@ -184,7 +190,7 @@ func (s *Store) forecastProducts(ctx context.Context, sc Scope, productID int64,
 	}
 	// A package's validity in whole days from today (a year is 365 or 366
 	// of them); a code valid for less than a day is counted as a day.
-	if err := sqlx.SelectContext(ctx, preparedQueries{s}, &rows, `SELECT p.id, p.name, p.product_key, p.auto_renew, p.available,
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT p.id, p.name, p.product_key, p.auto_renew, p.available,
 			CASE WHEN k.id IS NULL THEN 0 ELSE greatest(($4::date + k.validity)::date - $4::date, 1) END AS validity`+
 		productFrom+`WHERE `+sc.productFilter(1)+` AND p.deleted_at IS NULL`+one+`
 		ORDER BY p.name, p.id`, args...); err != nil {

@@ -63,7 +63,7 @@ func (d ExpiryDay) Total() int64 { return d.WillRenew + d.AtRisk + d.WontRenew }
 // NearExpiryByDay counts the near-expiry list's devices per day of the zone
 // loc, from today to the day the window ends, by outlook.
 func (s *Store) NearExpiryByDay(ctx context.Context, sc Scope, loc *time.Location) ([]ExpiryDay, error) {
-	return nearExpiryByDay(ctx, preparedQueries{s}, sc, loc, s.Now())
+	return nearExpiryByDay(ctx, s.preparedReads(ctx), sc, loc, s.Now())
 }
 
 // chartProduct is a product the chart counts one by one, with what its

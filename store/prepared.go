@@ -78,11 +78,45 @@ func (s *Store) preparedOnce(ctx context.Context, query string) (*sqlx.Stmt, err
 
 // preparedQueries is a sqlx.QueryerContext that runs each query prepared,
 // and planned once, on a pool of its own (preparedOnce), for the reads of a
-// chart, which run several statements a request. Only for statements whose
+// chart, which run several statements a request: on the primary, or on a
+// standby (preparedReads), where a read that fails runs again on the
+// primary as the reader's do (standby_reader.go). Only for statements whose
 // text is fixed: each text is kept for good.
-type preparedQueries struct{ s *Store }
+type preparedQueries struct {
+	s  *Store
+	sb *standby // nil: the primary
+}
+
+// preparedReads is preparedQueries on the server that the reads made with
+// ctx go to (Store.reads): for a chart's reads, which decide no write.
+func (s *Store) preparedReads(ctx context.Context) preparedQueries {
+	return preparedQueries{s: s, sb: s.reads(ctx).sb}
+}
+
+// onStandby prepares query on the chosen standby's own plan-once pool and
+// runs it with run; it tells whether that settled the read (done), or
+// whether the read is to run on the primary: no standby, or it failed
+// there (reader.retry).
+func onStandby[T any](ctx context.Context, p preparedQueries, query string, run func(*sqlx.Stmt) (T, error)) (out T, done bool, err error) {
+	if p.sb == nil {
+		return out, false, nil
+	}
+	st, err := p.sb.planOnceSts.get(ctx, p.sb.planOnce, query)
+	if err == nil {
+		out, err = run(st)
+	}
+	if (&reader{s: p.s, sb: p.sb}).retry(ctx, err) {
+		return out, false, nil
+	}
+	return out, true, err
+}
 
 func (p preparedQueries) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if rows, done, err := onStandby(ctx, p, query, func(st *sqlx.Stmt) (*sql.Rows, error) {
+		return st.QueryContext(ctx, args...)
+	}); done {
+		return rows, err
+	}
 	st, err := p.s.preparedOnce(ctx, query)
 	if err != nil {
 		return nil, err
@@ -91,6 +125,11 @@ func (p preparedQueries) QueryContext(ctx context.Context, query string, args ..
 }
 
 func (p preparedQueries) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	if rows, done, err := onStandby(ctx, p, query, func(st *sqlx.Stmt) (*sqlx.Rows, error) {
+		return st.QueryxContext(ctx, args...)
+	}); done {
+		return rows, err
+	}
 	st, err := p.s.preparedOnce(ctx, query)
 	if err != nil {
 		return nil, err
@@ -99,6 +138,12 @@ func (p preparedQueries) QueryxContext(ctx context.Context, query string, args .
 }
 
 func (p preparedQueries) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	if row, done, _ := onStandby(ctx, p, query, func(st *sqlx.Stmt) (*sqlx.Row, error) {
+		row := st.QueryRowxContext(ctx, args...)
+		return row, row.Err()
+	}); done {
+		return row
+	}
 	st, err := p.s.preparedOnce(ctx, query)
 	if err != nil {
 		return p.s.db.QueryRowxContext(ctx, query, args...) // unprepared, on the main pool, then

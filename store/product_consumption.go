@@ -99,7 +99,7 @@ func (s *Store) ProductConsumption(ctx context.Context, sc Scope, id int64) (Pro
 // ProductConsumptionOf is ProductConsumption of p, a product the caller has
 // just read from the scope (ScopedProduct, ProductDetails).
 func (s *Store) ProductConsumptionOf(ctx context.Context, sc Scope, p Product) (ProductConsumption, error) {
-	out, err := s.productConsumption(ctx, preparedQueries{s}, p)
+	out, err := s.productConsumption(ctx, s.preparedReads(ctx), p)
 	if err != nil {
 		return ProductConsumption{}, err
 	}

@@ -92,6 +92,9 @@ type standby struct {
 
 	fastMu sync.Mutex
 	fast   *sqlx.Stmt // the connect path's valid-code check, prepared here (standby_connect.go)
+
+	planOnce    *sqlx.DB           // the charts' reads here (preparedReads, prepared.go)
+	planOnceSts preparedStatements // statements prepared on planOnce
 }
 
 // standbyState is what the last look at a standby found.
@@ -134,7 +137,8 @@ func (s *Store) openStandbys() error {
 		db.SetMaxOpenConns(s.poolSize)
 		db.SetMaxIdleConns(s.poolSize)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		set.list = append(set.list, &standby{name: standbyName(u), db: db})
+		set.list = append(set.list, &standby{name: standbyName(u), db: db,
+			planOnce: openPlanOnce(connector, s.timeouts, s.poolSize)})
 	}
 	s.standbys = set
 	return nil
@@ -164,6 +168,7 @@ func (set *standbys) close() {
 	set.running.Wait()
 	for _, sb := range set.list {
 		sb.db.Close()
+		sb.planOnce.Close()
 	}
 }
 

@@ -155,6 +155,47 @@ func TestStandbys_ReadYourWritesLagAndValidConnects(t *testing.T) {
 		}
 		pair.ResumeReplay(t)
 	})
+
+	// The charts' reads are prepared on pools of their own (prepared.go):
+	// they go to the standby as the pages' other reads do.
+	t.Run("the near-expiry and consumption charts read the standby", func(t *testing.T) {
+		pair.WaitReplayed(t)
+		f.waitStandby(t, "usable", usable)
+		pair.PauseReplay(t)
+		defer pair.ResumeReplay(t)
+		r, err := f.st.Connect(f.ctx, f.product.ProductKey, "dev-chart", "eu-frankfurt")
+		if err != nil || r.Result != store.ResultActivated {
+			t.Fatalf("connect = %+v, %v", r, err)
+		}
+		f.clock.Set(r.ExpiresAt.Add(-5 * 24 * time.Hour)) // its code in the near-expiry window
+		expiring := func(ctx context.Context) (n int64) {
+			days, err := f.st.NearExpiryByDay(ctx, f.scope(), time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range days {
+				n += d.Total()
+			}
+			return n
+		}
+		firsts := func(ctx context.Context) (n int64) {
+			c, err := f.st.ProductConsumption(ctx, f.scope(), f.product.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range c.Months {
+				n += m.First
+			}
+			return n
+		}
+		page := f.pageContext(t, theirs)
+		if onPrimary, onStandby := expiring(f.ctx), expiring(page); onPrimary != onStandby+1 {
+			t.Errorf("near-expiry chart: %d devices on the primary, %d for the page; want one fewer: the page read the standby", onPrimary, onStandby)
+		}
+		if onPrimary, onStandby := firsts(f.ctx), firsts(page); onPrimary != onStandby+1 {
+			t.Errorf("consumption chart: %d first activations on the primary, %d for the page; want one fewer: the page read the standby", onPrimary, onStandby)
+		}
+	})
 }
 
 func TestStandbys_LaggingStandbyIsLeftForThePrimary(t *testing.T) {
@@ -204,6 +245,12 @@ func TestStandbys_StandbyStoppedRestartedAndPromotedUnderLoad(t *testing.T) {
 				_, err := f.st.Licenses(ctx, f.scope())
 				if err == nil {
 					_, err = f.st.ProductDevices(ctx, f.scope(), f.product, store.DeviceFilter{}, store.PageRequest{})
+				}
+				if err == nil {
+					_, err = f.st.NearExpiryByDay(ctx, f.scope(), time.UTC)
+				}
+				if err == nil {
+					_, err = f.st.ProductConsumption(ctx, f.scope(), f.product.ID)
 				}
 				if err == nil {
 					_, err = f.st.Connect(ctx, f.product.ProductKey, "dev-1", "eu-frankfurt")
