@@ -38,7 +38,7 @@ type facts struct {
 // serverSettings are the settings printed with the results: the console, its
 // renewals and seed, and pgbench all run on the server with these.
 var serverSettings = []string{"shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem", "max_wal_size",
-	"checkpoint_timeout", "wal_compression", "synchronous_commit", "fsync", "full_page_writes", "random_page_cost", "jit", "max_connections", "wal_level", "max_wal_senders"}
+	"checkpoint_timeout", "wal_compression", "synchronous_commit", "fsync", "full_page_writes", "random_page_cost", "jit", "autovacuum", "max_connections", "wal_level", "max_wal_senders"}
 
 func machineFacts(ctx context.Context, adminURL string) (facts, error) {
 	f := facts{cores: runtime.NumCPU(), started: time.Now(), load: loadAverage(), database: redact(adminURL)}
@@ -89,6 +89,18 @@ func createDatabase(ctx context.Context, adminURL, name string) (string, error) 
 		return "", err
 	}
 	return storetest.WithDatabase(adminURL, name), nil
+}
+
+// checkpoint writes every dirty page of the server now (CHECKPOINT needs
+// the superuser the bench connects as).
+func checkpoint(ctx context.Context, adminURL string) error {
+	db, err := sql.Open("postgres", adminURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `CHECKPOINT`)
+	return err
 }
 
 func dropDatabase(adminURL, name string) {
