@@ -623,10 +623,12 @@ func benchStandby(ctx context.Context, cfg config, res *results, st *store.Store
 	// The pages the pages phase measured, the very same paths (its deep
 	// page's cursor), else the list anew.
 	var pages []page
-	primaryOf := map[string]pageResult{}
+	// By path and viewer's zone: the near-expiry chart is measured at two.
+	type pageKey struct{ path, zone string }
+	primaryOf := map[pageKey]pageResult{}
 	for _, p := range res.pages {
 		pages = append(pages, p.page)
-		primaryOf[p.path] = p
+		primaryOf[pageKey{p.path, p.zone}] = p
 	}
 	if len(pages) == 0 {
 		if pages, res.bigProduct, err = largeAccountPages(ctx, st, large.ID, large.HomeDC); err != nil {
@@ -677,7 +679,7 @@ func benchStandby(ctx context.Context, cfg config, res *results, st *store.Store
 			stopLag()
 			return err
 		}
-		prim, ok := primaryOf[p.path]
+		prim, ok := primaryOf[pageKey{p.path, p.zone}]
 		if !ok {
 			if prim, err = measureOn(ctx, onPrimary, srv.base, p, cfg.pageTime); err != nil {
 				stopLag()
